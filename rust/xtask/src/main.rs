@@ -1,0 +1,39 @@
+//! `cargo xtask <command>`: the project's automation, driven by migration.toml.
+#![forbid(unsafe_code)]
+
+mod contracts;
+mod status;
+mod symcheck;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+  gen                 regenerate contract headers (cbindgen) and Rust bindings (bindgen)
+  check               fail if generated files are stale or the manifest disagrees with the tree
+  symcheck [SETS..]   build mtproxy-rust per feature set and check its symbols with nm
+  status [--check]    regenerate MIGRATION_STATUS.md and migration-status.json (or check them)
+  parity-record       run the differential tests and record their results for the dashboard
+  bench-record        collect criterion results into measurements/bench.json";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = util::repo_root();
+    let result = match args.first().map(String::as_str) {
+        Some("gen") => contracts::generate(&root, contracts::Mode::Write),
+        Some("check") => contracts::generate(&root, contracts::Mode::Check)
+            .and_then(|()| contracts::check_manifest(&root)),
+        Some("symcheck") => symcheck::run(&root, &args[1..]),
+        Some("status") => status::run(&root, args.get(1).map(String::as_str) == Some("--check")),
+        Some("parity-record") => status::record_parity(&root),
+        Some("bench-record") => status::record_bench(&root),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Builds mtproxy-rust for several feature sets and checks, with `nm -l`, that
+//! every contract function is defined exactly once and by the side the
+//! features chose; with `rust-all`, that nothing from c-legacy/ is linked.
+//! Then runs the binary's self-test, which calls every contract symbol.
+use crate::util::run as sh;
+use mtproxy_build::{contract_functions, Manifest};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// The default matrix: all C, all Rust, each group alone, one module alone,
+/// and single modules whose C callers then call into Rust (md5, sha1 are used
+/// by the C key derivation) or the reverse.
+pub const DEFAULT_SETS: &[&str] = &[
+    "",
+    "rust-all",
+    "rust-common",
+    "rust-crypto",
+    "rust-crc32",
+    "rust-md5",
+    "rust-net-crypto-aes",
+];
+
+pub fn run_sets(root: &Path, sets: &[String]) -> Result<(), String> {
+    let manifest = Manifest::load(root)?;
+    let mut failures = Vec::new();
+    for set in sets {
+        match check_set(root, &manifest, set) {
+            Ok(n) => println!("symcheck [{}]: ok ({n} contract symbols)", label(set)),
+            Err(e) => {
+                println!("symcheck [{}]: FAILED\n{e}", label(set));
+                failures.push(label(set));
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("symcheck failed for: {}", failures.join(", ")))
+    }
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
+    let sets: Vec<String> = if args.is_empty() {
+        DEFAULT_SETS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.iter().map(|s| if s == "none" { String::new() } else { s.clone() }).collect()
+    };
+    run_sets(root, &sets)
+}
+
+fn label(set: &str) -> String {
+    if set.is_empty() { "no features".into() } else { set.into() }
+}
+
+/// Which modules a feature set switches to Rust, as Cargo would resolve it.
+fn rust_modules(root: &Path, manifest: &Manifest, set: &str) -> Result<Vec<String>, String> {
+    let out = sh(Command::new("cargo")
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"]))?;
+    let meta: serde_json::Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
+    let pkg = meta["packages"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "mtproxy"))
+        .ok_or("no mtproxy package in cargo metadata")?;
+    let features = &pkg["features"];
+    let mut on = std::collections::BTreeSet::new();
+    let mut todo: Vec<String> = set.split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+    while let Some(f) = todo.pop() {
+        if on.insert(f.clone()) {
+            for dep in features[&f].as_array().into_iter().flatten() {
+                if let Some(d) = dep.as_str().filter(|d| !d.contains('/')) {
+                    todo.push(d.to_string());
+                }
+            }
+        }
+    }
+    Ok(manifest
+        .modules
+        .iter()
+        .filter(|m| on.contains(&m.feature()))
+        .map(|m| m.name.clone())
+        .collect())
+}
+
+fn check_set(root: &Path, manifest: &Manifest, set: &str) -> Result<usize, String> {
+    let mut build = Command::new("cargo");
+    build.current_dir(root).args(["build", "--quiet", "--bin", "mtproxy-rust"]);
+    if !set.is_empty() {
+        build.args(["--features", set]);
+    }
+    sh(&mut build)?;
+    let bin = root.join("target/debug/mtproxy-rust");
+    let rust = rust_modules(root, manifest, set)?;
+    let nm = sh(Command::new("nm").args(["-l", "--defined-only"]).arg(&bin))?;
+
+    // name -> locations (source file of each definition)
+    let mut defs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut c_objects = Vec::new();
+    for line in nm.lines() {
+        let (sym, loc) = line.split_once('\t').unwrap_or((line, ""));
+        let mut parts = sym.split_whitespace();
+        let (_addr, kind, name) = (parts.next(), parts.next(), parts.next());
+        let (Some(kind), Some(name)) = (kind, name) else { continue };
+        if loc.contains("/c-legacy/") {
+            c_objects.push(format!("{name} ({loc})"));
+        }
+        if name.starts_with("mtp_") && (kind == "T" || kind == "t") {
+            defs.entry(name.to_string()).or_default().push(loc.to_string());
+        }
+    }
+
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for m in &manifest.modules {
+        let header = std::fs::read_to_string(root.join(&m.contract)).map_err(|e| e.to_string())?;
+        let want_rust = rust.contains(&m.name);
+        for f in contract_functions(&header) {
+            count += 1;
+            let locs = defs.get(&f).cloned().unwrap_or_default();
+            if locs.len() != 1 {
+                problems.push(format!("{f}: defined {} times {locs:?}", locs.len()));
+                continue;
+            }
+            let from_rust = locs[0].contains("/rust/mtproxy-ffi/");
+            let from_c = locs[0].contains("/c-legacy/");
+            if !(from_rust || from_c) {
+                problems.push(format!("{f}: cannot tell the side from `{}`", locs[0]));
+            } else if from_rust != want_rust {
+                let side = |r| if r { "Rust" } else { "C" };
+                problems.push(format!(
+                    "{f} ({}): expected {}, linked from {}",
+                    m.name,
+                    side(want_rust),
+                    locs[0]
+                ));
+            }
+        }
+    }
+    if rust.len() == manifest.modules.len() && !c_objects.is_empty() {
+        problems.push(format!(
+            "all modules are Rust but c-legacy/ objects are linked: {}",
+            c_objects.join(", ")
+        ));
+    }
+    // The binary must also work: the self-test calls every contract symbol.
+    if let Err(e) = sh(Command::new(&bin).arg("selftest")) {
+        problems.push(format!("selftest failed: {e}"));
+    }
+    if problems.is_empty() {
+        Ok(count)
+    } else {
+        Err(format!("  {}", problems.join("\n  ")))
+    }
+}

@@ -1,0 +1,43 @@
+//! Small helpers shared by the xtask commands.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("xtask lives at rust/xtask")
+        .to_path_buf()
+}
+
+/// Run a command, returning its stdout; an error names the command.
+pub fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Write `text` to `path` (Write mode) or compare it with the file (Check
+/// mode), collecting the names of stale files.
+pub fn write_or_compare(
+    path: &Path,
+    text: &str,
+    check: bool,
+    stale: &mut Vec<String>,
+) -> Result<(), String> {
+    if check {
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        if current != text {
+            stale.push(path.display().to_string());
+        }
+        Ok(())
+    } else {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}

@@ -1,0 +1,48 @@
+//! Known-answer checks through the contract symbols as linked (`mtproxy_sys::c`),
+//! so they exercise whichever side each module came from, including the
+//! Rust `extern "C"` shims and C modules calling Rust ones.
+use std::process::ExitCode;
+
+mod crc32;
+
+/// One named check: Ok or a description of the mismatch.
+type Check = (&'static str, fn() -> Result<(), String>);
+
+const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS)];
+
+/// Compare two values, describing a mismatch.
+pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {got:?}, want {want:?}"))
+    }
+}
+
+pub fn run() -> ExitCode {
+    let sides: Vec<(&str, &str)> = env!("MTPROXY_MODULE_SIDES")
+        .split(',')
+        .filter_map(|e| e.split_once('='))
+        .collect();
+    let mut failed = 0;
+    let mut passed = 0;
+    for (module, checks) in CHECKS {
+        let side = sides.iter().find(|(m, _)| m == module).map_or("?", |(_, s)| s);
+        for (name, check) in *checks {
+            match check() {
+                Ok(()) => passed += 1,
+                Err(e) => {
+                    failed += 1;
+                    println!("FAIL {module} [{side}] {name}: {e}");
+                }
+            }
+        }
+        println!("{module:<18} {side:<5} {} checks", checks.len());
+    }
+    println!("selftest: {passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
