@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Cargo target runner for `make test`'s sanitizer pass: the C copy in the
+# differential tests is built with -fsanitize=address,undefined, so its
+# runtime must be loaded first. Leak checking is off: the Rust test harness
+# keeps threads and buffers alive at exit by design.
+export LD_PRELOAD="$(gcc -print-file-name=libasan.so)${LD_PRELOAD:+:$LD_PRELOAD}"
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:strict_string_checks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+exec "$@"
