@@ -74,8 +74,7 @@ pub struct Manifest {
 impl Manifest {
     pub fn load(root: &Path) -> Result<Manifest, String> {
         let path = root.join("migration.toml");
-        let text =
-            fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -96,7 +95,9 @@ pub fn contract_functions(header_text: &str) -> Vec<String> {
         if line.starts_with([' ', '\t', '#', '/', '*', '}']) || line.starts_with("typedef") {
             continue;
         }
-        let Some(paren) = line.find('(') else { continue };
+        let Some(paren) = line.find('(') else {
+            continue;
+        };
         let head = &line[..paren];
         let name: String = head
             .chars()

@@ -26,8 +26,15 @@ pub fn generate(root: &Path, mode: Mode) -> Result<(), String> {
     }
     // bindgen reads the headers from disk; in check mode they were just shown
     // to be current (or the check fails below anyway).
-    let headers: Vec<String> = manifest.modules.iter().map(|m| m.contract.clone()).collect();
-    for (file, prefix) in [("bindings.rs", None), ("bindings_cref.rs", Some(CREF_PREFIX))] {
+    let headers: Vec<String> = manifest
+        .modules
+        .iter()
+        .map(|m| m.contract.clone())
+        .collect();
+    for (file, prefix) in [
+        ("bindings.rs", None),
+        ("bindings_cref.rs", Some(CREF_PREFIX)),
+    ] {
         let text = generate_bindings(root, &headers, prefix)?;
         let path = root.join("rust/mtproxy-sys/src").join(file);
         write_or_compare(&path, &text, check, &mut stale)?;
@@ -42,13 +49,15 @@ pub fn generate(root: &Path, mode: Mode) -> Result<(), String> {
     }
 }
 
-fn generate_header(root: &Path, ffi_src: &str, contract: &str, module: &str) -> Result<String, String> {
+fn generate_header(
+    root: &Path,
+    ffi_src: &str,
+    contract: &str,
+    module: &str,
+) -> Result<String, String> {
     let config = cbindgen::Config::from_file(root.join("ffi/cbindgen.toml"))
         .map_err(|e| format!("ffi/cbindgen.toml: {e}"))?;
-    let guard = format!(
-        "MTP_{}_H",
-        module.to_uppercase().replace('-', "_")
-    );
+    let guard = format!("MTP_{}_H", module.to_uppercase().replace('-', "_"));
     let bindings = cbindgen::Builder::new()
         .with_config(config)
         .with_src(root.join(ffi_src))
@@ -79,7 +88,11 @@ impl bindgen::callbacks::ParseCallbacks for Prefixer {
     }
 }
 
-fn generate_bindings(root: &Path, headers: &[String], prefix: Option<&'static str>) -> Result<String, String> {
+fn generate_bindings(
+    root: &Path,
+    headers: &[String],
+    prefix: Option<&'static str>,
+) -> Result<String, String> {
     let mut wrapper = String::new();
     for h in headers {
         if root.join(h).exists() {
@@ -121,10 +134,14 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
     for m in &manifest.modules {
         let feature = m.feature();
         if !cargo.contains(&format!("{feature} = [\"mtproxy-ffi/{feature}\"]")) {
-            problems.push(format!("Cargo.toml lacks `{feature} = [\"mtproxy-ffi/{feature}\"]`"));
+            problems.push(format!(
+                "Cargo.toml lacks `{feature} = [\"mtproxy-ffi/{feature}\"]`"
+            ));
         }
         if !ffi_cargo.contains(&format!("{feature} = []")) {
-            problems.push(format!("rust/mtproxy-ffi/Cargo.toml lacks feature {feature}"));
+            problems.push(format!(
+                "rust/mtproxy-ffi/Cargo.toml lacks feature {feature}"
+            ));
         }
         let group = format!("rust-{}", m.group);
         let group_line = cargo
@@ -146,7 +163,10 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
             let text = fs::read_to_string(root.join(c)).unwrap_or_default();
             let include = format!(
                 "#include \"{}\"",
-                Path::new(&m.contract).file_name().unwrap().to_string_lossy()
+                Path::new(&m.contract)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
             );
             if !text.contains(&include) {
                 problems.push(format!("{c} does not include its contract ({include})"));
@@ -160,12 +180,18 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
     }
     for f in crate::status::UPSTREAM_C_FILES {
         if !upstream_seen.contains(*f) {
-            problems.push(format!("upstream file {f} is not accounted for in migration.toml"));
+            problems.push(format!(
+                "upstream file {f} is not accounted for in migration.toml"
+            ));
         }
     }
     // Every C file in c-legacy/ belongs to a module (nothing compiled by hand).
     for entry in walk(&root.join("c-legacy")) {
-        let rel = entry.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let rel = entry
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         if rel.ends_with(".c") && !manifest.modules.iter().any(|m| m.c_files.contains(&rel)) {
             problems.push(format!("{rel} is not listed in any module's c_files"));
         }
@@ -173,7 +199,10 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("manifest check failed:\n  {}", problems.join("\n  ")))
+        Err(format!(
+            "manifest check failed:\n  {}",
+            problems.join("\n  ")
+        ))
     }
 }
 

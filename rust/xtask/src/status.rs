@@ -14,18 +14,48 @@ use std::process::Command;
 /// Every C file of upstream MTProxy (commit dc0c7f3), so the manifest can be
 /// checked to account for all of them.
 pub const UPSTREAM_C_FILES: &[&str] = &[
-    "common/common-stats.c", "common/cpuid.c", "common/crc32.c", "common/crc32c.c",
-    "common/kprintf.c", "common/md5.c", "common/mp-queue.c", "common/parse-config.c",
-    "common/pid.c", "common/precise-time.c", "common/proc-stat.c", "common/resolver.c",
-    "common/server-functions.c", "common/sha1.c", "common/sha256.c", "common/tl-parse.c",
-    "crypto/aesni256.c", "engine/engine-net.c", "engine/engine-rpc-common.c",
-    "engine/engine-rpc.c", "engine/engine-signals.c", "engine/engine.c", "jobs/jobs.c",
-    "mtproto/mtproto-config.c", "mtproto/mtproto-proxy.c", "net/net-config.c",
-    "net/net-connections.c", "net/net-crypto-aes.c", "net/net-crypto-dh.c", "net/net-events.c",
-    "net/net-http-server.c", "net/net-msg-buffers.c", "net/net-msg.c", "net/net-rpc-targets.c",
-    "net/net-stats.c", "net/net-tcp-connections.c", "net/net-tcp-rpc-client.c",
-    "net/net-tcp-rpc-common.c", "net/net-tcp-rpc-ext-server.c", "net/net-tcp-rpc-server.c",
-    "net/net-thread.c", "net/net-timers.c",
+    "common/common-stats.c",
+    "common/cpuid.c",
+    "common/crc32.c",
+    "common/crc32c.c",
+    "common/kprintf.c",
+    "common/md5.c",
+    "common/mp-queue.c",
+    "common/parse-config.c",
+    "common/pid.c",
+    "common/precise-time.c",
+    "common/proc-stat.c",
+    "common/resolver.c",
+    "common/server-functions.c",
+    "common/sha1.c",
+    "common/sha256.c",
+    "common/tl-parse.c",
+    "crypto/aesni256.c",
+    "engine/engine-net.c",
+    "engine/engine-rpc-common.c",
+    "engine/engine-rpc.c",
+    "engine/engine-signals.c",
+    "engine/engine.c",
+    "jobs/jobs.c",
+    "mtproto/mtproto-config.c",
+    "mtproto/mtproto-proxy.c",
+    "net/net-config.c",
+    "net/net-connections.c",
+    "net/net-crypto-aes.c",
+    "net/net-crypto-dh.c",
+    "net/net-events.c",
+    "net/net-http-server.c",
+    "net/net-msg-buffers.c",
+    "net/net-msg.c",
+    "net/net-rpc-targets.c",
+    "net/net-stats.c",
+    "net/net-tcp-connections.c",
+    "net/net-tcp-rpc-client.c",
+    "net/net-tcp-rpc-common.c",
+    "net/net-tcp-rpc-ext-server.c",
+    "net/net-tcp-rpc-server.c",
+    "net/net-thread.c",
+    "net/net-timers.c",
 ];
 
 const PARITY_FILE: &str = "measurements/parity.json";
@@ -91,7 +121,12 @@ fn code_lines(root: &Path, file: &str) -> usize {
         .map(|t| {
             t.lines()
                 .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with("/*") && !l.starts_with('*'))
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("//")
+                        && !l.starts_with("/*")
+                        && !l.starts_with('*')
+                })
                 .count()
         })
         .unwrap_or(0)
@@ -111,11 +146,20 @@ fn unsafe_count(root: &Path, file: &str) -> usize {
 
 /// The sys-side wrapper file of a module (same file stem as its ffi shim).
 fn sys_api_file(m: &Module) -> String {
-    let stem = Path::new(&m.rust_ffi).file_name().unwrap().to_string_lossy().into_owned();
+    let stem = Path::new(&m.rust_ffi)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     format!("rust/mtproxy-sys/src/api/{stem}")
 }
 
-fn module_status(root: &Path, m: &Module, parity: &ParityRecord, bench: &BenchRecord) -> ModuleStatus {
+fn module_status(
+    root: &Path,
+    m: &Module,
+    parity: &ParityRecord,
+    bench: &BenchRecord,
+) -> ModuleStatus {
     let c_lines: usize = m.c_files.iter().map(|f| code_lines(root, f)).sum();
     let rust_files = [m.rust_core.clone(), m.rust_ffi.clone(), sys_api_file(m)];
     let rust_lines: usize = rust_files.iter().map(|f| code_lines(root, f)).sum();
@@ -123,7 +167,11 @@ fn module_status(root: &Path, m: &Module, parity: &ParityRecord, bench: &BenchRe
     let contract_fns = fs::read_to_string(root.join(&m.contract))
         .map(|t| contract_functions(&t).len())
         .unwrap_or(0);
-    let key = Path::new(&m.parity).file_stem().unwrap().to_string_lossy().into_owned();
+    let key = Path::new(&m.parity)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let result = parity.modules.get(&key).cloned();
     let mut ratios = Vec::new();
     for g in &m.benches {
@@ -136,7 +184,9 @@ fn module_status(root: &Path, m: &Module, parity: &ParityRecord, bench: &BenchRe
     let bench_ratio = ratios.into_iter().reduce(f64::max);
     let has_c = !m.c_files.is_empty() && m.c_files.iter().all(|f| root.join(f).exists());
     let has_rust = code_lines(root, &m.rust_core) > 5 && root.join(&m.rust_ffi).exists();
-    let parity_ok = result.as_ref().is_some_and(|r| r.failed == 0 && r.passed > 0);
+    let parity_ok = result
+        .as_ref()
+        .is_some_and(|r| r.failed == 0 && r.passed > 0);
     let status = match (has_c, has_rust, parity_ok) {
         (_, false, _) => "c-only",
         (false, true, _) => "c-retired",
@@ -160,7 +210,12 @@ fn module_status(root: &Path, m: &Module, parity: &ParityRecord, bench: &BenchRe
     }
 }
 
-fn render(manifest: &Manifest, rows: &[ModuleStatus], parity: &ParityRecord, bench: &BenchRecord) -> (String, String) {
+fn render(
+    manifest: &Manifest,
+    rows: &[ModuleStatus],
+    parity: &ParityRecord,
+    bench: &BenchRecord,
+) -> (String, String) {
     let mut md = String::new();
     md.push_str("# Migration status\n\n");
     md.push_str("Generated by `make status` (`cargo xtask status`) from migration.toml, the tree, and the committed\n");
@@ -193,21 +248,42 @@ fn render(manifest: &Manifest, rows: &[ModuleStatus], parity: &ParityRecord, ben
         md.push_str("| module | upstream | C lines | Rust lines | unsafe | contract (fns) | differential tests | bench Rust/C | status |\n|---|---|---|---|---|---|---|---|---|\n");
         for r in rows.iter().filter(|r| r.group == g) {
             let tests = match &r.parity_tests {
-                Some(p) => format!("{} passed, {} failed ({} properties)", p.passed, p.failed, p.properties),
+                Some(p) => format!(
+                    "{} passed, {} failed ({} properties)",
+                    p.passed, p.failed, p.properties
+                ),
                 None => "not recorded".into(),
             };
             let ratio = r.bench_ratio.map_or("n/a".into(), |x| {
-                if x <= 1.0 { format!("{x:.2}") } else { format!("**{x:.2}** (slower)") }
+                if x <= 1.0 {
+                    format!("{x:.2}")
+                } else {
+                    format!("**{x:.2}** (slower)")
+                }
             });
             md.push_str(&format!(
                 "| `{}` | {} | {} | {} | {} | `{}` ({}) | {} | {} | {} |\n",
-                r.name, r.upstream.join(", "), r.c_lines, r.rust_lines, r.unsafe_count,
-                Path::new(&r.contract).file_name().unwrap().to_string_lossy(), r.contract_functions,
-                tests, ratio, r.status
+                r.name,
+                r.upstream.join(", "),
+                r.c_lines,
+                r.rust_lines,
+                r.unsafe_count,
+                Path::new(&r.contract)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy(),
+                r.contract_functions,
+                tests,
+                ratio,
+                r.status
             ));
         }
         for r in rows.iter().filter(|r| r.group == g && r.note.is_some()) {
-            md.push_str(&format!("\n- `{}`: {}", r.name, r.note.as_deref().unwrap_or("")));
+            md.push_str(&format!(
+                "\n- `{}`: {}",
+                r.name,
+                r.note.as_deref().unwrap_or("")
+            ));
         }
         md.push('\n');
     }
@@ -217,7 +293,9 @@ fn render(manifest: &Manifest, rows: &[ModuleStatus], parity: &ParityRecord, ben
             for (label, p) in points {
                 md.push_str(&format!(
                     "| {g} | {label} | {} | {} | {:.2} |\n",
-                    fmt_ns(p.c_ns), fmt_ns(p.rust_ns), p.rust_ns / p.c_ns
+                    fmt_ns(p.c_ns),
+                    fmt_ns(p.rust_ns),
+                    p.rust_ns / p.c_ns
                 ));
             }
         }
@@ -228,7 +306,12 @@ fn render(manifest: &Manifest, rows: &[ModuleStatus], parity: &ParityRecord, ben
     }
     md.push_str("\n## Upstream files planned (no implementation yet)\n\n| issue | what | upstream files |\n|---|---|---|\n");
     for p in &manifest.planned {
-        md.push_str(&format!("| #{} | {} | {} |\n", p.issue, p.what, p.upstream.join(", ")));
+        md.push_str(&format!(
+            "| #{} | {} | {} |\n",
+            p.issue,
+            p.what,
+            p.upstream.join(", ")
+        ));
     }
     let json = serde_json::json!({
         "modules": rows,
@@ -242,48 +325,98 @@ fn render(manifest: &Manifest, rows: &[ModuleStatus], parity: &ParityRecord, ben
 }
 
 fn fmt_ns(ns: f64) -> String {
-    if ns >= 1000.0 { format!("{:.2} µs", ns / 1000.0) } else { format!("{ns:.1} ns") }
+    if ns >= 1000.0 {
+        format!("{:.2} µs", ns / 1000.0)
+    } else {
+        format!("{ns:.1} ns")
+    }
 }
 
 pub fn run(root: &Path, check: bool) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
     let parity: ParityRecord = read_json(root, PARITY_FILE)?;
     let bench: BenchRecord = read_json(root, BENCH_FILE)?;
-    let rows: Vec<ModuleStatus> = manifest.modules.iter().map(|m| module_status(root, m, &parity, &bench)).collect();
+    let rows: Vec<ModuleStatus> = manifest
+        .modules
+        .iter()
+        .map(|m| module_status(root, m, &parity, &bench))
+        .collect();
     let (md, json) = render(&manifest, &rows, &parity, &bench);
     let mut stale = Vec::new();
     write_or_compare(&root.join("MIGRATION_STATUS.md"), &md, check, &mut stale)?;
-    write_or_compare(&root.join("migration-status.json"), &json, check, &mut stale)?;
+    write_or_compare(
+        &root.join("migration-status.json"),
+        &json,
+        check,
+        &mut stale,
+    )?;
     if stale.is_empty() {
         Ok(())
     } else {
-        Err(format!("dashboard is stale (run `make status` and commit): {}", stale.join(", ")))
+        Err(format!(
+            "dashboard is stale (run `make status` and commit): {}",
+            stale.join(", ")
+        ))
     }
 }
 
 /// Run the differential suite and record per-module results.
 pub fn record_parity(root: &Path) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
-    let cases: u32 = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let cases: u32 = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let out = Command::new("cargo")
         .current_dir(root)
-        .args(["test", "-p", "parity-tests", "--test", "parity", "--", "--test-threads=2"])
+        .args([
+            "test",
+            "-p",
+            "parity-tests",
+            "--test",
+            "parity",
+            "--",
+            "--test-threads=2",
+        ])
         .env("PROPTEST_CASES", cases.to_string())
         .output()
         .map_err(|e| format!("cargo test: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut record = ParityRecord { cases_per_property: cases, modules: BTreeMap::new() };
+    let mut record = ParityRecord {
+        cases_per_property: cases,
+        modules: BTreeMap::new(),
+    };
     for m in &manifest.modules {
-        let key = Path::new(&m.parity).file_stem().unwrap().to_string_lossy().into_owned();
+        let key = Path::new(&m.parity)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let properties = fs::read_to_string(root.join(&m.parity))
-            .map(|t| t.split_once("proptest!").map_or(0, |(_, rest)| rest.matches("#[test]").count() as u32))
+            .map(|t| {
+                t.split_once("proptest!")
+                    .map_or(0, |(_, rest)| rest.matches("#[test]").count() as u32)
+            })
             .unwrap_or(0);
-        record.modules.insert(key, ParityResult { passed: 0, failed: 0, properties });
+        record.modules.insert(
+            key,
+            ParityResult {
+                passed: 0,
+                failed: 0,
+                properties,
+            },
+        );
     }
     for line in stdout.lines() {
-        let Some(rest) = line.strip_prefix("test ") else { continue };
-        let Some((name, outcome)) = rest.split_once(" ... ") else { continue };
-        let Some((module, _)) = name.split_once("::") else { continue };
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, outcome)) = rest.split_once(" ... ") else {
+            continue;
+        };
+        let Some((module, _)) = name.split_once("::") else {
+            continue;
+        };
         if let Some(r) = record.modules.get_mut(module) {
             match outcome.trim() {
                 "ok" => r.passed += 1,
@@ -306,24 +439,47 @@ pub fn record_parity(root: &Path) -> Result<(), String> {
 pub fn record_bench(root: &Path) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
     let criterion = root.join("target/criterion");
-    let mut record = BenchRecord { machine: machine_description(), groups: BTreeMap::new() };
+    let mut record = BenchRecord {
+        machine: machine_description(),
+        groups: BTreeMap::new(),
+    };
     for group in manifest.modules.iter().flat_map(|m| m.benches.iter()) {
         let dir = criterion.join(group).join("c");
         let Ok(entries) = fs::read_dir(&dir) else {
-            return Err(format!("no criterion results for `{group}` (run `make bench`)"));
+            return Err(format!(
+                "no criterion results for `{group}` (run `make bench`)"
+            ));
         };
-        let mut labels: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut labels: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         labels.retain(|l| l != "report");
         labels.sort();
         for label in labels {
             let median = |side: &str| -> Result<f64, String> {
-                let path = criterion.join(group).join(side).join(&label).join("new/estimates.json");
-                let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                v["median"]["point_estimate"].as_f64().ok_or(format!("{}: no median", path.display()))
+                let path = criterion
+                    .join(group)
+                    .join(side)
+                    .join(&label)
+                    .join("new/estimates.json");
+                let text =
+                    fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                v["median"]["point_estimate"]
+                    .as_f64()
+                    .ok_or(format!("{}: no median", path.display()))
             };
-            let point = BenchPoint { c_ns: round3(median("c")?), rust_ns: round3(median("rust")?) };
-            record.groups.entry(group.clone()).or_default().insert(label, point);
+            let point = BenchPoint {
+                c_ns: round3(median("c")?),
+                rust_ns: round3(median("rust")?),
+            };
+            record
+                .groups
+                .entry(group.clone())
+                .or_default()
+                .insert(label, point);
         }
     }
     fs::create_dir_all(root.join("measurements")).map_err(|e| e.to_string())?;
@@ -340,7 +496,11 @@ fn round3(x: f64) -> f64 {
 fn machine_description() -> String {
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let rustc = sh(Command::new("rustc").arg("--version")).unwrap_or_default();

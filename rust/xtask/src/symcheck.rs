@@ -44,20 +44,35 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let sets: Vec<String> = if args.is_empty() {
         DEFAULT_SETS.iter().map(|s| s.to_string()).collect()
     } else {
-        args.iter().map(|s| if s == "none" { String::new() } else { s.clone() }).collect()
+        args.iter()
+            .map(|s| {
+                if s == "none" {
+                    String::new()
+                } else {
+                    s.clone()
+                }
+            })
+            .collect()
     };
     run_sets(root, &sets)
 }
 
 fn label(set: &str) -> String {
-    if set.is_empty() { "no features".into() } else { set.into() }
+    if set.is_empty() {
+        "no features".into()
+    } else {
+        set.into()
+    }
 }
 
 /// Which modules a feature set switches to Rust, as Cargo would resolve it.
 fn rust_modules(root: &Path, manifest: &Manifest, set: &str) -> Result<Vec<String>, String> {
-    let out = sh(Command::new("cargo")
-        .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--no-deps"]))?;
+    let out = sh(Command::new("cargo").current_dir(root).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+    ]))?;
     let meta: serde_json::Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
     let pkg = meta["packages"]
         .as_array()
@@ -65,7 +80,11 @@ fn rust_modules(root: &Path, manifest: &Manifest, set: &str) -> Result<Vec<Strin
         .ok_or("no mtproxy package in cargo metadata")?;
     let features = &pkg["features"];
     let mut on = std::collections::BTreeSet::new();
-    let mut todo: Vec<String> = set.split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+    let mut todo: Vec<String> = set
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
     while let Some(f) = todo.pop() {
         if on.insert(f.clone()) {
             for dep in features[&f].as_array().into_iter().flatten() {
@@ -85,7 +104,9 @@ fn rust_modules(root: &Path, manifest: &Manifest, set: &str) -> Result<Vec<Strin
 
 fn check_set(root: &Path, manifest: &Manifest, set: &str) -> Result<usize, String> {
     let mut build = Command::new("cargo");
-    build.current_dir(root).args(["build", "--quiet", "--bin", "mtproxy-rust"]);
+    build
+        .current_dir(root)
+        .args(["build", "--quiet", "--bin", "mtproxy-rust"]);
     if !set.is_empty() {
         build.args(["--features", set]);
     }
@@ -101,12 +122,16 @@ fn check_set(root: &Path, manifest: &Manifest, set: &str) -> Result<usize, Strin
         let (sym, loc) = line.split_once('\t').unwrap_or((line, ""));
         let mut parts = sym.split_whitespace();
         let (_addr, kind, name) = (parts.next(), parts.next(), parts.next());
-        let (Some(kind), Some(name)) = (kind, name) else { continue };
+        let (Some(kind), Some(name)) = (kind, name) else {
+            continue;
+        };
         if loc.contains("/c-legacy/") {
             c_objects.push(format!("{name} ({loc})"));
         }
         if name.starts_with("mtp_") && (kind == "T" || kind == "t") {
-            defs.entry(name.to_string()).or_default().push(loc.to_string());
+            defs.entry(name.to_string())
+                .or_default()
+                .push(loc.to_string());
         }
     }
 
