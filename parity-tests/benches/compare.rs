@@ -14,7 +14,9 @@ pub const SIZES: &[(usize, &str)] = &[(1024, "1KiB"), (16384, "16KiB")];
 
 /// Deterministic, non-trivial input bytes.
 pub fn input(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    (0..len)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
 }
 
 /// Time `c_side` and `rust_side` on the same input for each size in [`SIZES`].
@@ -48,6 +50,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hashes::crc32
+    targets = hashes::crc32, hashes::crc32c, hashes::sha256
 }
 criterion_main!(benches);

@@ -4,14 +4,28 @@
 use std::process::ExitCode;
 
 mod crc32;
+mod crc32c;
+mod md5;
+mod sha1;
+mod sha256;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
-const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS)];
+const CHECKS: &[(&str, &[Check])] = &[
+    ("crc32", crc32::CHECKS),
+    ("crc32c", crc32c::CHECKS),
+    ("md5", md5::CHECKS),
+    ("sha1", sha1::CHECKS),
+    ("sha256", sha256::CHECKS),
+];
 
 /// Compare two values, describing a mismatch.
-pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {
+pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    got: T,
+    want: T,
+) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {
@@ -27,7 +41,10 @@ pub fn run() -> ExitCode {
     let mut failed = 0;
     let mut passed = 0;
     for (module, checks) in CHECKS {
-        let side = sides.iter().find(|(m, _)| m == module).map_or("?", |(_, s)| s);
+        let side = sides
+            .iter()
+            .find(|(m, _)| m == module)
+            .map_or("?", |(_, s)| s);
         for (name, check) in *checks {
             match check() {
                 Ok(()) => passed += 1,

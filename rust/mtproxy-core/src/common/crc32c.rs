@@ -48,7 +48,11 @@ const fn build_tables() -> [[u32; 256]; 8] {
         let mut c = byte as u32;
         let mut bit = 0;
         while bit < 8 {
-            c = if c & 1 == 1 { (c >> 1) ^ POLY_REFLECTED } else { c >> 1 };
+            c = if c & 1 == 1 {
+                (c >> 1) ^ POLY_REFLECTED
+            } else {
+                c >> 1
+            };
             bit += 1;
         }
         tables[0][byte] = c;

@@ -77,6 +77,9 @@ mod tests {
         );
         // One byte over the block: the same as keying with the key's hash.
         let long_key = [0x0b; BLOCK_LEN + 1];
-        assert_eq!(hmac_sha256(&long_key, b"m"), hmac_sha256(&sha256(&long_key), b"m"));
+        assert_eq!(
+            hmac_sha256(&long_key, b"m"),
+            hmac_sha256(&sha256(&long_key), b"m")
+        );
     }
 }
