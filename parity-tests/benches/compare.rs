@@ -50,6 +50,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hashes::crc32
+    targets = hashes::crc32, hashes::crc32c, hashes::sha256
 }
 criterion_main!(benches);

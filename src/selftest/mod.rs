@@ -4,11 +4,21 @@
 use std::process::ExitCode;
 
 mod crc32;
+mod crc32c;
+mod md5;
+mod sha1;
+mod sha256;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
-const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS)];
+const CHECKS: &[(&str, &[Check])] = &[
+    ("crc32", crc32::CHECKS),
+    ("crc32c", crc32c::CHECKS),
+    ("md5", md5::CHECKS),
+    ("sha1", sha1::CHECKS),
+    ("sha256", sha256::CHECKS),
+];
 
 /// Compare two values, describing a mismatch.
 pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(

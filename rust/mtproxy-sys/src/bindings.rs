@@ -11,3 +11,39 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_crc32_combine(crc1: u32, crc2: u32, len2: u64) -> u32;
 }
+unsafe extern "C" {
+    pub fn mtp_crc32c_partial(data: *const u8, len: usize, crc: u32) -> u32;
+}
+unsafe extern "C" {
+    pub fn mtp_crc32c_partial_portable(data: *const u8, len: usize, crc: u32) -> u32;
+}
+unsafe extern "C" {
+    pub fn mtp_compute_crc32c(data: *const u8, len: usize) -> u32;
+}
+unsafe extern "C" {
+    pub fn mtp_md5(data: *const u8, len: usize, out: *mut u8);
+}
+unsafe extern "C" {
+    pub fn mtp_sha1(data: *const u8, len: usize, out: *mut u8);
+}
+unsafe extern "C" {
+    pub fn mtp_sha256(data: *const u8, len: usize, out: *mut u8);
+}
+unsafe extern "C" {
+    pub fn mtp_sha256_two_chunks(
+        first: *const u8,
+        first_len: usize,
+        second: *const u8,
+        second_len: usize,
+        out: *mut u8,
+    );
+}
+unsafe extern "C" {
+    pub fn mtp_hmac_sha256(
+        key: *const u8,
+        key_len: usize,
+        msg: *const u8,
+        msg_len: usize,
+        out: *mut u8,
+    );
+}

@@ -43,6 +43,22 @@ macro_rules! safe_api {
             use $($ffi)::+ as ffi;
             include!("api/crc32.rs");
         }
+        pub mod crc32c {
+            use $($ffi)::+ as ffi;
+            include!("api/crc32c.rs");
+        }
+        pub mod md5 {
+            use $($ffi)::+ as ffi;
+            include!("api/md5.rs");
+        }
+        pub mod sha1 {
+            use $($ffi)::+ as ffi;
+            include!("api/sha1.rs");
+        }
+        pub mod sha256 {
+            use $($ffi)::+ as ffi;
+            include!("api/sha256.rs");
+        }
     };
 }
 
