@@ -43,6 +43,18 @@ macro_rules! safe_api {
             use $($ffi)::+ as ffi;
             include!("api/crc32.rs");
         }
+        pub mod kprintf {
+            use $($ffi)::+ as ffi;
+            include!("api/kprintf.rs");
+        }
+        pub mod parse_config {
+            use $($ffi)::+ as ffi;
+            include!("api/parse_config.rs");
+        }
+        pub mod tl_parse {
+            use $($ffi)::+ as ffi;
+            include!("api/tl_parse.rs");
+        }
     };
 }
 
