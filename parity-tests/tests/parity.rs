@@ -1,3 +1,6 @@
 //! The differential suite: one module per file, each comparing the C reference
 //! copy (`cref_*`) with the Rust implementation on the same inputs.
 mod crc32;
+mod kprintf;
+mod parse_config;
+mod tl_parse;

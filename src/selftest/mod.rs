@@ -4,11 +4,19 @@
 use std::process::ExitCode;
 
 mod crc32;
+mod kprintf;
+mod parse_config;
+mod tl_parse;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
-const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS)];
+const CHECKS: &[(&str, &[Check])] = &[
+    ("crc32", crc32::CHECKS),
+    ("kprintf", kprintf::CHECKS),
+    ("parse-config", parse_config::CHECKS),
+    ("tl-parse", tl_parse::CHECKS),
+];
 
 /// Compare two values, describing a mismatch.
 pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {
