@@ -105,7 +105,8 @@ fn the_two_sides_are_different_code() {
 #[test]
 fn parse_int_edges_both_sides() {
     let (lo, hi) = (i64::MIN, i64::MAX);
-    let cases: &[(&[u8], i64, i64, Result<i64, i32>)] = &[
+    type Case = (&'static [u8], i64, i64, Result<i64, i32>);
+    let cases: &[Case] = &[
         (b"-9223372036854775808", lo, hi, Ok(i64::MIN)),
         (b"9223372036854775807", lo, hi, Ok(i64::MAX)),
         (b"9223372036854775808", lo, hi, Err(-2)),
