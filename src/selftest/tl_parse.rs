@@ -18,6 +18,7 @@ pub const CHECKS: &[Check] = &[
         )?;
         expect_eq("string bytes", &w.written()[4..12], b"\x05hello\0\0")?;
         let mut r = TlReader::new(w.written());
+        expect_eq("remaining", r.remaining(), 20)?;
         expect_eq("int", r.fetch_int(), Ok(0x1234_5678))?;
         expect_eq("string", r.fetch_string(), Ok(5..10))?;
         expect_eq("long", r.fetch_long(), Ok(-2))?;

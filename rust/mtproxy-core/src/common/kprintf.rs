@@ -15,8 +15,6 @@ pub struct LogError(i32);
 impl LogError {
     /// Not a single decimal digit.
     pub const BAD_LEVEL: LogError = LogError(-1);
-    /// A missing (null) argument at the C boundary.
-    pub const ARG: LogError = LogError(-2);
 
     /// The C error code.
     pub const fn code(self) -> i32 {

@@ -22,8 +22,6 @@ impl CfgError {
     pub const RANGE: CfgError = CfgError(-2);
     /// Input longer than [`MAX_CONFIG_LEN`].
     pub const TOO_BIG: CfgError = CfgError(-3);
-    /// A missing (null) argument at the C boundary.
-    pub const ARG: CfgError = CfgError(-4);
 
     /// The C error code.
     pub const fn code(self) -> i32 {

@@ -108,7 +108,7 @@ impl<'a> TlReader<'a> {
 
     /// Records `error` unless an earlier one is already recorded; returns the
     /// error now in effect.
-    pub fn fail(&mut self, error: TlError) -> TlError {
+    fn fail(&mut self, error: TlError) -> TlError {
         *self.error.get_or_insert(error)
     }
 
@@ -244,7 +244,7 @@ impl<'a> TlWriter<'a> {
 
     /// Records `error` unless an earlier one is already recorded; returns the
     /// error now in effect.
-    pub fn fail(&mut self, error: TlError) -> TlError {
+    fn fail(&mut self, error: TlError) -> TlError {
         *self.error.get_or_insert(error)
     }
 

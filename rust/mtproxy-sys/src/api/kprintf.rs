@@ -7,7 +7,6 @@ pub struct LogError(i32);
 
 impl LogError {
     pub const BAD_LEVEL: LogError = LogError(ffi::MTP_LOG_ERR_BAD_LEVEL);
-    pub const ARG: LogError = LogError(ffi::MTP_LOG_ERR_ARG);
 
     pub const fn code(self) -> i32 {
         self.0

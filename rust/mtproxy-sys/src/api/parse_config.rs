@@ -11,7 +11,6 @@ impl CfgError {
     pub const NOT_A_NUMBER: CfgError = CfgError(ffi::MTP_CFG_ERR_NOT_A_NUMBER);
     pub const RANGE: CfgError = CfgError(ffi::MTP_CFG_ERR_RANGE);
     pub const TOO_BIG: CfgError = CfgError(ffi::MTP_CFG_ERR_TOO_BIG);
-    pub const ARG: CfgError = CfgError(ffi::MTP_CFG_ERR_ARG);
 
     pub const fn code(self) -> i32 {
         self.0
