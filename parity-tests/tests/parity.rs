@@ -5,3 +5,6 @@ mod crc32c;
 mod md5;
 mod sha1;
 mod sha256;
+mod kprintf;
+mod parse_config;
+mod tl_parse;

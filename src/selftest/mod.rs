@@ -8,6 +8,9 @@ mod crc32c;
 mod md5;
 mod sha1;
 mod sha256;
+mod kprintf;
+mod parse_config;
+mod tl_parse;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
@@ -18,6 +21,9 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("md5", md5::CHECKS),
     ("sha1", sha1::CHECKS),
     ("sha256", sha256::CHECKS),
+    ("kprintf", kprintf::CHECKS),
+    ("parse-config", parse_config::CHECKS),
+    ("tl-parse", tl_parse::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.

@@ -19,7 +19,10 @@
     non_snake_case,
     non_upper_case_globals,
     dead_code,
-    clippy::all
+    clippy::all,
+    // bindgen's `Default` for structs with pointers zeroes them in an
+    // undocumented unsafe block (a restriction lint, outside clippy::all).
+    clippy::undocumented_unsafe_blocks
 )]
 pub mod bindings {
     include!("bindings.rs");
@@ -30,7 +33,10 @@ pub mod bindings {
     non_snake_case,
     non_upper_case_globals,
     dead_code,
-    clippy::all
+    clippy::all,
+    // bindgen's `Default` for structs with pointers zeroes them in an
+    // undocumented unsafe block (a restriction lint, outside clippy::all).
+    clippy::undocumented_unsafe_blocks
 )]
 pub mod bindings_cref {
     include!("bindings_cref.rs");
@@ -58,6 +64,17 @@ macro_rules! safe_api {
         pub mod sha256 {
             use $($ffi)::+ as ffi;
             include!("api/sha256.rs");
+        pub mod kprintf {
+            use $($ffi)::+ as ffi;
+            include!("api/kprintf.rs");
+        }
+        pub mod parse_config {
+            use $($ffi)::+ as ffi;
+            include!("api/parse_config.rs");
+        }
+        pub mod tl_parse {
+            use $($ffi)::+ as ffi;
+            include!("api/tl_parse.rs");
         }
     };
 }
