@@ -43,6 +43,26 @@ macro_rules! safe_api {
             use $($ffi)::+ as ffi;
             include!("api/crc32.rs");
         }
+        pub mod pid {
+            use $($ffi)::+ as ffi;
+            include!("api/pid.rs");
+        }
+        pub mod precise_time {
+            use $($ffi)::+ as ffi;
+            include!("api/precise_time.rs");
+        }
+        pub mod proc_stat {
+            use $($ffi)::+ as ffi;
+            include!("api/proc_stat.rs");
+        }
+        pub mod resolver {
+            use $($ffi)::+ as ffi;
+            include!("api/resolver.rs");
+        }
+        pub mod server_functions {
+            use $($ffi)::+ as ffi;
+            include!("api/server_functions.rs");
+        }
     };
 }
 
