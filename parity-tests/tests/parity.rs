@@ -1,3 +1,8 @@
 //! The differential suite: one module per file, each comparing the C reference
 //! copy (`cref_*`) with the Rust implementation on the same inputs.
 mod crc32;
+mod pid;
+mod precise_time;
+mod proc_stat;
+mod resolver;
+mod server_functions;

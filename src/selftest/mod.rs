@@ -4,11 +4,23 @@
 use std::process::ExitCode;
 
 mod crc32;
+mod pid;
+mod precise_time;
+mod proc_stat;
+mod resolver;
+mod server_functions;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
-const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS)];
+const CHECKS: &[(&str, &[Check])] = &[
+    ("crc32", crc32::CHECKS),
+    ("precise-time", precise_time::CHECKS),
+    ("pid", pid::CHECKS),
+    ("resolver", resolver::CHECKS),
+    ("server-functions", server_functions::CHECKS),
+    ("proc-stat", proc_stat::CHECKS),
+];
 
 /// Compare two values, describing a mismatch.
 pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {

@@ -23,13 +23,23 @@ pub struct mtp_process_id {
 
 impl From<ProcessId> for mtp_process_id {
     fn from(id: ProcessId) -> Self {
-        mtp_process_id { ip: id.ip, port: id.port, pid: id.pid, utime: id.utime }
+        mtp_process_id {
+            ip: id.ip,
+            port: id.port,
+            pid: id.pid,
+            utime: id.utime,
+        }
     }
 }
 
 impl From<&mtp_process_id> for ProcessId {
     fn from(id: &mtp_process_id) -> Self {
-        ProcessId { ip: id.ip, port: id.port, pid: id.pid, utime: id.utime }
+        ProcessId {
+            ip: id.ip,
+            port: id.port,
+            pid: id.pid,
+            utime: id.utime,
+        }
     }
 }
 

@@ -63,7 +63,11 @@ impl From<ProcStat> for mtp_proc_stat {
 /// `s` must point to `len` readable bytes (may be NULL if `len` is 0); `out`
 /// must be NULL or point to a writable `mtp_proc_stat`.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_parse_proc_stat(s: *const u8, len: usize, out: *mut mtp_proc_stat) -> i32 {
+pub unsafe extern "C" fn mtp_parse_proc_stat(
+    s: *const u8,
+    len: usize,
+    out: *mut mtp_proc_stat,
+) -> i32 {
     // SAFETY: `out` is NULL or valid for writes by the caller's contract.
     let Some(out) = (unsafe { out.as_mut() }).filter(|_| !s.is_null() || len == 0) else {
         return MTP_PROC_ERR_ARG;

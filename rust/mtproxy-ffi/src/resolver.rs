@@ -43,7 +43,11 @@ pub struct mtp_resolved_addr {
 
 impl From<ResolvedAddr> for mtp_resolved_addr {
     fn from(a: ResolvedAddr) -> Self {
-        mtp_resolved_addr { family: a.family, ipv4: a.ipv4, ipv6: a.ipv6 }
+        mtp_resolved_addr {
+            family: a.family,
+            ipv4: a.ipv4,
+            ipv6: a.ipv6,
+        }
     }
 }
 

@@ -39,7 +39,10 @@ pub struct mtp_file_limit {
 
 impl From<FileLimit> for mtp_file_limit {
     fn from(l: FileLimit) -> Self {
-        mtp_file_limit { soft: l.soft, hard: l.hard }
+        mtp_file_limit {
+            soft: l.soft,
+            hard: l.hard,
+        }
     }
 }
 
@@ -73,7 +76,9 @@ pub unsafe extern "C" fn mtp_parse_memory_size(s: *const u8, len: usize, out: *m
 /// `name` must be a valid NUL-terminated string that outlives `'a`.
 unsafe fn user_name<'a>(name: *const c_char) -> Result<&'a str, i32> {
     // SAFETY: forwarded caller contract.
-    unsafe { CStr::from_ptr(name) }.to_str().map_err(|_| MTP_SF_ERR_NO_USER)
+    unsafe { CStr::from_ptr(name) }
+        .to_str()
+        .map_err(|_| MTP_SF_ERR_NO_USER)
 }
 
 /// Looks user `name` up in the passwd database: 0 and its uid/gid, or

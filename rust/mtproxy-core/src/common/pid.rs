@@ -96,11 +96,18 @@ mod tests {
         let own = process_id_init(0x0a00_0001, 8888, 1234, 1_700_000_000);
         assert!(process_id_matches(&own, &ProcessId::default()));
         assert!(process_id_matches(&own, &own));
-        let peer = ProcessId { ip: own.ip, port: own.port, ..ProcessId::default() };
+        let peer = ProcessId {
+            ip: own.ip,
+            port: own.port,
+            ..ProcessId::default()
+        };
         assert!(process_id_matches(&own, &peer));
         let wrong_port = ProcessId { port: 443, ..peer };
         assert!(!process_id_matches(&own, &wrong_port));
-        let wrong_time = ProcessId { utime: 1, ..ProcessId::default() };
+        let wrong_time = ProcessId {
+            utime: 1,
+            ..ProcessId::default()
+        };
         assert!(!process_id_matches(&own, &wrong_time));
     }
 }

@@ -64,7 +64,10 @@ mod tests {
         assert_eq!(precise_time_from_parts(0, 999_999_999), 4_294_967_291);
         // Out-of-range nanoseconds move whole seconds (floor division).
         assert_eq!(precise_time_from_parts(1, -500_000_000), 1 << 31);
-        assert_eq!(precise_time_from_parts(0, 2_500_000_000), (2 << 32) + (1 << 31));
+        assert_eq!(
+            precise_time_from_parts(0, 2_500_000_000),
+            (2 << 32) + (1 << 31)
+        );
         assert_eq!(precise_time_from_parts(-1, 0), -(1 << 32));
     }
 

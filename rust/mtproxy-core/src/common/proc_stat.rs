@@ -142,7 +142,10 @@ pub fn parse_status_kb(text: &[u8], key: &[u8]) -> Result<i64, i32> {
         .split(|&b| b == b'\n')
         .find_map(|line| line.strip_prefix(key)?.strip_prefix(b":"))
         .ok_or(ERR_NOT_FOUND)?;
-    let blank = value.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let blank = value
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
     let number = value.get(blank..).unwrap_or_default();
     let digit_count = number.iter().take_while(|b| b.is_ascii_digit()).count();
     let (digits, unit) = number.split_at(digit_count);
@@ -205,7 +208,10 @@ mod tests {
     fn comm_runs_to_the_last_parenthesis() {
         let line = b"7 (a) b (c)) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 4 0 5 6 7";
         let stat = parse_proc_stat(line).unwrap();
-        assert_eq!((stat.pid, stat.state, stat.num_threads), (7, i32::from(b'S'), 4));
+        assert_eq!(
+            (stat.pid, stat.state, stat.num_threads),
+            (7, i32::from(b'S'), 4)
+        );
     }
 
     #[test]
@@ -224,20 +230,29 @@ mod tests {
             b"99999999999 (x) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1",
             &LINE[..LINE.len() / 2],
         ] {
-            assert_eq!(parse_proc_stat(bad), Err(ERR_SYNTAX), "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                parse_proc_stat(bad),
+                Err(ERR_SYNTAX),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
     #[test]
     fn status_values_in_bytes() {
-        let status = b"Name:\tcat\nVmSize:\t    3892 kB\nVmRSS:\t1952 kB\nVmRSSx: 1 kB\nBad:\t12 MB";
+        let status =
+            b"Name:\tcat\nVmSize:\t    3892 kB\nVmRSS:\t1952 kB\nVmRSSx: 1 kB\nBad:\t12 MB";
         assert_eq!(parse_status_kb(status, b"VmSize"), Ok(3892 * 1024));
         assert_eq!(parse_status_kb(status, b"VmRSS"), Ok(1952 * 1024));
         assert_eq!(parse_status_kb(status, b"VmRSSx"), Ok(1024));
         assert_eq!(parse_status_kb(status, b"VmHWM"), Err(ERR_NOT_FOUND));
         assert_eq!(parse_status_kb(status, b"Name"), Err(ERR_SYNTAX));
         assert_eq!(parse_status_kb(status, b"Bad"), Err(ERR_SYNTAX));
-        assert_eq!(parse_status_kb(b"X: 9007199254740992 kB", b"X"), Err(ERR_SYNTAX));
+        assert_eq!(
+            parse_status_kb(b"X: 9007199254740992 kB", b"X"),
+            Err(ERR_SYNTAX)
+        );
     }
 
     #[test]

@@ -36,11 +36,19 @@ pub struct ResolvedAddr {
 
 impl ResolvedAddr {
     fn from_ipv4(ipv4: u32) -> Self {
-        ResolvedAddr { family: FAMILY_V4, ipv4, ipv6: [0; 16] }
+        ResolvedAddr {
+            family: FAMILY_V4,
+            ipv4,
+            ipv6: [0; 16],
+        }
     }
 
     fn from_ipv6(ipv6: [u8; 16]) -> Self {
-        ResolvedAddr { family: FAMILY_V6, ipv4: 0, ipv6 }
+        ResolvedAddr {
+            family: FAMILY_V6,
+            ipv4: 0,
+            ipv6,
+        }
     }
 
     fn from_ip(ip: IpAddr) -> Self {
@@ -227,8 +235,18 @@ mod tests {
         assert_eq!(parse_ipv4(b"255.255.255.255"), Ok(u32::MAX));
         assert_eq!(parse_ipv4(b"0.0.0.0"), Ok(0));
         for bad in [
-            &b""[..], b"1.2.3", b"1.2.3.4.", b"1.2.3.4.5", b"01.2.3.4", b"1.2.3.256",
-            b"1.2.3.-4", b"+1.2.3.4", b" 1.2.3.4", b"1..3.4", b"1.2.3.4 ", b"1234.1.1.1",
+            &b""[..],
+            b"1.2.3",
+            b"1.2.3.4.",
+            b"1.2.3.4.5",
+            b"01.2.3.4",
+            b"1.2.3.256",
+            b"1.2.3.-4",
+            b"+1.2.3.4",
+            b" 1.2.3.4",
+            b"1..3.4",
+            b"1.2.3.4 ",
+            b"1234.1.1.1",
         ] {
             assert_eq!(parse_ipv4(bad), Err(ERR_SYNTAX), "{bad:?}");
         }
@@ -250,9 +268,23 @@ mod tests {
         assert!(parse_ipv6(b"::2:3:4:5:6:7:8").is_ok());
         assert!(parse_ipv6(b"1:2:3:4:5:6:1.2.3.4").is_ok());
         for bad in [
-            &b""[..], b":", b":::", b"1:2:3:4:5:6:7", b"1:2:3:4:5:6:7:8:9", b"1::2::3",
-            b"1:2:3:4::5:6:7:8", b":1::", b"1:", b"12345::", b"g::", b"1.2.3.4::",
-            b"::1.2.3.4:1", b"::01.2.3.4", b"[::1]", b"fe80::1%eth0", b"1:2:3:4:5:6:7:1.2.3.4",
+            &b""[..],
+            b":",
+            b":::",
+            b"1:2:3:4:5:6:7",
+            b"1:2:3:4:5:6:7:8:9",
+            b"1::2::3",
+            b"1:2:3:4::5:6:7:8",
+            b":1::",
+            b"1:",
+            b"12345::",
+            b"g::",
+            b"1.2.3.4::",
+            b"::1.2.3.4:1",
+            b"::01.2.3.4",
+            b"[::1]",
+            b"fe80::1%eth0",
+            b"1:2:3:4:5:6:7:1.2.3.4",
         ] {
             assert_eq!(parse_ipv6(bad), Err(ERR_SYNTAX), "{bad:?}");
         }
@@ -260,10 +292,16 @@ mod tests {
 
     #[test]
     fn literals_resolve_without_lookup() {
-        assert_eq!(resolve_host(b"10.1.2.3", FAMILY_ANY), Ok(ResolvedAddr::from_ipv4(0x0a01_0203)));
+        assert_eq!(
+            resolve_host(b"10.1.2.3", FAMILY_ANY),
+            Ok(ResolvedAddr::from_ipv4(0x0a01_0203))
+        );
         assert_eq!(resolve_host(b"10.1.2.3", FAMILY_V6), Err(ERR_NOT_FOUND));
         assert_eq!(resolve_host(b"::", FAMILY_V4), Err(ERR_NOT_FOUND));
-        assert_eq!(resolve_host(b"::", FAMILY_V6), Ok(ResolvedAddr::from_ipv6([0; 16])));
+        assert_eq!(
+            resolve_host(b"::", FAMILY_V6),
+            Ok(ResolvedAddr::from_ipv6([0; 16]))
+        );
         assert_eq!(resolve_host(b"::", 5), Err(ERR_ARG));
     }
 
@@ -277,6 +315,9 @@ mod tests {
 
     #[test]
     fn localhost_comes_from_the_hosts_file() {
-        assert_eq!(resolve_host(b"localhost", FAMILY_V4), Ok(ResolvedAddr::from_ipv4(0x7f00_0001)));
+        assert_eq!(
+            resolve_host(b"localhost", FAMILY_V4),
+            Ok(ResolvedAddr::from_ipv4(0x7f00_0001))
+        );
     }
 }

@@ -126,7 +126,18 @@ mod tests {
         assert_eq!(parse_memory_size(b"8388608t"), Err(ERR_RANGE));
         assert_eq!(parse_memory_size(b"8388607t"), Ok(8_388_607 << 40));
         assert_eq!(parse_memory_size(b"00000000000000000001"), Err(ERR_SYNTAX));
-        for bad in [&b""[..], b"k", b"-1", b"+1", b" 1", b"1 ", b"1kb", b"1b", b"1.5m", b"1kk"] {
+        for bad in [
+            &b""[..],
+            b"k",
+            b"-1",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1kb",
+            b"1b",
+            b"1.5m",
+            b"1kk",
+        ] {
             assert_eq!(parse_memory_size(bad), Err(ERR_SYNTAX), "{bad:?}");
         }
     }

@@ -30,7 +30,9 @@ pub fn parse_proc_stat(text: &[u8]) -> Result<ProcStat, i32> {
 pub fn parse_status_kb(text: &[u8], key: &[u8]) -> Result<i64, i32> {
     let mut out = 0;
     // SAFETY: both pointer/length pairs come from live slices; `out` is writable.
-    match unsafe { ffi::mtp_parse_status_kb(text.as_ptr(), text.len(), key.as_ptr(), key.len(), &mut out) } {
+    match unsafe {
+        ffi::mtp_parse_status_kb(text.as_ptr(), text.len(), key.as_ptr(), key.len(), &mut out)
+    } {
         0 => Ok(out),
         code => Err(code),
     }
@@ -40,7 +42,9 @@ pub fn parse_status_kb(text: &[u8], key: &[u8]) -> Result<i64, i32> {
 pub fn read_proc_self() -> Result<ProcSelf, i32> {
     let mut me = ProcSelf::default();
     // SAFETY: the three outputs are live, writable fields.
-    match unsafe { ffi::mtp_read_proc_self(&mut me.stat, &mut me.vm_rss_bytes, &mut me.vm_size_bytes) } {
+    match unsafe {
+        ffi::mtp_read_proc_self(&mut me.stat, &mut me.vm_rss_bytes, &mut me.vm_size_bytes)
+    } {
         0 => Ok(me),
         code => Err(code),
     }
