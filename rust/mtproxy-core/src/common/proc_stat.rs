@@ -77,9 +77,12 @@ fn split_integer(token: &[u8], signed: bool) -> Option<(bool, &[u8])> {
     valid.then_some((negative, digits))
 }
 
+/// Decimal digits as a `u64`; `None` for a non-digit or overflow (an empty
+/// input is 0: callers check for that).
 fn parse_decimal(digits: &[u8]) -> Option<u64> {
-    digits.iter().try_fold(0u64, |acc, d| {
-        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    digits.iter().try_fold(0u64, |acc, &d| {
+        let digit = char::from(d).to_digit(10)?;
+        acc.checked_mul(10)?.checked_add(u64::from(digit))
     })
 }
 
