@@ -8,3 +8,8 @@ mod sha256;
 mod kprintf;
 mod parse_config;
 mod tl_parse;
+mod pid;
+mod precise_time;
+mod proc_stat;
+mod resolver;
+mod server_functions;

@@ -11,6 +11,11 @@ mod sha256;
 mod kprintf;
 mod parse_config;
 mod tl_parse;
+mod pid;
+mod precise_time;
+mod proc_stat;
+mod resolver;
+mod server_functions;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
@@ -24,6 +29,11 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("kprintf", kprintf::CHECKS),
     ("parse-config", parse_config::CHECKS),
     ("tl-parse", tl_parse::CHECKS),
+    ("precise-time", precise_time::CHECKS),
+    ("pid", pid::CHECKS),
+    ("resolver", resolver::CHECKS),
+    ("server-functions", server_functions::CHECKS),
+    ("proc-stat", proc_stat::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.

@@ -19,6 +19,26 @@ pub const MTP_TL_ERR_TOO_LONG: i32 = -3;
 pub const MTP_TL_ERR_TRAILING: i32 = -4;
 pub const MTP_TL_ERR_OVERFLOW: i32 = -5;
 pub const MTP_TL_ERR_ARG: i32 = -6;
+pub const MTP_PID_ERR_SHORT: i32 = -1;
+pub const MTP_PID_ERR_ARG: i32 = -2;
+pub const MTP_RESOLVE_ERR_SYNTAX: i32 = -1;
+pub const MTP_RESOLVE_ERR_NOT_FOUND: i32 = -2;
+pub const MTP_RESOLVE_ERR_BAD_NAME: i32 = -3;
+pub const MTP_RESOLVE_ERR_ARG: i32 = -4;
+pub const MTP_RESOLVE_FAMILY_ANY: u32 = 0;
+pub const MTP_RESOLVE_FAMILY_V4: u32 = 4;
+pub const MTP_RESOLVE_FAMILY_V6: u32 = 6;
+pub const MTP_SF_ERR_SYNTAX: i32 = -1;
+pub const MTP_SF_ERR_RANGE: i32 = -2;
+pub const MTP_SF_ERR_NO_USER: i32 = -3;
+pub const MTP_SF_ERR_PERMISSION: i32 = -4;
+pub const MTP_SF_ERR_SYSCALL: i32 = -5;
+pub const MTP_SF_ERR_ARG: i32 = -6;
+pub const MTP_SF_CLAMPED: u32 = 1;
+pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
+pub const MTP_PROC_ERR_NOT_FOUND: i32 = -2;
+pub const MTP_PROC_ERR_IO: i32 = -3;
+pub const MTP_PROC_ERR_ARG: i32 = -4;
 unsafe extern "C" {
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
 }
@@ -226,4 +246,166 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn mtp_tl_store_string(out: *mut mtp_tl_out, data: *const u8, len: usize) -> i32;
+    pub fn mtp_precise_time_from_parts(sec: i64, nsec: i64) -> i64;
+}
+unsafe extern "C" {
+    pub fn mtp_get_precise_time() -> i64;
+}
+unsafe extern "C" {
+    pub fn mtp_get_double_time() -> f64;
+}
+unsafe extern "C" {
+    pub fn mtp_get_utime_monotonic() -> f64;
+}
+unsafe extern "C" {
+    pub fn mtp_now() -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_process_id {
+    pub ip: u32,
+    pub port: i16,
+    pub pid: u16,
+    pub utime: i32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_process_id"][::core::mem::size_of::<mtp_process_id>() - 12usize];
+    ["Alignment of mtp_process_id"][::core::mem::align_of::<mtp_process_id>() - 4usize];
+    ["Offset of field: mtp_process_id::ip"][::core::mem::offset_of!(mtp_process_id, ip) - 0usize];
+    ["Offset of field: mtp_process_id::port"]
+        [::core::mem::offset_of!(mtp_process_id, port) - 4usize];
+    ["Offset of field: mtp_process_id::pid"][::core::mem::offset_of!(mtp_process_id, pid) - 6usize];
+    ["Offset of field: mtp_process_id::utime"]
+        [::core::mem::offset_of!(mtp_process_id, utime) - 8usize];
+};
+unsafe extern "C" {
+    pub fn mtp_process_id_init(
+        out: *mut mtp_process_id,
+        ip: u32,
+        port: i16,
+        os_pid: i64,
+        utime: i32,
+    );
+}
+unsafe extern "C" {
+    pub fn mtp_process_id_encode(id: *const mtp_process_id, out: *mut u8);
+}
+unsafe extern "C" {
+    pub fn mtp_process_id_decode(input: *const u8, len: usize, out: *mut mtp_process_id) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_process_id_matches(own: *const mtp_process_id, peer: *const mtp_process_id) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_resolved_addr {
+    pub family: i32,
+    pub ipv4: u32,
+    pub ipv6: [u8; 16usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_resolved_addr"][::core::mem::size_of::<mtp_resolved_addr>() - 24usize];
+    ["Alignment of mtp_resolved_addr"][::core::mem::align_of::<mtp_resolved_addr>() - 4usize];
+    ["Offset of field: mtp_resolved_addr::family"]
+        [::core::mem::offset_of!(mtp_resolved_addr, family) - 0usize];
+    ["Offset of field: mtp_resolved_addr::ipv4"]
+        [::core::mem::offset_of!(mtp_resolved_addr, ipv4) - 4usize];
+    ["Offset of field: mtp_resolved_addr::ipv6"]
+        [::core::mem::offset_of!(mtp_resolved_addr, ipv6) - 8usize];
+};
+unsafe extern "C" {
+    pub fn mtp_parse_ipv4(s: *const u8, len: usize, out: *mut u32) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_parse_ipv6(s: *const u8, len: usize, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_resolve_host(
+        name: *const u8,
+        len: usize,
+        family: i32,
+        out: *mut mtp_resolved_addr,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_file_limit {
+    pub soft: u64,
+    pub hard: u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_file_limit"][::core::mem::size_of::<mtp_file_limit>() - 16usize];
+    ["Alignment of mtp_file_limit"][::core::mem::align_of::<mtp_file_limit>() - 8usize];
+    ["Offset of field: mtp_file_limit::soft"]
+        [::core::mem::offset_of!(mtp_file_limit, soft) - 0usize];
+    ["Offset of field: mtp_file_limit::hard"]
+        [::core::mem::offset_of!(mtp_file_limit, hard) - 8usize];
+};
+unsafe extern "C" {
+    pub fn mtp_parse_memory_size(s: *const u8, len: usize, out: *mut i64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_lookup_user(name: *const ::core::ffi::c_char, uid: *mut u32, gid: *mut u32) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_change_user(name: *const ::core::ffi::c_char) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_raise_file_limit(wanted: u64, result: *mut mtp_file_limit) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_proc_stat {
+    pub pid: i32,
+    pub state: i32,
+    pub ppid: i32,
+    pub num_threads: i32,
+    pub utime_ticks: u64,
+    pub stime_ticks: u64,
+    pub start_ticks: u64,
+    pub vsize_bytes: u64,
+    pub rss_pages: i64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_proc_stat"][::core::mem::size_of::<mtp_proc_stat>() - 56usize];
+    ["Alignment of mtp_proc_stat"][::core::mem::align_of::<mtp_proc_stat>() - 8usize];
+    ["Offset of field: mtp_proc_stat::pid"][::core::mem::offset_of!(mtp_proc_stat, pid) - 0usize];
+    ["Offset of field: mtp_proc_stat::state"]
+        [::core::mem::offset_of!(mtp_proc_stat, state) - 4usize];
+    ["Offset of field: mtp_proc_stat::ppid"][::core::mem::offset_of!(mtp_proc_stat, ppid) - 8usize];
+    ["Offset of field: mtp_proc_stat::num_threads"]
+        [::core::mem::offset_of!(mtp_proc_stat, num_threads) - 12usize];
+    ["Offset of field: mtp_proc_stat::utime_ticks"]
+        [::core::mem::offset_of!(mtp_proc_stat, utime_ticks) - 16usize];
+    ["Offset of field: mtp_proc_stat::stime_ticks"]
+        [::core::mem::offset_of!(mtp_proc_stat, stime_ticks) - 24usize];
+    ["Offset of field: mtp_proc_stat::start_ticks"]
+        [::core::mem::offset_of!(mtp_proc_stat, start_ticks) - 32usize];
+    ["Offset of field: mtp_proc_stat::vsize_bytes"]
+        [::core::mem::offset_of!(mtp_proc_stat, vsize_bytes) - 40usize];
+    ["Offset of field: mtp_proc_stat::rss_pages"]
+        [::core::mem::offset_of!(mtp_proc_stat, rss_pages) - 48usize];
+};
+unsafe extern "C" {
+    pub fn mtp_parse_proc_stat(s: *const u8, len: usize, out: *mut mtp_proc_stat) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_parse_status_kb(
+        text: *const u8,
+        len: usize,
+        key: *const u8,
+        key_len: usize,
+        bytes_out: *mut i64,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_read_proc_self(
+        out: *mut mtp_proc_stat,
+        vm_rss_bytes: *mut i64,
+        vm_size_bytes: *mut i64,
+    ) -> i32;
 }

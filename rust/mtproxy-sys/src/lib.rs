@@ -75,6 +75,25 @@ macro_rules! safe_api {
         pub mod tl_parse {
             use $($ffi)::+ as ffi;
             include!("api/tl_parse.rs");
+        pub mod pid {
+            use $($ffi)::+ as ffi;
+            include!("api/pid.rs");
+        }
+        pub mod precise_time {
+            use $($ffi)::+ as ffi;
+            include!("api/precise_time.rs");
+        }
+        pub mod proc_stat {
+            use $($ffi)::+ as ffi;
+            include!("api/proc_stat.rs");
+        }
+        pub mod resolver {
+            use $($ffi)::+ as ffi;
+            include!("api/resolver.rs");
+        }
+        pub mod server_functions {
+            use $($ffi)::+ as ffi;
+            include!("api/server_functions.rs");
         }
     };
 }

@@ -1,0 +1,157 @@
+//! Contract of the server-functions module: memory sizes, users, the
+//! open-file limit.
+use crate::raw;
+use mtproxy_core::common::server_functions::{self as sf, FileLimit};
+use std::ffi::{c_char, CStr};
+
+/// Not a memory size (`<1..19 digits>[kKmMgGtT]`).
+pub const MTP_SF_ERR_SYNTAX: i32 = -1;
+/// The memory size does not fit in an `int64_t`.
+pub const MTP_SF_ERR_RANGE: i32 = -2;
+/// No such user.
+pub const MTP_SF_ERR_NO_USER: i32 = -3;
+/// The system refused to change groups, gid or uid.
+pub const MTP_SF_ERR_PERMISSION: i32 = -4;
+/// `getrlimit` failed.
+pub const MTP_SF_ERR_SYSCALL: i32 = -5;
+/// A required pointer was NULL.
+pub const MTP_SF_ERR_ARG: i32 = -6;
+/// `mtp_raise_file_limit` succeeded but the soft limit stays below the
+/// wanted value (a warning, not an error).
+pub const MTP_SF_CLAMPED: i32 = 1;
+
+const _: () = assert!(
+    MTP_SF_ERR_SYNTAX == sf::ERR_SYNTAX
+        && MTP_SF_ERR_RANGE == sf::ERR_RANGE
+        && MTP_SF_ERR_NO_USER == sf::ERR_NO_USER
+        && MTP_SF_ERR_PERMISSION == sf::ERR_PERMISSION
+        && MTP_SF_ERR_SYSCALL == sf::ERR_SYSCALL
+);
+
+/// `RLIMIT_NOFILE` limits (`UINT64_MAX` is unlimited).
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[allow(non_camel_case_types)]
+pub struct mtp_file_limit {
+    pub soft: u64,
+    pub hard: u64,
+}
+
+impl From<FileLimit> for mtp_file_limit {
+    fn from(l: FileLimit) -> Self {
+        mtp_file_limit {
+            soft: l.soft,
+            hard: l.hard,
+        }
+    }
+}
+
+/// Parses `len` bytes at `s` as `<1..19 decimal digits>` plus an optional
+/// suffix k/K, m/M, g/G, t/T (times 1024^1..4) into `*out` bytes. Returns 0,
+/// `MTP_SF_ERR_SYNTAX`, `MTP_SF_ERR_RANGE` or `MTP_SF_ERR_ARG`.
+///
+/// # Safety
+/// `s` must point to `len` readable bytes (may be NULL if `len` is 0); `out`
+/// must be NULL or point to a writable `int64_t`.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_parse_memory_size(s: *const u8, len: usize, out: *mut i64) -> i32 {
+    // SAFETY: `out` is NULL or valid for writes by the caller's contract.
+    let Some(out) = (unsafe { out.as_mut() }).filter(|_| !s.is_null() || len == 0) else {
+        return MTP_SF_ERR_ARG;
+    };
+    // SAFETY: forwarded caller contract.
+    match sf::parse_memory_size(unsafe { raw::bytes(s, len) }) {
+        Ok(size) => {
+            *out = size;
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// A C string as `&str`; a name that is not UTF-8 names no user (user names
+/// are ASCII in practice).
+///
+/// # Safety
+/// `name` must be a valid NUL-terminated string that outlives `'a`.
+unsafe fn user_name<'a>(name: *const c_char) -> Result<&'a str, i32> {
+    // SAFETY: forwarded caller contract.
+    unsafe { CStr::from_ptr(name) }
+        .to_str()
+        .map_err(|_| MTP_SF_ERR_NO_USER)
+}
+
+/// Looks user `name` up in the passwd database: 0 and its uid/gid, or
+/// `MTP_SF_ERR_NO_USER`, or `MTP_SF_ERR_ARG` for NULL pointers.
+///
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string; `uid` and `gid` must be
+/// NULL or point to writable `uint32_t`s.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_lookup_user(name: *const c_char, uid: *mut u32, gid: *mut u32) -> i32 {
+    // SAFETY: `uid` and `gid` are NULL or valid for writes by the caller's contract.
+    let (Some(uid), Some(gid)) = (unsafe { (uid.as_mut(), gid.as_mut()) }) else {
+        return MTP_SF_ERR_ARG;
+    };
+    if name.is_null() {
+        return MTP_SF_ERR_ARG;
+    }
+    // SAFETY: `name` is a non-NULL C string by the caller's contract.
+    match unsafe { user_name(name) }.and_then(sf::lookup_user) {
+        Ok((u, g)) => {
+            (*uid, *gid) = (u, g);
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// Drops privileges to user `name`: supplementary groups become just the
+/// user's group, then setgid and setuid. NULL or "" means user "mtproxy" when
+/// running as root and nothing (returns 0) otherwise. Returns 0,
+/// `MTP_SF_ERR_NO_USER` or `MTP_SF_ERR_PERMISSION`.
+///
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_change_user(name: *const c_char) -> i32 {
+    let name = if name.is_null() {
+        Ok("")
+    } else {
+        // SAFETY: `name` is a non-NULL C string by the caller's contract.
+        unsafe { user_name(name) }
+    };
+    match name.and_then(sf::change_user) {
+        Ok(()) => 0,
+        Err(code) => code,
+    }
+}
+
+/// Makes at least `wanted` file descriptors available if allowed: no change
+/// if the soft `RLIMIT_NOFILE` already reaches it; else sets the soft limit
+/// (and the hard one if `wanted` is above it) to `wanted`, and if that is
+/// refused raises the soft limit to the hard one. `*result` gets the limits
+/// now in effect. Returns 0 if the soft limit reaches `wanted`,
+/// `MTP_SF_CLAMPED` if it stays below (warn, don't die),
+/// `MTP_SF_ERR_SYSCALL` if the limits cannot be read, or `MTP_SF_ERR_ARG`.
+///
+/// # Safety
+/// `result` must be NULL or point to a writable `mtp_file_limit`.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_raise_file_limit(wanted: u64, result: *mut mtp_file_limit) -> i32 {
+    // SAFETY: `result` is NULL or valid for writes by the caller's contract.
+    let Some(result) = (unsafe { result.as_mut() }) else {
+        return MTP_SF_ERR_ARG;
+    };
+    match sf::raise_file_limit(wanted) {
+        Ok((limit, clamped)) => {
+            *result = limit.into();
+            if clamped {
+                MTP_SF_CLAMPED
+            } else {
+                0
+            }
+        }
+        Err(code) => code,
+    }
+}

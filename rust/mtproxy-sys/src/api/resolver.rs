@@ -1,0 +1,44 @@
+// Safe wrappers for the resolver contract; same API as
+// mtproxy_core::common::resolver.
+
+/// The contract's struct, with the same field names as the core's.
+pub type ResolvedAddr = ffi::mtp_resolved_addr;
+
+// bindgen types non-negative `#define`s as u32; the contract's are int32_t.
+pub const FAMILY_ANY: i32 = ffi::MTP_RESOLVE_FAMILY_ANY as i32;
+pub const FAMILY_V4: i32 = ffi::MTP_RESOLVE_FAMILY_V4 as i32;
+pub const FAMILY_V6: i32 = ffi::MTP_RESOLVE_FAMILY_V6 as i32;
+pub const ERR_SYNTAX: i32 = ffi::MTP_RESOLVE_ERR_SYNTAX;
+pub const ERR_NOT_FOUND: i32 = ffi::MTP_RESOLVE_ERR_NOT_FOUND;
+pub const ERR_BAD_NAME: i32 = ffi::MTP_RESOLVE_ERR_BAD_NAME;
+pub const ERR_ARG: i32 = ffi::MTP_RESOLVE_ERR_ARG;
+
+#[inline]
+pub fn parse_ipv4(text: &[u8]) -> Result<u32, i32> {
+    let mut out = 0;
+    // SAFETY: the pointer and length come from one live slice; `out` is writable.
+    match unsafe { ffi::mtp_parse_ipv4(text.as_ptr(), text.len(), &mut out) } {
+        0 => Ok(out),
+        code => Err(code),
+    }
+}
+
+#[inline]
+pub fn parse_ipv6(text: &[u8]) -> Result<[u8; 16], i32> {
+    let mut out = [0u8; 16];
+    // SAFETY: the pointer and length come from one live slice; `out` has 16 bytes.
+    match unsafe { ffi::mtp_parse_ipv6(text.as_ptr(), text.len(), out.as_mut_ptr()) } {
+        0 => Ok(out),
+        code => Err(code),
+    }
+}
+
+#[inline]
+pub fn resolve_host(name: &[u8], family: i32) -> Result<ResolvedAddr, i32> {
+    let mut out = ResolvedAddr::default();
+    // SAFETY: the pointer and length come from one live slice; `out` is writable.
+    match unsafe { ffi::mtp_resolve_host(name.as_ptr(), name.len(), family, &mut out) } {
+        0 => Ok(out),
+        code => Err(code),
+    }
+}

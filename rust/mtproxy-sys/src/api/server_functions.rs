@@ -1,0 +1,58 @@
+// Safe wrappers for the server-functions contract; same API as
+// mtproxy_core::common::server_functions.
+
+/// The contract's struct, with the same field names as the core's.
+pub type FileLimit = ffi::mtp_file_limit;
+
+pub const ERR_SYNTAX: i32 = ffi::MTP_SF_ERR_SYNTAX;
+pub const ERR_RANGE: i32 = ffi::MTP_SF_ERR_RANGE;
+pub const ERR_NO_USER: i32 = ffi::MTP_SF_ERR_NO_USER;
+pub const ERR_PERMISSION: i32 = ffi::MTP_SF_ERR_PERMISSION;
+pub const ERR_SYSCALL: i32 = ffi::MTP_SF_ERR_SYSCALL;
+// bindgen types non-negative `#define`s as u32; the contract's is int32_t.
+const CLAMPED: i32 = ffi::MTP_SF_CLAMPED as i32;
+
+#[inline]
+pub fn parse_memory_size(text: &[u8]) -> Result<i64, i32> {
+    let mut out = 0;
+    // SAFETY: the pointer and length come from one live slice; `out` is writable.
+    match unsafe { ffi::mtp_parse_memory_size(text.as_ptr(), text.len(), &mut out) } {
+        0 => Ok(out),
+        code => Err(code),
+    }
+}
+
+/// A name with an interior NUL names no user (as in the core, which cannot
+/// pass it to the system either).
+#[inline]
+pub fn lookup_user(name: &str) -> Result<(u32, u32), i32> {
+    let name = std::ffi::CString::new(name).map_err(|_| ERR_NO_USER)?;
+    let (mut uid, mut gid) = (0, 0);
+    // SAFETY: `name` is a live C string; `uid` and `gid` are writable.
+    match unsafe { ffi::mtp_lookup_user(name.as_ptr(), &mut uid, &mut gid) } {
+        0 => Ok((uid, gid)),
+        code => Err(code),
+    }
+}
+
+#[inline]
+pub fn change_user(name: &str) -> Result<(), i32> {
+    let name = std::ffi::CString::new(name).map_err(|_| ERR_NO_USER)?;
+    // SAFETY: `name` is a live C string.
+    match unsafe { ffi::mtp_change_user(name.as_ptr()) } {
+        0 => Ok(()),
+        code => Err(code),
+    }
+}
+
+/// `Ok((limits, clamped))`: `clamped` is the contract's MTP_SF_CLAMPED.
+#[inline]
+pub fn raise_file_limit(wanted: u64) -> Result<(FileLimit, bool), i32> {
+    let mut out = FileLimit::default();
+    // SAFETY: `out` is a live, writable struct.
+    match unsafe { ffi::mtp_raise_file_limit(wanted, &mut out) } {
+        0 => Ok((out, false)),
+        CLAMPED => Ok((out, true)),
+        code => Err(code),
+    }
+}
