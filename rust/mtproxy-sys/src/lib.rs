@@ -42,68 +42,45 @@ pub mod bindings_cref {
     include!("bindings_cref.rs");
 }
 
-/// Instantiates the safe wrappers over one set of raw bindings.
-macro_rules! safe_api {
-    ($($ffi:ident)::+) => {
-        pub mod crc32 {
-            use $($ffi)::+ as ffi;
-            include!("api/crc32.rs");
-        }
-        pub mod crc32c {
-            use $($ffi)::+ as ffi;
-            include!("api/crc32c.rs");
-        }
-        pub mod md5 {
-            use $($ffi)::+ as ffi;
-            include!("api/md5.rs");
-        }
-        pub mod sha1 {
-            use $($ffi)::+ as ffi;
-            include!("api/sha1.rs");
-        }
-        pub mod sha256 {
-            use $($ffi)::+ as ffi;
-            include!("api/sha256.rs");
-        pub mod kprintf {
-            use $($ffi)::+ as ffi;
-            include!("api/kprintf.rs");
-        }
-        pub mod parse_config {
-            use $($ffi)::+ as ffi;
-            include!("api/parse_config.rs");
-        }
-        pub mod tl_parse {
-            use $($ffi)::+ as ffi;
-            include!("api/tl_parse.rs");
-        pub mod pid {
-            use $($ffi)::+ as ffi;
-            include!("api/pid.rs");
-        }
-        pub mod precise_time {
-            use $($ffi)::+ as ffi;
-            include!("api/precise_time.rs");
-        }
-        pub mod proc_stat {
-            use $($ffi)::+ as ffi;
-            include!("api/proc_stat.rs");
-        }
-        pub mod resolver {
-            use $($ffi)::+ as ffi;
-            include!("api/resolver.rs");
-        }
-        pub mod server_functions {
-            use $($ffi)::+ as ffi;
-            include!("api/server_functions.rs");
-        }
+/// One module of safe wrappers per name, over the parent's `ffi` bindings.
+macro_rules! wrappers {
+    ($($module:ident)*) => {
+        $(pub mod $module {
+            use super::ffi;
+            include!(concat!("api/", stringify!($module), ".rs"));
+        })*
+    };
+}
+
+/// Every module's wrappers (one line per module: src/api/<module>.rs).
+macro_rules! all_wrappers {
+    () => {
+        wrappers!(
+            crc32
+            crc32c
+            md5
+            sha1
+            sha256
+            kprintf
+            parse_config
+            tl_parse
+            pid
+            precise_time
+            proc_stat
+            resolver
+            server_functions
+        );
     };
 }
 
 /// The contract symbols as linked into the current binary.
 pub mod c {
-    safe_api!(crate::bindings);
+    use crate::bindings as ffi;
+    all_wrappers!();
 }
 
 /// The renamed C reference copy (linked only by parity-tests).
 pub mod cref {
-    safe_api!(crate::bindings_cref);
+    use crate::bindings_cref as ffi;
+    all_wrappers!();
 }
