@@ -104,6 +104,8 @@ fn generate_bindings(
         .allowlist_function("mtp_.*")
         .allowlist_type("mtp_.*")
         .allowlist_var("MTP_.*")
+        // Every contract constant is an int32_t code or kind.
+        .default_macro_constant_type(bindgen::MacroTypeVariation::Signed)
         .layout_tests(true)
         .derive_default(true)
         .use_core()

@@ -27,11 +27,10 @@ pub enum CfgTokenKind {
     Error,
 }
 
-// bindgen types positive `#define`s as u32; the contract's kinds are int32_t.
-const TOK_END: i32 = ffi::MTP_CFG_TOK_END as i32;
-const TOK_WORD: i32 = ffi::MTP_CFG_TOK_WORD as i32;
-const TOK_BRACKETED: i32 = ffi::MTP_CFG_TOK_BRACKETED as i32;
-const TOK_PUNCT: i32 = ffi::MTP_CFG_TOK_PUNCT as i32;
+const TOK_END: i32 = ffi::MTP_CFG_TOK_END;
+const TOK_WORD: i32 = ffi::MTP_CFG_TOK_WORD;
+const TOK_BRACKETED: i32 = ffi::MTP_CFG_TOK_BRACKETED;
+const TOK_PUNCT: i32 = ffi::MTP_CFG_TOK_PUNCT;
 
 impl CfgTokenKind {
     pub const fn code(self) -> i32 {

@@ -4,10 +4,9 @@
 /// The contract's struct, with the same field names as the core's.
 pub type ResolvedAddr = ffi::mtp_resolved_addr;
 
-// bindgen types non-negative `#define`s as u32; the contract's are int32_t.
-pub const FAMILY_ANY: i32 = ffi::MTP_RESOLVE_FAMILY_ANY as i32;
-pub const FAMILY_V4: i32 = ffi::MTP_RESOLVE_FAMILY_V4 as i32;
-pub const FAMILY_V6: i32 = ffi::MTP_RESOLVE_FAMILY_V6 as i32;
+pub const FAMILY_ANY: i32 = ffi::MTP_RESOLVE_FAMILY_ANY;
+pub const FAMILY_V4: i32 = ffi::MTP_RESOLVE_FAMILY_V4;
+pub const FAMILY_V6: i32 = ffi::MTP_RESOLVE_FAMILY_V6;
 pub const ERR_SYNTAX: i32 = ffi::MTP_RESOLVE_ERR_SYNTAX;
 pub const ERR_NOT_FOUND: i32 = ffi::MTP_RESOLVE_ERR_NOT_FOUND;
 pub const ERR_BAD_NAME: i32 = ffi::MTP_RESOLVE_ERR_BAD_NAME;

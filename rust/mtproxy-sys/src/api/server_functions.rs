@@ -9,8 +9,7 @@ pub const ERR_RANGE: i32 = ffi::MTP_SF_ERR_RANGE;
 pub const ERR_NO_USER: i32 = ffi::MTP_SF_ERR_NO_USER;
 pub const ERR_PERMISSION: i32 = ffi::MTP_SF_ERR_PERMISSION;
 pub const ERR_SYSCALL: i32 = ffi::MTP_SF_ERR_SYSCALL;
-// bindgen types non-negative `#define`s as u32; the contract's is int32_t.
-const CLAMPED: i32 = ffi::MTP_SF_CLAMPED as i32;
+const CLAMPED: i32 = ffi::MTP_SF_CLAMPED;
 
 #[inline]
 pub fn parse_memory_size(text: &[u8]) -> Result<i64, i32> {
