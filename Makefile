@@ -1,13 +1,14 @@
 # Entry points. `make test` is what CI runs (.ci/run); `make demo` shows the
 # binary working in the all-C and all-Rust builds.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 CARGO ?= cargo
 # Feature sets that get their own clippy pass and symbol check.
 FEATURE_SETS := rust-all rust-common rust-crypto rust-crc32 rust-md5 rust-net-crypto-aes
 PROPTEST_CASES ?= 256
 export PROPTEST_CASES
 
-.PHONY: all build setup test lint unit parity-check asan symcheck check-generated parity bench status demo headers clean
+.PHONY: all build setup test lint unit asan symcheck fuzz-smoke check-generated parity bench status demo headers clean
 
 all: build
 
@@ -18,11 +19,12 @@ setup:
 	@scripts/setup.sh
 
 # The whole CI gate, cheapest checks first.
-test: setup lint check-generated unit asan symcheck
+test: setup lint check-generated unit asan symcheck fuzz-smoke
 	@echo "make test: all checks passed"
 
 lint:
 	$(CARGO) fmt --all -- --check
+	rustfmt --edition 2021 --check fuzz/fuzz_targets/*.rs
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 	@for set in $(FEATURE_SETS); do \
 		echo "clippy --features $$set"; \
@@ -44,6 +46,18 @@ asan:
 
 symcheck:
 	$(CARGO) xtask symcheck none $(FEATURE_SETS)
+
+# Every cargo-fuzz target, briefly, from its committed seed corpus (new
+# inputs go to a scratch directory, not into the committed corpus).
+FUZZ_RUNS ?= 20000
+fuzz-smoke:
+	cd fuzz && cargo +nightly fuzz build --quiet
+	@for t in $$(sed -n 's/^name = "\(.*\)"/\1/p' fuzz/Cargo.toml | grep -v '^mtproxy-fuzz$$'); do \
+		scratch=$$(mktemp -d); \
+		echo "fuzz $$t: $(FUZZ_RUNS) runs"; \
+		(cd fuzz && cargo +nightly fuzz run --quiet $$t $$scratch corpus/$$t -- -runs=$(FUZZ_RUNS) -max_total_time=60 2>&1 | tail -n 3) || exit 1; \
+		rm -rf $$scratch; \
+	done
 
 # Record the differential results for the dashboard (commit measurements/).
 parity:

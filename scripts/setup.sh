@@ -26,4 +26,10 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+# Fuzz smoke runs need the image's nightly toolchain and cargo-fuzz.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  echo "setup: no nightly toolchain (needed by cargo fuzz); install one with rustup" >&2
+  exit 1
+fi
+command -v cargo-fuzz >/dev/null || cargo install --locked --quiet cargo-fuzz
 echo "setup: ok"

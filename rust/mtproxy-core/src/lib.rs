@@ -8,3 +8,5 @@
 
 pub mod common;
 pub mod crypto;
+pub mod mtproto;
+pub mod net;

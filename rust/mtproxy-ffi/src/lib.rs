@@ -51,5 +51,21 @@ pub mod sha1;
 pub mod sha256;
 #[cfg(feature = "rust-tl-parse")]
 pub mod tl_parse;
+#[cfg(feature = "rust-obfs2")]
+pub mod obfs2;
+#[cfg(feature = "rust-ext-framing")]
+pub mod ext_framing;
+#[cfg(feature = "rust-fake-tls")]
+pub mod fake_tls;
+#[cfg(feature = "rust-rpc-frame")]
+pub mod rpc_frame;
+#[cfg(feature = "rust-rpc-handshake")]
+pub mod rpc_handshake;
+#[cfg(feature = "rust-stats-http")]
+pub mod stats_http;
+#[cfg(feature = "rust-rpc-proxy-msg")]
+pub mod rpc_proxy_msg;
+#[cfg(feature = "rust-mtproto-config")]
+pub mod mtproto_config;
 
 mod raw;

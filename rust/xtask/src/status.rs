@@ -188,7 +188,8 @@ fn module_status(
         .as_ref()
         .is_some_and(|r| r.failed == 0 && r.passed > 0);
     let status = match (has_c, has_rust, parity_ok) {
-        (_, false, _) => "c-only",
+        (false, false, _) => "not-started",
+        (true, false, _) => "c-only",
         (false, true, _) => "c-retired",
         (true, true, true) => "parity",
         (true, true, false) => "rust-in-progress",
@@ -227,8 +228,8 @@ fn render(
     let planned_files: usize = manifest.planned.iter().map(|p| p.upstream.len()).sum();
     md.push_str("## Totals\n\n");
     md.push_str(&format!(
-        "| modules | parity | rust-in-progress | c-only | c-retired | not needed | upstream files planned | C lines | Rust lines | unsafe |\n|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n\n",
-        rows.len(), count("parity"), count("rust-in-progress"), count("c-only"), count("c-retired"),
+        "| modules | parity | rust-in-progress | c-only | c-retired | not started | upstream files not needed | upstream files planned | C lines | Rust lines | unsafe |\n|---|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n\n",
+        rows.len(), count("parity"), count("rust-in-progress"), count("c-only"), count("c-retired"), count("not-started"),
         manifest.not_needed.len(), planned_files, total_c, total_rust, total_unsafe
     ));
     md.push_str(&format!(

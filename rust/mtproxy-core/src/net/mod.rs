@@ -1,0 +1,8 @@
+//! Sans-IO protocol cores of upstream's `net/` directory: bytes in, bytes out;
+//! time and randomness are passed in.
+pub mod ext_framing;
+pub mod fake_tls;
+pub mod obfs2;
+pub mod rpc_frame;
+pub mod rpc_handshake;
+pub mod stats_http;
