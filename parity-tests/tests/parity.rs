@@ -1,3 +1,4 @@
 //! The differential suite: one module per file, each comparing the C reference
 //! copy (`cref_*`) with the Rust implementation on the same inputs.
 mod crc32;
+mod mp_queue;

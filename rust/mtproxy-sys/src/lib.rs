@@ -43,6 +43,10 @@ macro_rules! safe_api {
             use $($ffi)::+ as ffi;
             include!("api/crc32.rs");
         }
+        pub mod mp_queue {
+            use $($ffi)::+ as ffi;
+            include!("api/mp_queue.rs");
+        }
     };
 }
 
