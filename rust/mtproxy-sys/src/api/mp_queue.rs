@@ -2,7 +2,6 @@
 // mtproxy_core::common::mp_queue.
 
 /// Owns one `mtp_mpq` handle; shared by reference between threads.
-#[derive(Debug)]
 pub struct MpQueue {
     handle: core::ptr::NonNull<ffi::mtp_mpq>,
 }
