@@ -9,10 +9,7 @@ mod mp_queue;
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
-const CHECKS: &[(&str, &[Check])] = &[
-    ("crc32", crc32::CHECKS),
-    ("mp-queue", mp_queue::CHECKS),
-];
+const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS), ("mp-queue", mp_queue::CHECKS)];
 
 /// Compare two values, describing a mismatch.
 pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {
