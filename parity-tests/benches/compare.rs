@@ -8,6 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 mod hashes;
+mod mp_queue;
 
 /// Buffer sizes every byte-oriented benchmark uses.
 pub const SIZES: &[(usize, &str)] = &[(1024, "1KiB"), (16384, "16KiB")];
@@ -51,5 +52,6 @@ criterion_group! {
     name = benches;
     config = config();
     targets = hashes::crc32, hashes::crc32c, hashes::sha256
+    targets = hashes::crc32, mp_queue::mp_queue
 }
 criterion_main!(benches);

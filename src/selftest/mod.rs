@@ -16,6 +16,7 @@ mod precise_time;
 mod proc_stat;
 mod resolver;
 mod server_functions;
+mod mp_queue;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
@@ -35,6 +36,7 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("server-functions", server_functions::CHECKS),
     ("proc-stat", proc_stat::CHECKS),
 ];
+const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS), ("mp-queue", mp_queue::CHECKS)];
 
 /// Compare two values, describing a mismatch.
 pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(

@@ -39,6 +39,10 @@ pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
 pub const MTP_PROC_ERR_NOT_FOUND: i32 = -2;
 pub const MTP_PROC_ERR_IO: i32 = -3;
 pub const MTP_PROC_ERR_ARG: i32 = -4;
+pub const MTP_MPQ_FULL: i32 = -1;
+pub const MTP_MPQ_EMPTY: i32 = -2;
+pub const MTP_MPQ_ERR_ARG: i32 = -3;
+pub const MTP_MPQ_MAX_CAPACITY: u32 = 16777216;
 unsafe extern "C" {
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
 }
@@ -412,4 +416,26 @@ unsafe extern "C" {
         vm_rss_bytes: *mut i64,
         vm_size_bytes: *mut i64,
     ) -> i32;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_mpq {
+    _unused: [u8; 0],
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_new(capacity: usize) -> *mut mtp_mpq;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_push(queue: *mut mtp_mpq, value: u64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_pop(queue: *mut mtp_mpq, out: *mut u64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_capacity(queue: *const mtp_mpq) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_len(queue: *const mtp_mpq) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_free(queue: *mut mtp_mpq);
 }
