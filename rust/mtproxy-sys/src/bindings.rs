@@ -42,7 +42,7 @@ pub const MTP_PROC_ERR_ARG: i32 = -4;
 pub const MTP_MPQ_FULL: i32 = -1;
 pub const MTP_MPQ_EMPTY: i32 = -2;
 pub const MTP_MPQ_ERR_ARG: i32 = -3;
-pub const MTP_MPQ_MAX_CAPACITY: u32 = 16777216;
+pub const MTP_MPQ_MAX_CAPACITY: i32 = 16777216;
 unsafe extern "C" {
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
 }
@@ -416,6 +416,7 @@ unsafe extern "C" {
         vm_rss_bytes: *mut i64,
         vm_size_bytes: *mut i64,
     ) -> i32;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct mtp_mpq {

@@ -43,7 +43,7 @@ pub const MTP_PROC_ERR_ARG: i32 = -4;
 pub const MTP_MPQ_FULL: i32 = -1;
 pub const MTP_MPQ_EMPTY: i32 = -2;
 pub const MTP_MPQ_ERR_ARG: i32 = -3;
-pub const MTP_MPQ_MAX_CAPACITY: u32 = 16777216;
+pub const MTP_MPQ_MAX_CAPACITY: i32 = 16777216;
 unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_crc32_partial"]
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
@@ -466,6 +466,7 @@ unsafe extern "C" {
         vm_rss_bytes: *mut i64,
         vm_size_bytes: *mut i64,
     ) -> i32;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct mtp_mpq {

@@ -69,18 +69,8 @@ macro_rules! all_wrappers {
             proc_stat
             resolver
             server_functions
+            mp_queue
         );
-/// Instantiates the safe wrappers over one set of raw bindings.
-macro_rules! safe_api {
-    ($($ffi:ident)::+) => {
-        pub mod crc32 {
-            use $($ffi)::+ as ffi;
-            include!("api/crc32.rs");
-        }
-        pub mod mp_queue {
-            use $($ffi)::+ as ffi;
-            include!("api/mp_queue.rs");
-        }
     };
 }
 
