@@ -51,7 +51,10 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hashes::crc32, hashes::crc32c, hashes::sha256
-    targets = hashes::crc32, mp_queue::mp_queue
+    targets =
+        hashes::crc32,
+        hashes::crc32c,
+        hashes::sha256,
+        mp_queue::mp_queue,
 }
 criterion_main!(benches);
