@@ -7,6 +7,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::hint::black_box;
 use std::time::Duration;
 
+mod aes;
 mod hashes;
 
 /// Buffer sizes every byte-oriented benchmark uses.
@@ -48,6 +49,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hashes::crc32
+    targets = hashes::crc32, aes::aes_ctr, aes::aes_cbc_encrypt, aes::aes_cbc_decrypt
 }
 criterion_main!(benches);

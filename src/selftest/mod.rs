@@ -3,12 +3,18 @@
 //! Rust `extern "C"` shims and C modules calling Rust ones.
 use std::process::ExitCode;
 
+mod aesni256;
 mod crc32;
+mod net_crypto_aes;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
-const CHECKS: &[(&str, &[Check])] = &[("crc32", crc32::CHECKS)];
+const CHECKS: &[(&str, &[Check])] = &[
+    ("crc32", crc32::CHECKS),
+    ("aesni256", aesni256::CHECKS),
+    ("net-crypto-aes", net_crypto_aes::CHECKS),
+];
 
 /// Compare two values, describing a mismatch.
 pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {

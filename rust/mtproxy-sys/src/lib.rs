@@ -39,9 +39,17 @@ pub mod bindings_cref {
 /// Instantiates the safe wrappers over one set of raw bindings.
 macro_rules! safe_api {
     ($($ffi:ident)::+) => {
+        pub mod aesni256 {
+            use $($ffi)::+ as ffi;
+            include!("api/aesni256.rs");
+        }
         pub mod crc32 {
             use $($ffi)::+ as ffi;
             include!("api/crc32.rs");
+        }
+        pub mod net_crypto_aes {
+            use $($ffi)::+ as ffi;
+            include!("api/net_crypto_aes.rs");
         }
     };
 }
