@@ -101,11 +101,8 @@ pub unsafe extern "C" fn mtp_rpc_derive_keys(
         return MTP_RPC_KEY_ERR_ARG;
     }
     // SAFETY: `secret_len` readable bytes by the contract.
-    match keys::derive_keys(
-        &params.into(),
-        unsafe { raw::bytes(secret, secret_len) },
-        purpose,
-    ) {
+    let secret = unsafe { raw::bytes(secret, secret_len) };
+    match keys::derive_keys(&params.into(), secret, purpose) {
         Ok(derived) => {
             *key_out = derived.key;
             *iv_out = derived.iv;

@@ -26,12 +26,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_crc32_combine(crc1: u32, crc2: u32, len2: u64) -> u32;
 }
-unsafe extern "C" {
-    pub fn mtp_md5(data: *const u8, len: usize, out: *mut u8);
-}
-unsafe extern "C" {
-    pub fn mtp_sha1(data: *const u8, len: usize, out: *mut u8);
-}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct mtp_aes_ctx {

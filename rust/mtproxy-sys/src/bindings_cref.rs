@@ -30,14 +30,6 @@ unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_crc32_combine"]
     pub fn mtp_crc32_combine(crc1: u32, crc2: u32, len2: u64) -> u32;
 }
-unsafe extern "C" {
-    #[link_name = "\u{1}cref_mtp_md5"]
-    pub fn mtp_md5(data: *const u8, len: usize, out: *mut u8);
-}
-unsafe extern "C" {
-    #[link_name = "\u{1}cref_mtp_sha1"]
-    pub fn mtp_sha1(data: *const u8, len: usize, out: *mut u8);
-}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct mtp_aes_ctx {

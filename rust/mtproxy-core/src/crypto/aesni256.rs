@@ -10,11 +10,13 @@
 //!   block, so any chunking gives the same bytes as one call.
 //! - CBC: whole 16-byte blocks only; the chaining block carries over.
 //!
-//! The cipher is aws-lc-rs (AWS-LC's assembly AES, as fast as OpenSSL; chosen
-//! over RustCrypto `aes` by measurement, see the aesni256 benches). Its
-//! streaming API has no unpadded CBC and is not in place, so the stream state
-//! lives here instead: each call runs one in-place, one-shot operation with an
-//! explicit IV (the counter or chaining block this context carries).
+//! The cipher is aws-lc-rs: AWS-LC's assembly AES runs as fast as OpenSSL,
+//! while RustCrypto `aes`+`ctr`+`cbc` measured about 30% slower in CTR and 15%
+//! slower in CBC encryption on the same machine (CBC decryption was equal).
+//! Its streaming API has no unpadded CBC (decryption would hold back the last
+//! block) and does not work in place, so the stream state lives here: each
+//! call runs in-place one-shot operations with an explicit IV (the counter or
+//! chaining block this context carries).
 use aws_lc_rs::cipher::{
     DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256,
 };
