@@ -7,6 +7,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::hint::black_box;
 use std::time::Duration;
 
+mod aes;
 mod hashes;
 mod mp_queue;
 
@@ -56,5 +57,8 @@ criterion_group! {
         hashes::crc32c,
         hashes::sha256,
         mp_queue::mp_queue,
+        aes::aes_ctr,
+        aes::aes_cbc_encrypt,
+        aes::aes_cbc_decrypt,
 }
 criterion_main!(benches);

@@ -31,6 +31,8 @@ checks! {
     resolver => "resolver",
     server_functions => "server-functions",
     mp_queue => "mp-queue",
+    aesni256 => "aesni256",
+    net_crypto_aes => "net-crypto-aes",
 }
 
 /// Compare two values, describing a mismatch.
