@@ -1,23 +1,8 @@
 // Safe wrappers for the aesni256 contract; same API as
 // mtproxy_core::crypto::aesni256.
 
-pub const KEY_LEN: usize = 32;
-pub const IV_LEN: usize = 16;
-pub const BLOCK_LEN: usize = 16;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AesMode {
-    Ctr,
-    CbcEncrypt,
-    CbcDecrypt,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AesError {
-    PartialBlock,
-    LengthMismatch,
-    Crypto,
-}
+// The plain data types are the core's own: one definition for both sides.
+pub use mtproxy_core::crypto::aesni256::{AesError, AesMode, BLOCK_LEN, IV_LEN, KEY_LEN};
 
 /// Owns one `mtp_aes_ctx`.
 pub struct AesContext {
@@ -28,11 +13,10 @@ pub struct AesContext {
 impl AesContext {
     #[inline]
     pub fn new(mode: AesMode, key: &[u8; KEY_LEN], iv: &[u8; IV_LEN]) -> Result<Self, AesError> {
-        // bindgen types positive `#define`s as u32; the contract takes int32_t.
         let raw_mode = match mode {
-            AesMode::Ctr => ffi::MTP_AES_CTR as i32,
-            AesMode::CbcEncrypt => ffi::MTP_AES_CBC_ENCRYPT as i32,
-            AesMode::CbcDecrypt => ffi::MTP_AES_CBC_DECRYPT as i32,
+            AesMode::Ctr => ffi::MTP_AES_CTR,
+            AesMode::CbcEncrypt => ffi::MTP_AES_CBC_ENCRYPT,
+            AesMode::CbcDecrypt => ffi::MTP_AES_CBC_DECRYPT,
         };
         // SAFETY: key and iv are arrays of the sizes the contract reads.
         let raw = unsafe { ffi::mtp_aes_new(raw_mode, key.as_ptr(), iv.as_ptr()) };

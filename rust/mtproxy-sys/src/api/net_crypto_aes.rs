@@ -1,47 +1,10 @@
 // Safe wrappers for the net-crypto-aes contract; same API as
 // mtproxy_core::crypto::net_crypto_aes.
 
-pub const SECRET_MIN_LEN: usize = 32;
-pub const SECRET_MAX_LEN: usize = 256;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RpcKeyParams {
-    pub nonce_server: [u8; 16],
-    pub nonce_client: [u8; 16],
-    pub client_timestamp: i32,
-    pub server_ip: u32,
-    pub client_ip: u32,
-    pub client_port: u16,
-    pub server_port: u16,
-    pub use_ipv6: bool,
-    pub server_ipv6: [u8; 16],
-    pub client_ipv6: [u8; 16],
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyPurpose {
-    Client,
-    Server,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnectionKey {
-    pub key: [u8; 32],
-    pub iv: [u8; 16],
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyError {
-    SecretLength,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretError {
-    Open,
-    TooShort,
-    TooLong,
-    Buffer,
-}
+// The plain data types are the core's own: one definition for both sides.
+pub use mtproxy_core::crypto::net_crypto_aes::{
+    ConnectionKey, KeyError, KeyPurpose, RpcKeyParams, SecretError, SECRET_MAX_LEN, SECRET_MIN_LEN,
+};
 
 #[inline]
 pub fn derive_keys(
@@ -62,8 +25,8 @@ pub fn derive_keys(
         client_ipv6: params.client_ipv6,
     };
     let purpose = match purpose {
-        KeyPurpose::Client => ffi::MTP_RPC_PURPOSE_CLIENT as i32,
-        KeyPurpose::Server => ffi::MTP_RPC_PURPOSE_SERVER as i32,
+        KeyPurpose::Client => ffi::MTP_RPC_PURPOSE_CLIENT,
+        KeyPurpose::Server => ffi::MTP_RPC_PURPOSE_SERVER,
     };
     let mut out = ConnectionKey {
         key: [0; 32],
