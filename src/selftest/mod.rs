@@ -13,6 +13,7 @@ mod precise_time;
 mod proc_stat;
 mod resolver;
 mod server_functions;
+mod obfs2;
 mod sha1;
 mod sha256;
 mod tl_parse;
@@ -34,6 +35,7 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("resolver", resolver::CHECKS),
     ("server-functions", server_functions::CHECKS),
     ("proc-stat", proc_stat::CHECKS),
+    ("obfs2", obfs2::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.
