@@ -5,6 +5,7 @@ mod crc32c;
 mod kprintf;
 mod md5;
 mod obfs2;
+mod ext_framing;
 mod parse_config;
 mod pid;
 mod precise_time;
