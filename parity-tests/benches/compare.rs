@@ -51,6 +51,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hashes::crc32, hashes::crc32c, hashes::sha256, net::obfs2_header
+    targets = hashes::crc32, hashes::crc32c, hashes::sha256, net::obfs2_header, net::frame_decode, net::frame_encode
 }
 criterion_main!(benches);

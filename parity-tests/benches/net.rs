@@ -27,3 +27,79 @@ pub fn obfs2_header(crit: &mut Criterion) {
     }
     g.finish();
 }
+
+/// Payload sizes of the framing benches.
+const FRAME_SIZES: &[(usize, &str)] = &[(64, "64B"), (16384, "16KiB")];
+
+/// Intermediate mode, client → proxy: feed one framed packet to a long-lived
+/// decoder and take it out.
+pub fn frame_decode(crit: &mut Criterion) {
+    use {c::ext_framing as cf, rust::net::ext_framing as rf};
+    let mut g = crit.benchmark_group("frame-decode");
+    for &(len, label) in FRAME_SIZES {
+        let payload = super::input(len);
+        let mut frame = vec![0u8; len + 4];
+        rf::encode_packet(
+            rf::FROM_CLIENT,
+            rf::MODE_INTERMEDIATE,
+            false,
+            &payload,
+            &[],
+            &mut frame,
+        )
+        .unwrap();
+        let mut out = vec![0u8; len];
+        let mut c_dec = cf::FrameDecoder::new(cf::MODE_INTERMEDIATE, cf::FROM_CLIENT).unwrap();
+        g.bench_function(BenchmarkId::new("c", label), |b| {
+            b.iter(|| {
+                c_dec.feed(black_box(&frame)).unwrap();
+                black_box(c_dec.next_packet(&mut out).unwrap())
+            })
+        });
+        let mut r_dec = rf::FrameDecoder::new(rf::MODE_INTERMEDIATE, rf::FROM_CLIENT).unwrap();
+        g.bench_function(BenchmarkId::new("rust", label), |b| {
+            b.iter(|| {
+                r_dec.feed(black_box(&frame)).unwrap();
+                black_box(r_dec.next_packet(&mut out).unwrap())
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Intermediate mode, proxy → client: frame one payload into a buffer.
+pub fn frame_encode(crit: &mut Criterion) {
+    use {c::ext_framing as cf, rust::net::ext_framing as rf};
+    let mut g = crit.benchmark_group("frame-encode");
+    for &(len, label) in FRAME_SIZES {
+        let payload = super::input(len);
+        let mut out = vec![0u8; len + 4];
+        g.bench_function(BenchmarkId::new("c", label), |b| {
+            b.iter(|| {
+                let mode = cf::MODE_INTERMEDIATE;
+                black_box(cf::encode_packet(
+                    cf::FROM_PROXY,
+                    mode,
+                    false,
+                    &payload,
+                    &[],
+                    &mut out,
+                ))
+            })
+        });
+        g.bench_function(BenchmarkId::new("rust", label), |b| {
+            b.iter(|| {
+                let mode = rf::MODE_INTERMEDIATE;
+                black_box(rf::encode_packet(
+                    rf::FROM_PROXY,
+                    mode,
+                    false,
+                    &payload,
+                    &[],
+                    &mut out,
+                ))
+            })
+        });
+    }
+    g.finish();
+}

@@ -14,6 +14,7 @@ mod proc_stat;
 mod resolver;
 mod server_functions;
 mod obfs2;
+mod ext_framing;
 mod sha1;
 mod sha256;
 mod tl_parse;
@@ -36,6 +37,7 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("server-functions", server_functions::CHECKS),
     ("proc-stat", proc_stat::CHECKS),
     ("obfs2", obfs2::CHECKS),
+    ("ext-framing", ext_framing::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.
