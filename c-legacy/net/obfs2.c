@@ -33,8 +33,9 @@ static uint32_t load_le32(const uint8_t *p) {
 
 /* ---- secret texts ---- */
 
+/* Space, \t, \n, \f, \r: the whitespace trimmed around a secret (not \v). */
 static int is_space(uint8_t c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
 static int hex_value(uint8_t c) {

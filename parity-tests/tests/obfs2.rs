@@ -235,6 +235,8 @@ fn hostile_secret_texts() {
         "ABEiM0RVZneImaq7zN3u/w=".to_string(),
         "ABEiM0RVZneImaq7zN3u/w=x".to_string(),
         "A".repeat(100_000),
+        // Vertical tab is not trimmed (found by fuzzing: the sides differed).
+        format!("\x0b{h}"),
     ];
     for text in bad {
         assert_eq!(

@@ -2,16 +2,16 @@
 //! copy (`cref_*`) with the Rust implementation on the same inputs.
 mod crc32;
 mod crc32c;
-mod kprintf;
 mod md5;
-mod obfs2;
-mod ext_framing;
+mod sha1;
+mod sha256;
+mod kprintf;
 mod parse_config;
+mod tl_parse;
 mod pid;
 mod precise_time;
 mod proc_stat;
 mod resolver;
 mod server_functions;
-mod sha1;
-mod sha256;
-mod tl_parse;
+mod obfs2;
+mod ext_framing;

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 mod crc32;
 mod crc32c;
-mod kprintf;
 mod md5;
+mod sha1;
+mod sha256;
+mod kprintf;
 mod parse_config;
+mod tl_parse;
 mod pid;
 mod precise_time;
 mod proc_stat;
@@ -15,9 +18,6 @@ mod resolver;
 mod server_functions;
 mod obfs2;
 mod ext_framing;
-mod sha1;
-mod sha256;
-mod tl_parse;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);

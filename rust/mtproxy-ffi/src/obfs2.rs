@@ -156,7 +156,7 @@ impl From<ClientHeader> for mtp_obfs2_client_header {
     }
 }
 
-/// Parses `len` bytes of secret text (surrounding ASCII whitespace ignored):
+/// Parses `len` bytes of secret text (surrounding space, \t, \n, \f, \r ignored):
 /// hex (either case) if that decodes to a valid secret, else base64
 /// (standard or URL-safe alphabet, `=` padding optional). The bytes must be
 /// 16 bytes (plain), 0xdd + 16 (padded) or 0xee + 16 + a domain of 1..253

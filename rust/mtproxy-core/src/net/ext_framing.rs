@@ -529,7 +529,7 @@ mod tests {
         let mut plain = [0u8; 40];
         plain[16] = 20;
         plain[20..24].copy_from_slice(&0x6046_9778u32.to_le_bytes());
-        assert_eq!(classify_packet(&plain).unencrypted, true);
+        assert!(classify_packet(&plain).unencrypted);
         plain[16] = 21;
         assert_eq!(classify_packet(&plain).reason, DROP_BAD_MESSAGE_LENGTH);
         plain[16] = 20;

@@ -95,7 +95,7 @@ pub struct ClientHeader {
     pub decrypt: CtrKey,
 }
 
-/// Parses a secret as users paste it (surrounding ASCII whitespace ignored):
+/// Parses a secret as users paste it (surrounding space, \t, \n, \f, \r ignored):
 /// hex (either case) if that decodes to a valid secret, else base64
 /// (standard or URL-safe alphabet, `=` padding optional). The decoded bytes
 /// must be 16 bytes (plain), 0xdd + 16 (padded) or 0xee + 16 + a domain of
@@ -341,7 +341,7 @@ fn classify_secret(bytes: &[u8]) -> Option<Secret> {
         domain_len: 0,
     };
     let key = match bytes {
-        [key @ ..] if key.len() == SECRET_LEN => key,
+        key if key.len() == SECRET_LEN => key,
         [0xdd, key @ ..] if key.len() == SECRET_LEN => {
             secret.kind = SECRET_PADDED;
             key
