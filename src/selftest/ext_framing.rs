@@ -32,6 +32,11 @@ pub const CHECKS: &[Check] = &[
         expect_eq("overlong", first, Err(framing::ERR_OVERLONG))?;
         expect_eq("feed after", dec.feed(&[4]), Err(framing::ERR_OVERLONG))
     }),
+    ("modes from tags", || {
+        let tags = [0xefef_efef, 0xeeee_eeee, 0xdddd_dddd, 0xdddd_ddde];
+        let modes = tags.map(framing::mode_from_tag);
+        expect_eq("modes", modes, [Ok(1), Ok(2), Ok(3), Err(framing::ERR_ARG)])
+    }),
     ("quick ack and filter", || {
         let mut out = [0u8; 8];
         let n = framing::encode_quick_ack(1, 0x8000_0102, &[], &mut out)

@@ -297,27 +297,28 @@ pub fn encode_packet(
     if mode != MODE_PADDED && wire_length % 4 != 0 {
         return Err(ERR_UNALIGNED);
     }
-    let mut header = [0u8; MAX_HEADER_LEN];
     let ack_bit = if quick_ack { 0x80 } else { 0 };
-    let header: &[u8] = if mode != MODE_ABRIDGED {
+    let (header, header_len) = if mode != MODE_ABRIDGED {
         let word = wire_length as u32 | if quick_ack { QUICK_ACK_FLAG } else { 0 };
-        header = word.to_le_bytes();
-        &header
+        (word.to_le_bytes(), 4)
     } else if wire_length / 4 < 0x7f {
-        header[0] = (wire_length / 4) as u8 | ack_bit;
-        &header[..1]
+        ([(wire_length / 4) as u8 | ack_bit, 0, 0, 0], 1)
     } else {
         let [a, b, c, _] = ((wire_length / 4) as u32).to_le_bytes();
-        header = [0x7f | ack_bit, a, b, c];
-        &header
+        ([0x7f | ack_bit, a, b, c], 4)
     };
-    let total = header.len() + wire_length;
+    let total = header_len + wire_length;
     let dst = out.get_mut(..total).ok_or(ERR_OUT_SPACE)?;
-    let (head, rest) = dst.split_at_mut(header.len());
-    head.copy_from_slice(header);
-    let (body, tail) = rest.split_at_mut(payload.len());
+    // Every frame has at least 4 bytes; the payload overwrites the unused
+    // bytes of a 1-byte header.
+    if let Some(first) = dst.first_chunk_mut::<MAX_HEADER_LEN>() {
+        *first = header;
+    }
+    let (body, tail) = dst[header_len..].split_at_mut(payload.len());
     body.copy_from_slice(payload);
-    tail.copy_from_slice(padding);
+    if !padding.is_empty() {
+        tail.copy_from_slice(padding);
+    }
     Ok(total)
 }
 
