@@ -10,6 +10,7 @@ use std::time::Duration;
 mod aes;
 mod hashes;
 mod mp_queue;
+mod net;
 
 /// Buffer sizes every byte-oriented benchmark uses.
 pub const SIZES: &[(usize, &str)] = &[(1024, "1KiB"), (16384, "16KiB")];
@@ -53,12 +54,15 @@ criterion_group! {
     name = benches;
     config = config();
     targets =
+        aes::aes_ctr,
+        aes::aes_cbc_encrypt,
+        aes::aes_cbc_decrypt,
         hashes::crc32,
         hashes::crc32c,
         hashes::sha256,
         mp_queue::mp_queue,
-        aes::aes_ctr,
-        aes::aes_cbc_encrypt,
-        aes::aes_cbc_decrypt,
+        net::obfs2_header,
+        net::frame_decode,
+        net::frame_encode,
 }
 criterion_main!(benches);

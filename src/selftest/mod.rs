@@ -17,22 +17,24 @@ macro_rules! checks {
 }
 
 checks! {
+    aesni256 => "aesni256",
     crc32 => "crc32",
     crc32c => "crc32c",
-    md5 => "md5",
-    sha1 => "sha1",
-    sha256 => "sha256",
+    ext_framing => "ext-framing",
     kprintf => "kprintf",
+    md5 => "md5",
+    mp_queue => "mp-queue",
+    net_crypto_aes => "net-crypto-aes",
+    obfs2 => "obfs2",
     parse_config => "parse-config",
-    tl_parse => "tl-parse",
     pid => "pid",
     precise_time => "precise-time",
     proc_stat => "proc-stat",
     resolver => "resolver",
     server_functions => "server-functions",
-    mp_queue => "mp-queue",
-    aesni256 => "aesni256",
-    net_crypto_aes => "net-crypto-aes",
+    sha1 => "sha1",
+    sha256 => "sha256",
+    tl_parse => "tl-parse",
 }
 
 /// Compare two values, describing a mismatch.

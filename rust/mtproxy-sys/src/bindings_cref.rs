@@ -59,6 +59,43 @@ pub const MTP_SECRET_ERR_TOO_SHORT: i32 = -2;
 pub const MTP_SECRET_ERR_TOO_LONG: i32 = -3;
 pub const MTP_SECRET_ERR_BUFFER: i32 = -4;
 pub const MTP_SECRET_ERR_ARG: i32 = -5;
+pub const MTP_OBFS2_SECRET_PLAIN: i32 = 0;
+pub const MTP_OBFS2_SECRET_PADDED: i32 = 1;
+pub const MTP_OBFS2_SECRET_FAKE_TLS: i32 = 2;
+pub const MTP_OBFS2_HEADER_LEN: i32 = 64;
+pub const MTP_OBFS2_SECRET_LEN: i32 = 16;
+pub const MTP_OBFS2_MAX_DOMAIN_LEN: i32 = 253;
+pub const MTP_OBFS2_MAX_SECRET_TEXT_LEN: i32 = 540;
+pub const MTP_OBFS2_ERR_BAD_SECRET: i32 = -1;
+pub const MTP_OBFS2_ERR_SHORT: i32 = -2;
+pub const MTP_OBFS2_ERR_NO_MATCH: i32 = -3;
+pub const MTP_OBFS2_ERR_FORBIDDEN: i32 = -4;
+pub const MTP_OBFS2_ERR_ARG: i32 = -5;
+pub const MTP_EXT_FRAMING_ABRIDGED: i32 = 1;
+pub const MTP_EXT_FRAMING_INTERMEDIATE: i32 = 2;
+pub const MTP_EXT_FRAMING_PADDED: i32 = 3;
+pub const MTP_EXT_FRAMING_FROM_CLIENT: i32 = 0;
+pub const MTP_EXT_FRAMING_FROM_PROXY: i32 = 1;
+pub const MTP_EXT_FRAMING_MAX_PACKET_LEN: i32 = 1044480;
+pub const MTP_EXT_FRAMING_MAX_HEADER_LEN: i32 = 4;
+pub const MTP_EXT_FRAMING_MAX_CLIENT_PADDING: i32 = 15;
+pub const MTP_EXT_FRAMING_MAX_PROXY_PADDING: i32 = 3;
+pub const MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN: i32 = 17;
+pub const MTP_EXT_FRAMING_MAX_QUICK_ACK_LEN: i32 = 34;
+pub const MTP_EXT_FRAMING_FORWARD: i32 = 0;
+pub const MTP_EXT_FRAMING_PING: i32 = 1;
+pub const MTP_EXT_FRAMING_DROP: i32 = 2;
+pub const MTP_EXT_FRAMING_DROP_SHORT: i32 = 1;
+pub const MTP_EXT_FRAMING_DROP_UNALIGNED: i32 = 2;
+pub const MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT: i32 = 3;
+pub const MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH: i32 = 4;
+pub const MTP_EXT_FRAMING_DROP_BAD_FUNCTION: i32 = 5;
+pub const MTP_EXT_FRAMING_ERR_ARG: i32 = -1;
+pub const MTP_EXT_FRAMING_ERR_ZERO_LENGTH: i32 = -2;
+pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = -3;
+pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = -4;
+pub const MTP_EXT_FRAMING_ERR_UNALIGNED: i32 = -5;
+pub const MTP_EXT_FRAMING_ERR_OUT_SPACE: i32 = -6;
 unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_crc32_partial"]
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
@@ -590,5 +627,269 @@ unsafe extern "C" {
         out: *mut u8,
         cap: usize,
         out_len: *mut usize,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_obfs2_secret {
+    pub kind: i32,
+    pub key: [u8; 16usize],
+    pub domain: [u8; 253usize],
+    pub domain_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_obfs2_secret"][::core::mem::size_of::<mtp_obfs2_secret>() - 288usize];
+    ["Alignment of mtp_obfs2_secret"][::core::mem::align_of::<mtp_obfs2_secret>() - 8usize];
+    ["Offset of field: mtp_obfs2_secret::kind"]
+        [::core::mem::offset_of!(mtp_obfs2_secret, kind) - 0usize];
+    ["Offset of field: mtp_obfs2_secret::key"]
+        [::core::mem::offset_of!(mtp_obfs2_secret, key) - 4usize];
+    ["Offset of field: mtp_obfs2_secret::domain"]
+        [::core::mem::offset_of!(mtp_obfs2_secret, domain) - 20usize];
+    ["Offset of field: mtp_obfs2_secret::domain_len"]
+        [::core::mem::offset_of!(mtp_obfs2_secret, domain_len) - 280usize];
+};
+impl Default for mtp_obfs2_secret {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_obfs2_ctr_key {
+    pub key: [u8; 32usize],
+    pub iv: [u8; 16usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_obfs2_ctr_key"][::core::mem::size_of::<mtp_obfs2_ctr_key>() - 48usize];
+    ["Alignment of mtp_obfs2_ctr_key"][::core::mem::align_of::<mtp_obfs2_ctr_key>() - 1usize];
+    ["Offset of field: mtp_obfs2_ctr_key::key"]
+        [::core::mem::offset_of!(mtp_obfs2_ctr_key, key) - 0usize];
+    ["Offset of field: mtp_obfs2_ctr_key::iv"]
+        [::core::mem::offset_of!(mtp_obfs2_ctr_key, iv) - 32usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_obfs2_server_header {
+    pub secret_index: i32,
+    pub tag: u32,
+    pub dc: i16,
+    pub read: mtp_obfs2_ctr_key,
+    pub write: mtp_obfs2_ctr_key,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_obfs2_server_header"]
+        [::core::mem::size_of::<mtp_obfs2_server_header>() - 108usize];
+    ["Alignment of mtp_obfs2_server_header"]
+        [::core::mem::align_of::<mtp_obfs2_server_header>() - 4usize];
+    ["Offset of field: mtp_obfs2_server_header::secret_index"]
+        [::core::mem::offset_of!(mtp_obfs2_server_header, secret_index) - 0usize];
+    ["Offset of field: mtp_obfs2_server_header::tag"]
+        [::core::mem::offset_of!(mtp_obfs2_server_header, tag) - 4usize];
+    ["Offset of field: mtp_obfs2_server_header::dc"]
+        [::core::mem::offset_of!(mtp_obfs2_server_header, dc) - 8usize];
+    ["Offset of field: mtp_obfs2_server_header::read"]
+        [::core::mem::offset_of!(mtp_obfs2_server_header, read) - 10usize];
+    ["Offset of field: mtp_obfs2_server_header::write"]
+        [::core::mem::offset_of!(mtp_obfs2_server_header, write) - 58usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_obfs2_client_header {
+    pub header: [u8; 64usize],
+    pub encrypt: mtp_obfs2_ctr_key,
+    pub decrypt: mtp_obfs2_ctr_key,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_obfs2_client_header"]
+        [::core::mem::size_of::<mtp_obfs2_client_header>() - 160usize];
+    ["Alignment of mtp_obfs2_client_header"]
+        [::core::mem::align_of::<mtp_obfs2_client_header>() - 1usize];
+    ["Offset of field: mtp_obfs2_client_header::header"]
+        [::core::mem::offset_of!(mtp_obfs2_client_header, header) - 0usize];
+    ["Offset of field: mtp_obfs2_client_header::encrypt"]
+        [::core::mem::offset_of!(mtp_obfs2_client_header, encrypt) - 64usize];
+    ["Offset of field: mtp_obfs2_client_header::decrypt"]
+        [::core::mem::offset_of!(mtp_obfs2_client_header, decrypt) - 112usize];
+};
+impl Default for mtp_obfs2_client_header {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_obfs2_parse_secret"]
+    pub fn mtp_obfs2_parse_secret(text: *const u8, len: usize, out: *mut mtp_obfs2_secret) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_obfs2_format_secret"]
+    pub fn mtp_obfs2_format_secret(
+        secret: *const mtp_obfs2_secret,
+        out: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_obfs2_parse_header"]
+    pub fn mtp_obfs2_parse_header(
+        header: *const u8,
+        header_len: usize,
+        secrets: *const u8,
+        n_secrets: usize,
+        padded_only: i32,
+        out: *mut mtp_obfs2_server_header,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_obfs2_build_client_header"]
+    pub fn mtp_obfs2_build_client_header(
+        random: *const u8,
+        secret: *const u8,
+        tag: u32,
+        dc: i16,
+        out: *mut mtp_obfs2_client_header,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_ext_framing_decoder {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_ext_framing_packet {
+    pub ready: i32,
+    pub quick_ack: i32,
+    pub confirm: u32,
+    pub length: usize,
+    pub wire_length: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_ext_framing_packet"][::core::mem::size_of::<mtp_ext_framing_packet>() - 32usize];
+    ["Alignment of mtp_ext_framing_packet"]
+        [::core::mem::align_of::<mtp_ext_framing_packet>() - 8usize];
+    ["Offset of field: mtp_ext_framing_packet::ready"]
+        [::core::mem::offset_of!(mtp_ext_framing_packet, ready) - 0usize];
+    ["Offset of field: mtp_ext_framing_packet::quick_ack"]
+        [::core::mem::offset_of!(mtp_ext_framing_packet, quick_ack) - 4usize];
+    ["Offset of field: mtp_ext_framing_packet::confirm"]
+        [::core::mem::offset_of!(mtp_ext_framing_packet, confirm) - 8usize];
+    ["Offset of field: mtp_ext_framing_packet::length"]
+        [::core::mem::offset_of!(mtp_ext_framing_packet, length) - 16usize];
+    ["Offset of field: mtp_ext_framing_packet::wire_length"]
+        [::core::mem::offset_of!(mtp_ext_framing_packet, wire_length) - 24usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_ext_framing_verdict {
+    pub action: i32,
+    pub reason: i32,
+    pub unencrypted: i32,
+    pub pong: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_ext_framing_verdict"]
+        [::core::mem::size_of::<mtp_ext_framing_verdict>() - 24usize];
+    ["Alignment of mtp_ext_framing_verdict"]
+        [::core::mem::align_of::<mtp_ext_framing_verdict>() - 4usize];
+    ["Offset of field: mtp_ext_framing_verdict::action"]
+        [::core::mem::offset_of!(mtp_ext_framing_verdict, action) - 0usize];
+    ["Offset of field: mtp_ext_framing_verdict::reason"]
+        [::core::mem::offset_of!(mtp_ext_framing_verdict, reason) - 4usize];
+    ["Offset of field: mtp_ext_framing_verdict::unencrypted"]
+        [::core::mem::offset_of!(mtp_ext_framing_verdict, unencrypted) - 8usize];
+    ["Offset of field: mtp_ext_framing_verdict::pong"]
+        [::core::mem::offset_of!(mtp_ext_framing_verdict, pong) - 12usize];
+};
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_mode_from_tag"]
+    pub fn mtp_ext_framing_mode_from_tag(tag: u32) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_decoder_new"]
+    pub fn mtp_ext_framing_decoder_new(
+        mode: i32,
+        sender: i32,
+        out: *mut *mut mtp_ext_framing_decoder,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_decoder_free"]
+    pub fn mtp_ext_framing_decoder_free(dec: *mut mtp_ext_framing_decoder);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_decoder_feed"]
+    pub fn mtp_ext_framing_decoder_feed(
+        dec: *mut mtp_ext_framing_decoder,
+        data: *const u8,
+        len: usize,
+        consumed: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_decoder_next"]
+    pub fn mtp_ext_framing_decoder_next(
+        dec: *mut mtp_ext_framing_decoder,
+        out: *mut u8,
+        cap: usize,
+        info: *mut mtp_ext_framing_packet,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_decoder_buffered"]
+    pub fn mtp_ext_framing_decoder_buffered(dec: *const mtp_ext_framing_decoder) -> usize;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_decoder_error"]
+    pub fn mtp_ext_framing_decoder_error(dec: *const mtp_ext_framing_decoder) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_encode"]
+    pub fn mtp_ext_framing_encode(
+        sender: i32,
+        mode: i32,
+        quick_ack: i32,
+        payload: *const u8,
+        payload_len: usize,
+        padding: *const u8,
+        padding_len: usize,
+        out: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_quick_ack"]
+    pub fn mtp_ext_framing_quick_ack(
+        mode: i32,
+        confirm: u32,
+        random: *const u8,
+        random_len: usize,
+        out: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_ext_framing_classify"]
+    pub fn mtp_ext_framing_classify(
+        packet: *const u8,
+        len: usize,
+        out: *mut mtp_ext_framing_verdict,
     ) -> i32;
 }

@@ -59,10 +59,12 @@ macro_rules! all_wrappers {
             aesni256
             crc32
             crc32c
+            ext_framing
             kprintf
             md5
             mp_queue
             net_crypto_aes
+            obfs2
             parse_config
             pid
             precise_time

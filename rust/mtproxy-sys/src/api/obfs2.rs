@@ -1,0 +1,86 @@
+// Safe wrappers for the obfs2 contract; same API as mtproxy_core::net::obfs2.
+
+pub type Secret = ffi::mtp_obfs2_secret;
+pub type CtrKey = ffi::mtp_obfs2_ctr_key;
+pub type ServerHeader = ffi::mtp_obfs2_server_header;
+pub type ClientHeader = ffi::mtp_obfs2_client_header;
+
+pub const SECRET_LEN: usize = ffi::MTP_OBFS2_SECRET_LEN as usize;
+pub const HEADER_LEN: usize = ffi::MTP_OBFS2_HEADER_LEN as usize;
+pub const MAX_DOMAIN_LEN: usize = ffi::MTP_OBFS2_MAX_DOMAIN_LEN as usize;
+pub const MAX_SECRET_TEXT_LEN: usize = ffi::MTP_OBFS2_MAX_SECRET_TEXT_LEN as usize;
+pub const TAG_ABRIDGED: u32 = 0xefef_efef;
+pub const TAG_INTERMEDIATE: u32 = 0xeeee_eeee;
+pub const TAG_PADDED: u32 = 0xdddd_dddd;
+pub const SECRET_PLAIN: i32 = ffi::MTP_OBFS2_SECRET_PLAIN;
+pub const SECRET_PADDED: i32 = ffi::MTP_OBFS2_SECRET_PADDED;
+pub const SECRET_FAKE_TLS: i32 = ffi::MTP_OBFS2_SECRET_FAKE_TLS;
+pub const ERR_BAD_SECRET: i32 = ffi::MTP_OBFS2_ERR_BAD_SECRET;
+pub const ERR_SHORT: i32 = ffi::MTP_OBFS2_ERR_SHORT;
+pub const ERR_NO_MATCH: i32 = ffi::MTP_OBFS2_ERR_NO_MATCH;
+pub const ERR_FORBIDDEN: i32 = ffi::MTP_OBFS2_ERR_FORBIDDEN;
+pub const ERR_ARG: i32 = ffi::MTP_OBFS2_ERR_ARG;
+
+#[inline]
+pub fn parse_secret(text: &[u8]) -> Result<Secret, i32> {
+    let mut out = Secret::default();
+    // SAFETY: pointer and length of one live slice; `out` is writable.
+    match unsafe { ffi::mtp_obfs2_parse_secret(text.as_ptr(), text.len(), &mut out) } {
+        0 => Ok(out),
+        code => Err(code),
+    }
+}
+
+#[inline]
+pub fn format_secret(secret: &Secret) -> Result<String, i32> {
+    let mut buf = [0u8; MAX_SECRET_TEXT_LEN + 1];
+    let mut len = 0usize;
+    // SAFETY: `secret` is live, `buf` has the capacity passed, `len` writable.
+    let code =
+        unsafe { ffi::mtp_obfs2_format_secret(secret, buf.as_mut_ptr(), buf.len(), &mut len) };
+    match code {
+        0 => Ok(String::from_utf8_lossy(&buf[..len]).into_owned()),
+        code => Err(code),
+    }
+}
+
+#[inline]
+pub fn parse_header(header: &[u8], secrets: &[u8], padded_only: bool) -> Result<ServerHeader, i32> {
+    if secrets.len() % SECRET_LEN != 0 {
+        return Err(ERR_ARG);
+    }
+    let mut out = ServerHeader::default();
+    // SAFETY: pointers and lengths of live slices (secrets holds n * 16
+    // bytes); `out` is writable.
+    let code = unsafe {
+        ffi::mtp_obfs2_parse_header(
+            header.as_ptr(),
+            header.len(),
+            secrets.as_ptr(),
+            secrets.len() / SECRET_LEN,
+            i32::from(padded_only),
+            &mut out,
+        )
+    };
+    match code {
+        0 => Ok(out),
+        code => Err(code),
+    }
+}
+
+#[inline]
+pub fn build_client_header(
+    random: &[u8; HEADER_LEN],
+    secret: Option<&[u8; SECRET_LEN]>,
+    tag: u32,
+    dc: i16,
+) -> Result<ClientHeader, i32> {
+    let mut out = ClientHeader::default();
+    let secret = secret.map_or(core::ptr::null(), |s| s.as_ptr());
+    // SAFETY: 64 random bytes, a 16-byte secret or null, a writable `out`.
+    match unsafe { ffi::mtp_obfs2_build_client_header(random.as_ptr(), secret, tag, dc, &mut out) }
+    {
+        0 => Ok(out),
+        code => Err(code),
+    }
+}
