@@ -2,14 +2,15 @@
 //! copy (`cref_*`) with the Rust implementation on the same inputs.
 mod crc32;
 mod crc32c;
-mod md5;
-mod sha1;
-mod sha256;
 mod kprintf;
+mod md5;
 mod parse_config;
-mod tl_parse;
 mod pid;
 mod precise_time;
 mod proc_stat;
 mod resolver;
+mod rpc_proxy_msg;
 mod server_functions;
+mod sha1;
+mod sha256;
+mod tl_parse;

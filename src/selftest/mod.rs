@@ -5,17 +5,18 @@ use std::process::ExitCode;
 
 mod crc32;
 mod crc32c;
-mod md5;
-mod sha1;
-mod sha256;
 mod kprintf;
+mod md5;
 mod parse_config;
-mod tl_parse;
 mod pid;
 mod precise_time;
 mod proc_stat;
 mod resolver;
+mod rpc_proxy_msg;
 mod server_functions;
+mod sha1;
+mod sha256;
+mod tl_parse;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
@@ -34,6 +35,7 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("resolver", resolver::CHECKS),
     ("server-functions", server_functions::CHECKS),
     ("proc-stat", proc_stat::CHECKS),
+    ("rpc-proxy-msg", rpc_proxy_msg::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.

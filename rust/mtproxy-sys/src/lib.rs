@@ -64,6 +64,7 @@ macro_rules! all_wrappers {
             kprintf
             parse_config
             tl_parse
+            rpc_proxy_msg
             pid
             precise_time
             proc_stat
