@@ -4,6 +4,7 @@ mod crc32;
 mod crc32c;
 mod kprintf;
 mod md5;
+mod mtproto_config;
 mod parse_config;
 mod pid;
 mod precise_time;

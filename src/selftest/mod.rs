@@ -7,6 +7,7 @@ mod crc32;
 mod crc32c;
 mod kprintf;
 mod md5;
+mod mtproto_config;
 mod parse_config;
 mod pid;
 mod precise_time;
@@ -36,6 +37,7 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("server-functions", server_functions::CHECKS),
     ("proc-stat", proc_stat::CHECKS),
     ("rpc-proxy-msg", rpc_proxy_msg::CHECKS),
+    ("mtproto-config", mtproto_config::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.

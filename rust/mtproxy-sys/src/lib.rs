@@ -65,6 +65,7 @@ macro_rules! all_wrappers {
             parse_config
             tl_parse
             rpc_proxy_msg
+            mtproto_config
             pid
             precise_time
             proc_stat
