@@ -327,16 +327,19 @@ fn hostile_proxy_req() {
     );
 }
 
+/// A Rust decoder with its output dropped.
+type Decoder = fn(&[u8]) -> Result<(), rm::RpcMsgError>;
+
 #[test]
 fn hostile_fixed_length_messages() {
     let ans = hex("0dda0344 00000000 0100000000000000");
     let ack = hex("9b40ac3b 0100000000000000 01000080");
     let ext = hex("a234b65e 0100000000000000");
     use rm::RpcMsgError as E;
-    let mut cases: Vec<(Vec<u8>, fn(&[u8]) -> Result<(), rm::RpcMsgError>, E)> = Vec::new();
-    let ans_fn: fn(&[u8]) -> Result<(), rm::RpcMsgError> = |m| rm::decode_proxy_ans(m).map(|_| ());
-    let ack_fn: fn(&[u8]) -> Result<(), rm::RpcMsgError> = |m| rm::decode_simple_ack(m).map(|_| ());
-    let ext_fn: fn(&[u8]) -> Result<(), rm::RpcMsgError> = |m| rm::decode_close_ext(m).map(|_| ());
+    let mut cases: Vec<(Vec<u8>, Decoder, E)> = Vec::new();
+    let ans_fn: Decoder = |m| rm::decode_proxy_ans(m).map(|_| ());
+    let ack_fn: Decoder = |m| rm::decode_simple_ack(m).map(|_| ());
+    let ext_fn: Decoder = |m| rm::decode_close_ext(m).map(|_| ());
     for n in [4, 8, 12, 15] {
         cases.push((ans[..n].to_vec(), ans_fn, E::LENGTH));
     }

@@ -61,6 +61,11 @@ pub const CHECKS: &[Check] = &[
             Ok(5),
         )?;
         expect_eq(
+            "close conn",
+            m::decode_close_conn(&m::encode_close_conn(-9)),
+            Ok(-9),
+        )?;
+        expect_eq(
             "close conn kind",
             m::message_kind(&m::encode_close_conn(5)),
             Ok(5),

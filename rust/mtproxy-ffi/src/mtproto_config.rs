@@ -108,11 +108,17 @@ pub unsafe extern "C" fn mtp_mtproto_config_parse(
     out: *mut *mut mtp_mtproto_config,
     error_line: *mut i32,
 ) -> i32 {
-    if (data.is_null() && len > 0) || out.is_null() || options & !MTP_MTPROTO_CONFIG_LITERAL_HOSTS != 0 {
+    if (data.is_null() && len > 0)
+        || out.is_null()
+        || options & !MTP_MTPROTO_CONFIG_LITERAL_HOSTS != 0
+    {
         return MTP_MTPROTO_CONFIG_ERR_ARG;
     }
     // SAFETY: `data` points to `len` bytes by the caller's contract.
-    match ProxyConfig::parse(unsafe { crate::raw::bytes(data, len) }, options as u32 & OPTION_LITERAL_HOSTS) {
+    match ProxyConfig::parse(
+        unsafe { crate::raw::bytes(data, len) },
+        options as u32 & OPTION_LITERAL_HOSTS,
+    ) {
         Ok(config) => {
             // SAFETY: non-null, so writable by the caller's contract.
             unsafe { out.write(Box::into_raw(Box::new(mtp_mtproto_config(config)))) };
@@ -145,7 +151,9 @@ pub unsafe extern "C" fn mtp_mtproto_config_free(config: *mut mtp_mtproto_config
 /// # Safety
 /// `config` is null or a live config.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_mtproto_config_cluster_count(config: *const mtp_mtproto_config) -> usize {
+pub unsafe extern "C" fn mtp_mtproto_config_cluster_count(
+    config: *const mtp_mtproto_config,
+) -> usize {
     // SAFETY: null or live by the caller's contract.
     unsafe { config.as_ref() }.map_or(0, |c| c.0.cluster_count())
 }
@@ -197,7 +205,9 @@ pub unsafe extern "C" fn mtp_mtproto_config_cluster_target(
 /// # Safety
 /// `config` is null or a live config.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_mtproto_config_target_count(config: *const mtp_mtproto_config) -> usize {
+pub unsafe extern "C" fn mtp_mtproto_config_target_count(
+    config: *const mtp_mtproto_config,
+) -> usize {
     // SAFETY: null or live by the caller's contract.
     unsafe { config.as_ref() }.map_or(0, |c| c.0.target_count())
 }

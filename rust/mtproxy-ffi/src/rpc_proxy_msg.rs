@@ -174,7 +174,11 @@ pub unsafe extern "C" fn mtp_rpc_msg_ipv4_mapped(ipv4: u32, out: *mut u8) -> i32
 /// # Safety
 /// `out` is null or writable.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_rpc_msg_ext_conn_id_next(previous: i64, slot: u32, out: *mut i64) -> i32 {
+pub unsafe extern "C" fn mtp_rpc_msg_ext_conn_id_next(
+    previous: i64,
+    slot: u32,
+    out: *mut i64,
+) -> i32 {
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, msg::ext_conn_id_next(previous, slot)) }
 }
@@ -212,8 +216,9 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_encode(
     written: *mut usize,
 ) -> i32 {
     // SAFETY: null or valid by the caller's contract.
-    let (Some(req), Some(packet)) = (unsafe { req.as_ref() }, unsafe { input(packet, packet_len) })
-    else {
+    let (Some(req), Some(packet)) = (unsafe { req.as_ref() }, unsafe {
+        input(packet, packet_len)
+    }) else {
         return MTP_RPC_MSG_ERR_ARG;
     };
     if (out.is_null() && cap > 0) || written.is_null() {
@@ -313,7 +318,11 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_ans_decode(
 /// # Safety
 /// `out` null or 16 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_rpc_msg_simple_ack_encode(ext_conn_id: i64, confirm: u32, out: *mut u8) -> i32 {
+pub unsafe extern "C" fn mtp_rpc_msg_simple_ack_encode(
+    ext_conn_id: i64,
+    confirm: u32,
+    out: *mut u8,
+) -> i32 {
     let ack = msg::encode_simple_ack(ext_conn_id, confirm);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out.cast::<[u8; 16]>(), Ok(ack)) }
@@ -348,7 +357,12 @@ pub unsafe extern "C" fn mtp_rpc_msg_simple_ack_decode(
 #[no_mangle]
 pub unsafe extern "C" fn mtp_rpc_msg_close_ext_encode(ext_conn_id: i64, out: *mut u8) -> i32 {
     // SAFETY: forwarded caller contract.
-    unsafe { deliver(out.cast::<[u8; 12]>(), Ok(msg::encode_close_ext(ext_conn_id))) }
+    unsafe {
+        deliver(
+            out.cast::<[u8; 12]>(),
+            Ok(msg::encode_close_ext(ext_conn_id)),
+        )
+    }
 }
 
 /// Reads an RPC_CLOSE_EXT (exactly 12 bytes) into `*ext_conn_id`.
@@ -357,7 +371,11 @@ pub unsafe extern "C" fn mtp_rpc_msg_close_ext_encode(ext_conn_id: i64, out: *mu
 /// `data` points to `len` readable bytes (null if 0); `ext_conn_id` null or
 /// writable.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_rpc_msg_close_ext_decode(data: *const u8, len: usize, ext_conn_id: *mut i64) -> i32 {
+pub unsafe extern "C" fn mtp_rpc_msg_close_ext_decode(
+    data: *const u8,
+    len: usize,
+    ext_conn_id: *mut i64,
+) -> i32 {
     // SAFETY: forwarded caller contract.
     let Some(m) = (unsafe { input(data, len) }) else {
         return MTP_RPC_MSG_ERR_ARG;
@@ -373,7 +391,12 @@ pub unsafe extern "C" fn mtp_rpc_msg_close_ext_decode(data: *const u8, len: usiz
 #[no_mangle]
 pub unsafe extern "C" fn mtp_rpc_msg_close_conn_encode(ext_conn_id: i64, out: *mut u8) -> i32 {
     // SAFETY: forwarded caller contract.
-    unsafe { deliver(out.cast::<[u8; 12]>(), Ok(msg::encode_close_conn(ext_conn_id))) }
+    unsafe {
+        deliver(
+            out.cast::<[u8; 12]>(),
+            Ok(msg::encode_close_conn(ext_conn_id)),
+        )
+    }
 }
 
 /// Reads an RPC_CLOSE_CONN (exactly 12 bytes) into `*ext_conn_id`.
@@ -382,7 +405,11 @@ pub unsafe extern "C" fn mtp_rpc_msg_close_conn_encode(ext_conn_id: i64, out: *m
 /// `data` points to `len` readable bytes (null if 0); `ext_conn_id` null or
 /// writable.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_rpc_msg_close_conn_decode(data: *const u8, len: usize, ext_conn_id: *mut i64) -> i32 {
+pub unsafe extern "C" fn mtp_rpc_msg_close_conn_decode(
+    data: *const u8,
+    len: usize,
+    ext_conn_id: *mut i64,
+) -> i32 {
     // SAFETY: forwarded caller contract.
     let Some(m) = (unsafe { input(data, len) }) else {
         return MTP_RPC_MSG_ERR_ARG;

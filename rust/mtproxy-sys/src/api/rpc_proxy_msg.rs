@@ -141,8 +141,9 @@ pub fn decode_proxy_req(msg: &[u8]) -> Result<(ProxyReq, usize), RpcMsgError> {
     let mut raw = ffi::mtp_rpc_msg_proxy_req::default();
     let mut offset = 0;
     // SAFETY: a live slice and outputs.
-    let code =
-        unsafe { ffi::mtp_rpc_msg_proxy_req_decode(msg.as_ptr(), msg.len(), &mut raw, &mut offset) };
+    let code = unsafe {
+        ffi::mtp_rpc_msg_proxy_req_decode(msg.as_ptr(), msg.len(), &mut raw, &mut offset)
+    };
     let req = ProxyReq {
         flags: raw.flags,
         ext_conn_id: raw.ext_conn_id,
