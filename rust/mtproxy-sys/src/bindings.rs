@@ -95,6 +95,46 @@ pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = -3;
 pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = -4;
 pub const MTP_EXT_FRAMING_ERR_UNALIGNED: i32 = -5;
 pub const MTP_EXT_FRAMING_ERR_OUT_SPACE: i32 = -6;
+pub const MTP_RPC_MSG_ERR_SHORT: i32 = -1;
+pub const MTP_RPC_MSG_ERR_WRONG_OP: i32 = -2;
+pub const MTP_RPC_MSG_ERR_LENGTH: i32 = -3;
+pub const MTP_RPC_MSG_ERR_EXTRAS: i32 = -4;
+pub const MTP_RPC_MSG_ERR_UNSUPPORTED: i32 = -5;
+pub const MTP_RPC_MSG_ERR_OVERFLOW: i32 = -6;
+pub const MTP_RPC_MSG_ERR_ARG: i32 = -7;
+pub const MTP_RPC_MSG_TRANSPORT_ABRIDGED: i32 = 1;
+pub const MTP_RPC_MSG_TRANSPORT_INTERMEDIATE: i32 = 2;
+pub const MTP_RPC_MSG_TRANSPORT_PADDED: i32 = 3;
+pub const MTP_RPC_MSG_KIND_OTHER: i32 = 0;
+pub const MTP_RPC_MSG_KIND_PROXY_REQ: i32 = 1;
+pub const MTP_RPC_MSG_KIND_PROXY_ANS: i32 = 2;
+pub const MTP_RPC_MSG_KIND_SIMPLE_ACK: i32 = 3;
+pub const MTP_RPC_MSG_KIND_CLOSE_EXT: i32 = 4;
+pub const MTP_RPC_MSG_KIND_CLOSE_CONN: i32 = 5;
+pub const MTP_RPC_MSG_KIND_PING: i32 = 6;
+pub const MTP_RPC_MSG_KIND_PONG: i32 = 7;
+pub const MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN: i32 = 84;
+pub const MTP_RPC_MSG_PROXY_ANS_HEADER_LEN: i32 = 16;
+pub const MTP_RPC_MSG_SIMPLE_ACK_LEN: i32 = 16;
+pub const MTP_RPC_MSG_CLOSE_LEN: i32 = 12;
+pub const MTP_MTPROTO_CONFIG_ERR_SYNTAX: i32 = -1;
+pub const MTP_MTPROTO_CONFIG_ERR_DC_RANGE: i32 = -2;
+pub const MTP_MTPROTO_CONFIG_ERR_PORT_RANGE: i32 = -3;
+pub const MTP_MTPROTO_CONFIG_ERR_HOST: i32 = -4;
+pub const MTP_MTPROTO_CONFIG_ERR_RESOLVE: i32 = -5;
+pub const MTP_MTPROTO_CONFIG_ERR_INTERMIXED: i32 = -6;
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS: i32 = -7;
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS: i32 = -8;
+pub const MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS: i32 = -9;
+pub const MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS: i32 = -10;
+pub const MTP_MTPROTO_CONFIG_ERR_TIMEOUT: i32 = -11;
+pub const MTP_MTPROTO_CONFIG_ERR_NO_PROXIES: i32 = -12;
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_BIG: i32 = -13;
+pub const MTP_MTPROTO_CONFIG_ERR_ARG: i32 = -14;
+pub const MTP_MTPROTO_CONFIG_ERR_INDEX: i32 = -15;
+pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
+pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
+pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
 unsafe extern "C" {
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
 }
@@ -816,5 +856,252 @@ unsafe extern "C" {
         packet: *const u8,
         len: usize,
         out: *mut mtp_ext_framing_verdict,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_msg_proxy_req {
+    pub flags: u32,
+    pub ext_conn_id: i64,
+    pub client_ip: [u8; 16usize],
+    pub client_port: i32,
+    pub proxy_ip: [u8; 16usize],
+    pub proxy_port: i32,
+    pub ad_tag: [u8; 16usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_msg_proxy_req"][::core::mem::size_of::<mtp_rpc_msg_proxy_req>() - 72usize];
+    ["Alignment of mtp_rpc_msg_proxy_req"]
+        [::core::mem::align_of::<mtp_rpc_msg_proxy_req>() - 8usize];
+    ["Offset of field: mtp_rpc_msg_proxy_req::flags"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, flags) - 0usize];
+    ["Offset of field: mtp_rpc_msg_proxy_req::ext_conn_id"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, ext_conn_id) - 8usize];
+    ["Offset of field: mtp_rpc_msg_proxy_req::client_ip"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, client_ip) - 16usize];
+    ["Offset of field: mtp_rpc_msg_proxy_req::client_port"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, client_port) - 32usize];
+    ["Offset of field: mtp_rpc_msg_proxy_req::proxy_ip"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, proxy_ip) - 36usize];
+    ["Offset of field: mtp_rpc_msg_proxy_req::proxy_port"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, proxy_port) - 52usize];
+    ["Offset of field: mtp_rpc_msg_proxy_req::ad_tag"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, ad_tag) - 56usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_msg_proxy_ans {
+    pub flags: i32,
+    pub ext_conn_id: i64,
+    pub data_offset: usize,
+    pub data_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_msg_proxy_ans"][::core::mem::size_of::<mtp_rpc_msg_proxy_ans>() - 32usize];
+    ["Alignment of mtp_rpc_msg_proxy_ans"]
+        [::core::mem::align_of::<mtp_rpc_msg_proxy_ans>() - 8usize];
+    ["Offset of field: mtp_rpc_msg_proxy_ans::flags"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, flags) - 0usize];
+    ["Offset of field: mtp_rpc_msg_proxy_ans::ext_conn_id"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, ext_conn_id) - 8usize];
+    ["Offset of field: mtp_rpc_msg_proxy_ans::data_offset"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, data_offset) - 16usize];
+    ["Offset of field: mtp_rpc_msg_proxy_ans::data_len"]
+        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, data_len) - 24usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_msg_simple_ack {
+    pub ext_conn_id: i64,
+    pub confirm: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_msg_simple_ack"][::core::mem::size_of::<mtp_rpc_msg_simple_ack>() - 16usize];
+    ["Alignment of mtp_rpc_msg_simple_ack"]
+        [::core::mem::align_of::<mtp_rpc_msg_simple_ack>() - 8usize];
+    ["Offset of field: mtp_rpc_msg_simple_ack::ext_conn_id"]
+        [::core::mem::offset_of!(mtp_rpc_msg_simple_ack, ext_conn_id) - 0usize];
+    ["Offset of field: mtp_rpc_msg_simple_ack::confirm"]
+        [::core::mem::offset_of!(mtp_rpc_msg_simple_ack, confirm) - 8usize];
+};
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_proxy_req_flags(
+        transport: i32,
+        quick_ack: i32,
+        unencrypted: i32,
+        has_ad_tag: i32,
+        earlier_dropped: i32,
+        out: *mut u32,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_ipv4_mapped(ipv4: u32, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_ext_conn_id_next(previous: i64, slot: u32, out: *mut i64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_kind(data: *const u8, len: usize) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_proxy_req_encode(
+        req: *const mtp_rpc_msg_proxy_req,
+        packet: *const u8,
+        packet_len: usize,
+        out: *mut u8,
+        cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_proxy_req_decode(
+        data: *const u8,
+        len: usize,
+        out: *mut mtp_rpc_msg_proxy_req,
+        packet_offset: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_proxy_ans_encode(
+        flags: i32,
+        ext_conn_id: i64,
+        data: *const u8,
+        data_len: usize,
+        out: *mut u8,
+        cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_proxy_ans_decode(
+        data: *const u8,
+        len: usize,
+        out: *mut mtp_rpc_msg_proxy_ans,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_simple_ack_encode(ext_conn_id: i64, confirm: u32, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_simple_ack_decode(
+        data: *const u8,
+        len: usize,
+        out: *mut mtp_rpc_msg_simple_ack,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_close_ext_encode(ext_conn_id: i64, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_close_ext_decode(data: *const u8, len: usize, ext_conn_id: *mut i64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_close_conn_encode(ext_conn_id: i64, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_msg_close_conn_decode(data: *const u8, len: usize, ext_conn_id: *mut i64)
+        -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_mtproto_config {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_mtproto_cluster {
+    pub id: i32,
+    pub target_count: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_mtproto_cluster"][::core::mem::size_of::<mtp_mtproto_cluster>() - 16usize];
+    ["Alignment of mtp_mtproto_cluster"][::core::mem::align_of::<mtp_mtproto_cluster>() - 8usize];
+    ["Offset of field: mtp_mtproto_cluster::id"]
+        [::core::mem::offset_of!(mtp_mtproto_cluster, id) - 0usize];
+    ["Offset of field: mtp_mtproto_cluster::target_count"]
+        [::core::mem::offset_of!(mtp_mtproto_cluster, target_count) - 8usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_mtproto_target {
+    pub family: i32,
+    pub ipv4: u32,
+    pub ipv6: [u8; 16usize],
+    pub port: i32,
+    pub min_connections: i32,
+    pub max_connections: i32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_mtproto_target"][::core::mem::size_of::<mtp_mtproto_target>() - 36usize];
+    ["Alignment of mtp_mtproto_target"][::core::mem::align_of::<mtp_mtproto_target>() - 4usize];
+    ["Offset of field: mtp_mtproto_target::family"]
+        [::core::mem::offset_of!(mtp_mtproto_target, family) - 0usize];
+    ["Offset of field: mtp_mtproto_target::ipv4"]
+        [::core::mem::offset_of!(mtp_mtproto_target, ipv4) - 4usize];
+    ["Offset of field: mtp_mtproto_target::ipv6"]
+        [::core::mem::offset_of!(mtp_mtproto_target, ipv6) - 8usize];
+    ["Offset of field: mtp_mtproto_target::port"]
+        [::core::mem::offset_of!(mtp_mtproto_target, port) - 24usize];
+    ["Offset of field: mtp_mtproto_target::min_connections"]
+        [::core::mem::offset_of!(mtp_mtproto_target, min_connections) - 28usize];
+    ["Offset of field: mtp_mtproto_target::max_connections"]
+        [::core::mem::offset_of!(mtp_mtproto_target, max_connections) - 32usize];
+};
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_parse(
+        data: *const u8,
+        len: usize,
+        options: i32,
+        out: *mut *mut mtp_mtproto_config,
+        error_line: *mut i32,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_free(config: *mut mtp_mtproto_config);
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_cluster_count(config: *const mtp_mtproto_config) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_cluster(
+        config: *const mtp_mtproto_config,
+        index: usize,
+        out: *mut mtp_mtproto_cluster,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_cluster_target(
+        config: *const mtp_mtproto_config,
+        cluster: usize,
+        line: usize,
+        target_index: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_target_count(config: *const mtp_mtproto_config) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_target(
+        config: *const mtp_mtproto_config,
+        index: usize,
+        out: *mut mtp_mtproto_target,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_default_cluster_id(
+        config: *const mtp_mtproto_config,
+        out: *mut i32,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mtproto_config_lookup(
+        config: *const mtp_mtproto_config,
+        dc: i32,
+        cluster_index: *mut usize,
     ) -> i32;
 }

@@ -63,6 +63,7 @@ macro_rules! all_wrappers {
             kprintf
             md5
             mp_queue
+            mtproto_config
             net_crypto_aes
             obfs2
             parse_config
@@ -70,6 +71,7 @@ macro_rules! all_wrappers {
             precise_time
             proc_stat
             resolver
+            rpc_proxy_msg
             server_functions
             sha1
             sha256

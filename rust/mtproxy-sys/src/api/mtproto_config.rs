@@ -1,0 +1,124 @@
+// Safe wrappers for the mtproto-config contract; same API as
+// mtproxy_core::mtproto::mtproto_config::ProxyConfig and its types.
+
+/// As the core's `ConfigError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub code: i32,
+    pub line: i32,
+}
+
+/// As the core's `Target`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Target {
+    pub family: i32,
+    pub ipv4: u32,
+    pub ipv6: [u8; 16],
+    pub port: i32,
+    pub min_connections: i32,
+    pub max_connections: i32,
+}
+
+/// As the core's `ClusterInfo`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub id: i32,
+    pub target_count: usize,
+}
+
+/// An owned config handle from the contract.
+#[derive(Debug)]
+pub struct ProxyConfig(core::ptr::NonNull<ffi::mtp_mtproto_config>);
+
+impl Drop for ProxyConfig {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from mtp_mtproto_config_parse and is freed once.
+        unsafe { ffi::mtp_mtproto_config_free(self.0.as_ptr()) }
+    }
+}
+
+impl ProxyConfig {
+    #[inline]
+    pub fn parse(text: &[u8], options: u32) -> Result<ProxyConfig, ConfigError> {
+        let mut handle = core::ptr::null_mut();
+        let mut line = 0;
+        // SAFETY: a live slice and outputs.
+        let code = unsafe {
+            ffi::mtp_mtproto_config_parse(
+                text.as_ptr(),
+                text.len(),
+                options as i32,
+                &mut handle,
+                &mut line,
+            )
+        };
+        match core::ptr::NonNull::new(handle) {
+            Some(handle) if code == 0 => Ok(ProxyConfig(handle)),
+            _ => Err(ConfigError { code, line }),
+        }
+    }
+
+    #[inline]
+    pub fn cluster_count(&self) -> usize {
+        // SAFETY: a live handle.
+        unsafe { ffi::mtp_mtproto_config_cluster_count(self.0.as_ptr()) }
+    }
+
+    #[inline]
+    pub fn cluster(&self, index: usize) -> Option<ClusterInfo> {
+        let mut out = ffi::mtp_mtproto_cluster::default();
+        // SAFETY: a live handle and output.
+        let code = unsafe { ffi::mtp_mtproto_config_cluster(self.0.as_ptr(), index, &mut out) };
+        (code == 0).then_some(ClusterInfo {
+            id: out.id,
+            target_count: out.target_count,
+        })
+    }
+
+    #[inline]
+    pub fn cluster_target(&self, cluster: usize, line: usize) -> Option<usize> {
+        let mut out = 0;
+        // SAFETY: a live handle and output.
+        let code = unsafe {
+            ffi::mtp_mtproto_config_cluster_target(self.0.as_ptr(), cluster, line, &mut out)
+        };
+        (code == 0).then_some(out)
+    }
+
+    #[inline]
+    pub fn target_count(&self) -> usize {
+        // SAFETY: a live handle.
+        unsafe { ffi::mtp_mtproto_config_target_count(self.0.as_ptr()) }
+    }
+
+    #[inline]
+    pub fn target(&self, index: usize) -> Option<Target> {
+        let mut t = ffi::mtp_mtproto_target::default();
+        // SAFETY: a live handle and output.
+        let code = unsafe { ffi::mtp_mtproto_config_target(self.0.as_ptr(), index, &mut t) };
+        (code == 0).then_some(Target {
+            family: t.family,
+            ipv4: t.ipv4,
+            ipv6: t.ipv6,
+            port: t.port,
+            min_connections: t.min_connections,
+            max_connections: t.max_connections,
+        })
+    }
+
+    #[inline]
+    pub fn default_cluster_id(&self) -> i32 {
+        let mut id = 0;
+        // SAFETY: a live handle and output; cannot fail then.
+        unsafe { ffi::mtp_mtproto_config_default_cluster_id(self.0.as_ptr(), &mut id) };
+        id
+    }
+
+    #[inline]
+    pub fn lookup(&self, dc: i32) -> Option<usize> {
+        let mut index = 0;
+        // SAFETY: a live handle and output.
+        let code = unsafe { ffi::mtp_mtproto_config_lookup(self.0.as_ptr(), dc, &mut index) };
+        (code == 0).then_some(index)
+    }
+}
