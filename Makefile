@@ -49,13 +49,13 @@ symcheck:
 
 # Every cargo-fuzz target, briefly, from its committed seed corpus (new
 # inputs go to a scratch directory, not into the committed corpus).
-FUZZ_RUNS ?= 20000
+FUZZ_RUNS ?= 100000
 fuzz-smoke:
-	cd fuzz && cargo +nightly fuzz build --quiet
+	cd fuzz && cargo +nightly fuzz build
 	@for t in $$(sed -n 's/^name = "\(.*\)"/\1/p' fuzz/Cargo.toml | grep -v '^mtproxy-fuzz$$'); do \
 		scratch=$$(mktemp -d); \
 		echo "fuzz $$t: $(FUZZ_RUNS) runs"; \
-		(cd fuzz && cargo +nightly fuzz run --quiet $$t $$scratch corpus/$$t -- -runs=$(FUZZ_RUNS) -max_total_time=60 2>&1 | tail -n 3) || exit 1; \
+		(cd fuzz && cargo +nightly fuzz run $$t $$scratch corpus/$$t -- -runs=$(FUZZ_RUNS) -max_total_time=60 2>&1 | tail -n 3) || exit 1; \
 		rm -rf $$scratch; \
 	done
 
