@@ -39,6 +39,35 @@ pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
 pub const MTP_PROC_ERR_NOT_FOUND: i32 = -2;
 pub const MTP_PROC_ERR_IO: i32 = -3;
 pub const MTP_PROC_ERR_ARG: i32 = -4;
+pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
+pub const MTP_TLS_ERR_NOT_TLS: i32 = -2;
+pub const MTP_TLS_ERR_ARG: i32 = -3;
+pub const MTP_TLS_ERR_SPACE: i32 = -4;
+pub const MTP_TLS_ERR_BAD_CCS: i32 = -5;
+pub const MTP_TLS_ERR_BAD_RECORD: i32 = -6;
+pub const MTP_TLS_ERR_FIRST_RECORD_SHORT: i32 = -7;
+pub const MTP_TLS_ERR_BAD_SERVER_HELLO: i32 = -8;
+pub const MTP_TLS_ERR_BAD_HMAC: i32 = -9;
+pub const MTP_TLS_ERR_EMPTY: i32 = -10;
+pub const MTP_TLS_VERDICT_ACCEPT: i32 = 0;
+pub const MTP_TLS_VERDICT_RELAY_DEFAULT: i32 = 1;
+pub const MTP_TLS_VERDICT_RELAY_SNI: i32 = 2;
+pub const MTP_TLS_REJECT_NONE: i32 = 0;
+pub const MTP_TLS_REJECT_NO_SNI: i32 = 1;
+pub const MTP_TLS_REJECT_UNKNOWN_SNI: i32 = 2;
+pub const MTP_TLS_REJECT_TRAILING_DATA: i32 = 3;
+pub const MTP_TLS_REJECT_TOO_LONG: i32 = 4;
+pub const MTP_TLS_REJECT_REPLAY: i32 = 5;
+pub const MTP_TLS_REJECT_BAD_HMAC: i32 = 6;
+pub const MTP_TLS_REJECT_BAD_TIME: i32 = 7;
+pub const MTP_TLS_REJECT_BAD_CIPHER: i32 = 8;
+pub const MTP_TLS_REPLAY_EXPIRY: i32 = 172800;
+pub const MTP_TLS_MAX_REPLAY_ENTRIES: i32 = 4194304;
+pub const MTP_TLS_MAX_HELLO_RECORD: i32 = 4096;
+pub const MTP_TLS_MIN_CLIENT_HELLO: i32 = 517;
+pub const MTP_TLS_SERVER_HELLO_FIXED_LEN: i32 = 138;
+pub const MTP_TLS_MAX_FAKE_APP_DATA: i32 = 16640;
+pub const MTP_TLS_MAX_RECORD_PAYLOAD: i32 = 1425;
 unsafe extern "C" {
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
 }
@@ -411,5 +440,201 @@ unsafe extern "C" {
         out: *mut mtp_proc_stat,
         vm_rss_bytes: *mut i64,
         vm_size_bytes: *mut i64,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_tls_reader {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_tls_replay_cache {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_tls_domain {
+    pub data: *const u8,
+    pub len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_domain"][::core::mem::size_of::<mtp_tls_domain>() - 16usize];
+    ["Alignment of mtp_tls_domain"][::core::mem::align_of::<mtp_tls_domain>() - 8usize];
+    ["Offset of field: mtp_tls_domain::data"]
+        [::core::mem::offset_of!(mtp_tls_domain, data) - 0usize];
+    ["Offset of field: mtp_tls_domain::len"][::core::mem::offset_of!(mtp_tls_domain, len) - 8usize];
+};
+impl Default for mtp_tls_domain {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_tls_hello_check {
+    pub verdict: i32,
+    pub reason: i32,
+    pub secret_index: i32,
+    pub domain_index: i32,
+    pub session_id: [u8; 32usize],
+    pub client_random: [u8; 32usize],
+    pub cipher_suite: u8,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_hello_check"][::core::mem::size_of::<mtp_tls_hello_check>() - 84usize];
+    ["Alignment of mtp_tls_hello_check"][::core::mem::align_of::<mtp_tls_hello_check>() - 4usize];
+    ["Offset of field: mtp_tls_hello_check::verdict"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, verdict) - 0usize];
+    ["Offset of field: mtp_tls_hello_check::reason"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, reason) - 4usize];
+    ["Offset of field: mtp_tls_hello_check::secret_index"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, secret_index) - 8usize];
+    ["Offset of field: mtp_tls_hello_check::domain_index"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, domain_index) - 12usize];
+    ["Offset of field: mtp_tls_hello_check::session_id"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, session_id) - 16usize];
+    ["Offset of field: mtp_tls_hello_check::client_random"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, client_random) - 48usize];
+    ["Offset of field: mtp_tls_hello_check::cipher_suite"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, cipher_suite) - 80usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_tls_server_hello_info {
+    pub cipher_suite: u8,
+    pub extensions_swapped: i32,
+    pub app_data_len: usize,
+    pub total_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_server_hello_info"]
+        [::core::mem::size_of::<mtp_tls_server_hello_info>() - 24usize];
+    ["Alignment of mtp_tls_server_hello_info"]
+        [::core::mem::align_of::<mtp_tls_server_hello_info>() - 8usize];
+    ["Offset of field: mtp_tls_server_hello_info::cipher_suite"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, cipher_suite) - 0usize];
+    ["Offset of field: mtp_tls_server_hello_info::extensions_swapped"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, extensions_swapped) - 4usize];
+    ["Offset of field: mtp_tls_server_hello_info::app_data_len"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, app_data_len) - 8usize];
+    ["Offset of field: mtp_tls_server_hello_info::total_len"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, total_len) - 16usize];
+};
+unsafe extern "C" {
+    pub fn mtp_tls_detect_client_hello(data: *const u8, len: usize, record_len: *mut usize) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_check_client_hello(
+        record: *const u8,
+        record_len: usize,
+        buffered: usize,
+        secrets: *const u8,
+        secret_count: usize,
+        domains: *const mtp_tls_domain,
+        domain_count: usize,
+        cache: *mut mtp_tls_replay_cache,
+        now: i64,
+        out: *mut mtp_tls_hello_check,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_replay_cache_new(max_entries: usize) -> *mut mtp_tls_replay_cache;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_replay_cache_free(cache: *mut mtp_tls_replay_cache);
+}
+unsafe extern "C" {
+    pub fn mtp_tls_replay_cache_lookup(
+        cache: *mut mtp_tls_replay_cache,
+        key: *const u8,
+        now: i64,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_replay_cache_insert(
+        cache: *mut mtp_tls_replay_cache,
+        key: *const u8,
+        now: i64,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_replay_cache_len(cache: *const mtp_tls_replay_cache) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_replay_cache_oldest(cache: *const mtp_tls_replay_cache, out: *mut i64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_build_server_hello(
+        client_random: *const u8,
+        session_id: *const u8,
+        cipher_suite: u8,
+        secret: *const u8,
+        app_data_len: usize,
+        swap_extensions: i32,
+        random: *const u8,
+        random_len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_parse_server_hello(
+        data: *const u8,
+        len: usize,
+        client_random: *const u8,
+        session_id: *const u8,
+        secret: *const u8,
+        out: *mut mtp_tls_server_hello_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_build_client_hello(
+        secret: *const u8,
+        domain: *const u8,
+        domain_len: usize,
+        unix_time: u32,
+        random: *const u8,
+        total_len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_reader_new(expect_ccs: i32) -> *mut mtp_tls_reader;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_reader_free(reader: *mut mtp_tls_reader);
+}
+unsafe extern "C" {
+    pub fn mtp_tls_reader_feed(
+        reader: *mut mtp_tls_reader,
+        input: *const u8,
+        in_len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        consumed: *mut usize,
+        produced: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_wrapped_len(payload_len: usize) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_wrap_records(
+        payload: *const u8,
+        len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
     ) -> i32;
 }
