@@ -8,6 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 mod hashes;
+mod tls;
 
 /// Buffer sizes every byte-oriented benchmark uses.
 pub const SIZES: &[(usize, &str)] = &[(1024, "1KiB"), (16384, "16KiB")];
@@ -50,6 +51,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hashes::crc32, hashes::crc32c, hashes::sha256
+    targets = hashes::crc32, hashes::crc32c, hashes::sha256, tls::tls_client_hello
 }
 criterion_main!(benches);
