@@ -40,8 +40,11 @@ macro_rules! check_fresh {
     }};
 }
 
+/// verdict, reason, secret index, domain index, suite; or the error code.
+type CheckSummary = Result<(i32, i32, i32, i32, u8), i32>;
+
 /// The check result (and cache state) on both sides; asserts they agree.
-fn check_both(record: &[u8], buffered: usize, now: i64) -> Result<(i32, i32, i32, i32, u8), i32> {
+fn check_both(record: &[u8], buffered: usize, now: i64) -> CheckSummary {
     let c_side = check_fresh!(ct, record, buffered, now);
     let r_side = check_fresh!(rt, record, buffered, now);
     let c_flat = c_side.0.map(|h| {
@@ -298,7 +301,7 @@ fn resign(record: &mut [u8], time: u32) {
 #[test]
 fn grease_only_and_foreign_suites_are_rejected() {
     let h = hello!(rt, b"example.com", NOW as u32, 517, &RANDOM64);
-    let cases: [([u8; 8], Result<(i32, i32, i32, i32, u8), i32>); 6] = [
+    let cases: [([u8; 8], CheckSummary); 6] = [
         (
             [0x4a, 0x4a, 0x5a, 0x5a, 0x6a, 0x6a, 0xfa, 0xfa],
             Ok((2, rt::REJECT_BAD_CIPHER, 0, 0, 0)),
@@ -421,7 +424,7 @@ fn builder_and_parser_refuse_bad_arguments_alike() {
         rt::build_client_hello(&SECRET, b"ok", 0, &r, 600, &mut out[..599]),
         Err(rt::ERR_SPACE)
     );
-    let random = vec![0u8; 32 + 10];
+    let random = [0u8; 32 + 10];
     for (suite, n, rnd_len, cap, want) in [
         (0u8, 10, 42, 200, rt::ERR_ARG),
         (4, 10, 42, 200, rt::ERR_ARG),

@@ -57,9 +57,25 @@ pub const CHECKS: &[Check] = &[
         let again = tls::check_client_hello(&hello, 517, &[SECRET], &domains, &mut cache, NOW);
         expect_eq("replay", again.map(|c| c.reason), Ok(tls::REJECT_REPLAY))
     }),
+    ("replay cache", || {
+        let mut cache = tls::ReplayCache::new(2).map_err(|e| format!("cache: {e}"))?;
+        cache.insert(&[1; 16], 100);
+        cache.insert(&[2; 16], 200);
+        cache.insert(&[3; 16], 300);
+        expect_eq("evicted", cache.lookup(&[1; 16], 300), false)?;
+        expect_eq("kept", cache.lookup(&[2; 16], 300), true)?;
+        expect_eq("len", cache.len(), 2)?;
+        expect_eq("oldest", cache.oldest_time(), Some(200))?;
+        expect_eq(
+            "expired",
+            cache.lookup(&[2; 16], 200 + tls::REPLAY_EXPIRY),
+            false,
+        )
+    }),
     ("records both ways", || {
         let payload = [0x5au8; 100];
         let mut wire = vec![0x14, 0x03, 0x03, 0x00, 0x01, 0x01];
+        expect_eq("wrapped len", tls::wrapped_len(100), 105)?;
         let mut records = [0u8; 105];
         expect_eq("wrap", tls::wrap_records(&payload, &mut records), Ok(105))?;
         wire.extend_from_slice(&records);

@@ -462,13 +462,9 @@ pub unsafe extern "C" fn mtp_tls_parse_server_hello(
     ) else {
         return MTP_TLS_ERR_ARG;
     };
-    // SAFETY: forwarded caller contract.
-    match core::parse_server_hello(
-        unsafe { raw::bytes(data, len) },
-        client_random,
-        session_id,
-        secret,
-    ) {
+    // SAFETY: `data` has `len` readable bytes by the caller's contract.
+    let data = unsafe { raw::bytes(data, len) };
+    match core::parse_server_hello(data, client_random, session_id, secret) {
         // SAFETY: `out` is non-null and writable by the caller's contract.
         Ok(info) => unsafe { put(out, info.into()) },
         Err(code) => code,
