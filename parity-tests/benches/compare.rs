@@ -11,6 +11,7 @@ mod aes;
 mod hashes;
 mod mp_queue;
 mod net;
+mod tls;
 
 /// Buffer sizes every byte-oriented benchmark uses.
 pub const SIZES: &[(usize, &str)] = &[(1024, "1KiB"), (16384, "16KiB")];
@@ -64,5 +65,6 @@ criterion_group! {
         net::obfs2_header,
         net::frame_decode,
         net::frame_encode,
+        tls::tls_client_hello,
 }
 criterion_main!(benches);

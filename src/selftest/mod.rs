@@ -21,6 +21,7 @@ checks! {
     crc32 => "crc32",
     crc32c => "crc32c",
     ext_framing => "ext-framing",
+    fake_tls => "fake-tls",
     kprintf => "kprintf",
     md5 => "md5",
     mp_queue => "mp-queue",
@@ -36,6 +37,7 @@ checks! {
     server_functions => "server-functions",
     sha1 => "sha1",
     sha256 => "sha256",
+    stats_http => "stats-http",
     tl_parse => "tl-parse",
 }
 

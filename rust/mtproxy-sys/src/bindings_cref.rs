@@ -96,6 +96,43 @@ pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = -3;
 pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = -4;
 pub const MTP_EXT_FRAMING_ERR_UNALIGNED: i32 = -5;
 pub const MTP_EXT_FRAMING_ERR_OUT_SPACE: i32 = -6;
+pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
+pub const MTP_TLS_ERR_NOT_TLS: i32 = -2;
+pub const MTP_TLS_ERR_ARG: i32 = -3;
+pub const MTP_TLS_ERR_SPACE: i32 = -4;
+pub const MTP_TLS_ERR_BAD_CCS: i32 = -5;
+pub const MTP_TLS_ERR_BAD_RECORD: i32 = -6;
+pub const MTP_TLS_ERR_FIRST_RECORD_SHORT: i32 = -7;
+pub const MTP_TLS_ERR_BAD_SERVER_HELLO: i32 = -8;
+pub const MTP_TLS_ERR_BAD_HMAC: i32 = -9;
+pub const MTP_TLS_ERR_EMPTY: i32 = -10;
+pub const MTP_TLS_VERDICT_ACCEPT: i32 = 0;
+pub const MTP_TLS_VERDICT_RELAY_DEFAULT: i32 = 1;
+pub const MTP_TLS_VERDICT_RELAY_SNI: i32 = 2;
+pub const MTP_TLS_REJECT_NONE: i32 = 0;
+pub const MTP_TLS_REJECT_NO_SNI: i32 = 1;
+pub const MTP_TLS_REJECT_UNKNOWN_SNI: i32 = 2;
+pub const MTP_TLS_REJECT_TRAILING_DATA: i32 = 3;
+pub const MTP_TLS_REJECT_TOO_LONG: i32 = 4;
+pub const MTP_TLS_REJECT_REPLAY: i32 = 5;
+pub const MTP_TLS_REJECT_BAD_HMAC: i32 = 6;
+pub const MTP_TLS_REJECT_BAD_TIME: i32 = 7;
+pub const MTP_TLS_REJECT_BAD_CIPHER: i32 = 8;
+pub const MTP_TLS_REPLAY_EXPIRY: i32 = 172800;
+pub const MTP_TLS_MAX_REPLAY_ENTRIES: i32 = 4194304;
+pub const MTP_TLS_MAX_HELLO_RECORD: i32 = 4096;
+pub const MTP_TLS_MIN_CLIENT_HELLO: i32 = 517;
+pub const MTP_TLS_SERVER_HELLO_FIXED_LEN: i32 = 138;
+pub const MTP_TLS_MAX_FAKE_APP_DATA: i32 = 16640;
+pub const MTP_TLS_MAX_RECORD_PAYLOAD: i32 = 1425;
+pub const MTP_STATS_ERR_ARG: i32 = -1;
+pub const MTP_STATS_ERR_SPACE: i32 = -2;
+pub const MTP_STATS_HTTP_MAX_HEADER_LEN: i32 = 8192;
+pub const MTP_STATS_HTTP_MAX_HEAD_LEN: i32 = 512;
+pub const MTP_STATS_HTTP_MAX_CONTENT_TYPE_LEN: i32 = 256;
+pub const MTP_STATS_TARGET_NONE: i32 = 0;
+pub const MTP_STATS_TARGET_STATS: i32 = 1;
+pub const MTP_STATS_TARGET_METRICS: i32 = 2;
 pub const MTP_RPC_MSG_ERR_SHORT: i32 = -1;
 pub const MTP_RPC_MSG_ERR_WRONG_OP: i32 = -2;
 pub const MTP_RPC_MSG_ERR_LENGTH: i32 = -3;
@@ -931,6 +968,491 @@ unsafe extern "C" {
         packet: *const u8,
         len: usize,
         out: *mut mtp_ext_framing_verdict,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_tls_reader {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_tls_replay_cache {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_tls_domain {
+    pub data: *const u8,
+    pub len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_domain"][::core::mem::size_of::<mtp_tls_domain>() - 16usize];
+    ["Alignment of mtp_tls_domain"][::core::mem::align_of::<mtp_tls_domain>() - 8usize];
+    ["Offset of field: mtp_tls_domain::data"]
+        [::core::mem::offset_of!(mtp_tls_domain, data) - 0usize];
+    ["Offset of field: mtp_tls_domain::len"][::core::mem::offset_of!(mtp_tls_domain, len) - 8usize];
+};
+impl Default for mtp_tls_domain {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_tls_hello_check {
+    pub verdict: i32,
+    pub reason: i32,
+    pub secret_index: i32,
+    pub domain_index: i32,
+    pub session_id: [u8; 32usize],
+    pub client_random: [u8; 32usize],
+    pub cipher_suite: u8,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_hello_check"][::core::mem::size_of::<mtp_tls_hello_check>() - 84usize];
+    ["Alignment of mtp_tls_hello_check"][::core::mem::align_of::<mtp_tls_hello_check>() - 4usize];
+    ["Offset of field: mtp_tls_hello_check::verdict"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, verdict) - 0usize];
+    ["Offset of field: mtp_tls_hello_check::reason"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, reason) - 4usize];
+    ["Offset of field: mtp_tls_hello_check::secret_index"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, secret_index) - 8usize];
+    ["Offset of field: mtp_tls_hello_check::domain_index"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, domain_index) - 12usize];
+    ["Offset of field: mtp_tls_hello_check::session_id"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, session_id) - 16usize];
+    ["Offset of field: mtp_tls_hello_check::client_random"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, client_random) - 48usize];
+    ["Offset of field: mtp_tls_hello_check::cipher_suite"]
+        [::core::mem::offset_of!(mtp_tls_hello_check, cipher_suite) - 80usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_tls_server_hello_info {
+    pub cipher_suite: u8,
+    pub extensions_swapped: i32,
+    pub app_data_len: usize,
+    pub total_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_server_hello_info"]
+        [::core::mem::size_of::<mtp_tls_server_hello_info>() - 24usize];
+    ["Alignment of mtp_tls_server_hello_info"]
+        [::core::mem::align_of::<mtp_tls_server_hello_info>() - 8usize];
+    ["Offset of field: mtp_tls_server_hello_info::cipher_suite"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, cipher_suite) - 0usize];
+    ["Offset of field: mtp_tls_server_hello_info::extensions_swapped"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, extensions_swapped) - 4usize];
+    ["Offset of field: mtp_tls_server_hello_info::app_data_len"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, app_data_len) - 8usize];
+    ["Offset of field: mtp_tls_server_hello_info::total_len"]
+        [::core::mem::offset_of!(mtp_tls_server_hello_info, total_len) - 16usize];
+};
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_detect_client_hello"]
+    pub fn mtp_tls_detect_client_hello(data: *const u8, len: usize, record_len: *mut usize) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_check_client_hello"]
+    pub fn mtp_tls_check_client_hello(
+        record: *const u8,
+        record_len: usize,
+        buffered: usize,
+        secrets: *const u8,
+        secret_count: usize,
+        domains: *const mtp_tls_domain,
+        domain_count: usize,
+        cache: *mut mtp_tls_replay_cache,
+        now: i64,
+        out: *mut mtp_tls_hello_check,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_replay_cache_new"]
+    pub fn mtp_tls_replay_cache_new(max_entries: usize) -> *mut mtp_tls_replay_cache;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_replay_cache_free"]
+    pub fn mtp_tls_replay_cache_free(cache: *mut mtp_tls_replay_cache);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_replay_cache_lookup"]
+    pub fn mtp_tls_replay_cache_lookup(
+        cache: *mut mtp_tls_replay_cache,
+        key: *const u8,
+        now: i64,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_replay_cache_insert"]
+    pub fn mtp_tls_replay_cache_insert(
+        cache: *mut mtp_tls_replay_cache,
+        key: *const u8,
+        now: i64,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_replay_cache_len"]
+    pub fn mtp_tls_replay_cache_len(cache: *const mtp_tls_replay_cache) -> usize;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_replay_cache_oldest"]
+    pub fn mtp_tls_replay_cache_oldest(cache: *const mtp_tls_replay_cache, out: *mut i64) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_build_server_hello"]
+    pub fn mtp_tls_build_server_hello(
+        client_random: *const u8,
+        session_id: *const u8,
+        cipher_suite: u8,
+        secret: *const u8,
+        app_data_len: usize,
+        swap_extensions: i32,
+        random: *const u8,
+        random_len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_parse_server_hello"]
+    pub fn mtp_tls_parse_server_hello(
+        data: *const u8,
+        len: usize,
+        client_random: *const u8,
+        session_id: *const u8,
+        secret: *const u8,
+        out: *mut mtp_tls_server_hello_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_build_client_hello"]
+    pub fn mtp_tls_build_client_hello(
+        secret: *const u8,
+        domain: *const u8,
+        domain_len: usize,
+        unix_time: u32,
+        random: *const u8,
+        total_len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_reader_new"]
+    pub fn mtp_tls_reader_new(expect_ccs: i32) -> *mut mtp_tls_reader;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_reader_free"]
+    pub fn mtp_tls_reader_free(reader: *mut mtp_tls_reader);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_reader_feed"]
+    pub fn mtp_tls_reader_feed(
+        reader: *mut mtp_tls_reader,
+        input: *const u8,
+        in_len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        consumed: *mut usize,
+        produced: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_wrapped_len"]
+    pub fn mtp_tls_wrapped_len(payload_len: usize) -> usize;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_wrap_records"]
+    pub fn mtp_tls_wrap_records(
+        payload: *const u8,
+        len: usize,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_proxy_stats {
+    pub pid: i64,
+    pub start_time: i64,
+    pub current_time: i64,
+    pub uptime: i64,
+    pub vmsize_bytes: i64,
+    pub vmrss_bytes: i64,
+    pub vmdata_bytes: i64,
+    pub config_loaded_at: i64,
+    pub config_size: i64,
+    pub config_auth_clusters: i64,
+    pub workers: i64,
+    pub queries_get: i64,
+    pub qps_get_milli: i64,
+    pub tot_forwarded_queries: i64,
+    pub expired_forwarded_queries: i64,
+    pub dropped_queries: i64,
+    pub tot_forwarded_responses: i64,
+    pub dropped_responses: i64,
+    pub tot_forwarded_simple_acks: i64,
+    pub dropped_simple_acks: i64,
+    pub active_rpcs_created: i64,
+    pub active_rpcs: i64,
+    pub rpc_dropped_answers: i64,
+    pub rpc_dropped_running: i64,
+    pub window_clamp: i64,
+    pub total_ready_targets: i64,
+    pub total_allocated_targets: i64,
+    pub total_declared_targets: i64,
+    pub total_inactive_targets: i64,
+    pub total_connections: i64,
+    pub total_encrypted_connections: i64,
+    pub total_allocated_connections: i64,
+    pub total_allocated_outbound_connections: i64,
+    pub total_allocated_inbound_connections: i64,
+    pub total_allocated_socket_connections: i64,
+    pub total_dh_connections: i64,
+    pub total_dh_rounds: [i64; 3usize],
+    pub total_special_connections: i64,
+    pub total_max_special_connections: i64,
+    pub total_accept_connections_failed: [i64; 5usize],
+    pub ext_connections: i64,
+    pub ext_connections_created: i64,
+    pub total_active_network_events: i64,
+    pub total_network_buffers_used_size: i64,
+    pub total_network_buffers_allocated_bytes: i64,
+    pub total_network_buffers_used: i64,
+    pub total_network_chunks_allocated: i64,
+    pub total_network_chunks_allocated_max: i64,
+    pub mtproto_proxy_errors: i64,
+    pub connections_failed_lru: i64,
+    pub connections_failed_flood: i64,
+    pub http_connections: i64,
+    pub pending_http_queries: i64,
+    pub http_queries: i64,
+    pub http_bad_headers: i64,
+    pub http_qps_milli: i64,
+    pub proxy_mode: i64,
+    pub proxy_tag_set: i64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_proxy_stats"][::core::mem::size_of::<mtp_proxy_stats>() - 512usize];
+    ["Alignment of mtp_proxy_stats"][::core::mem::align_of::<mtp_proxy_stats>() - 8usize];
+    ["Offset of field: mtp_proxy_stats::pid"]
+        [::core::mem::offset_of!(mtp_proxy_stats, pid) - 0usize];
+    ["Offset of field: mtp_proxy_stats::start_time"]
+        [::core::mem::offset_of!(mtp_proxy_stats, start_time) - 8usize];
+    ["Offset of field: mtp_proxy_stats::current_time"]
+        [::core::mem::offset_of!(mtp_proxy_stats, current_time) - 16usize];
+    ["Offset of field: mtp_proxy_stats::uptime"]
+        [::core::mem::offset_of!(mtp_proxy_stats, uptime) - 24usize];
+    ["Offset of field: mtp_proxy_stats::vmsize_bytes"]
+        [::core::mem::offset_of!(mtp_proxy_stats, vmsize_bytes) - 32usize];
+    ["Offset of field: mtp_proxy_stats::vmrss_bytes"]
+        [::core::mem::offset_of!(mtp_proxy_stats, vmrss_bytes) - 40usize];
+    ["Offset of field: mtp_proxy_stats::vmdata_bytes"]
+        [::core::mem::offset_of!(mtp_proxy_stats, vmdata_bytes) - 48usize];
+    ["Offset of field: mtp_proxy_stats::config_loaded_at"]
+        [::core::mem::offset_of!(mtp_proxy_stats, config_loaded_at) - 56usize];
+    ["Offset of field: mtp_proxy_stats::config_size"]
+        [::core::mem::offset_of!(mtp_proxy_stats, config_size) - 64usize];
+    ["Offset of field: mtp_proxy_stats::config_auth_clusters"]
+        [::core::mem::offset_of!(mtp_proxy_stats, config_auth_clusters) - 72usize];
+    ["Offset of field: mtp_proxy_stats::workers"]
+        [::core::mem::offset_of!(mtp_proxy_stats, workers) - 80usize];
+    ["Offset of field: mtp_proxy_stats::queries_get"]
+        [::core::mem::offset_of!(mtp_proxy_stats, queries_get) - 88usize];
+    ["Offset of field: mtp_proxy_stats::qps_get_milli"]
+        [::core::mem::offset_of!(mtp_proxy_stats, qps_get_milli) - 96usize];
+    ["Offset of field: mtp_proxy_stats::tot_forwarded_queries"]
+        [::core::mem::offset_of!(mtp_proxy_stats, tot_forwarded_queries) - 104usize];
+    ["Offset of field: mtp_proxy_stats::expired_forwarded_queries"]
+        [::core::mem::offset_of!(mtp_proxy_stats, expired_forwarded_queries) - 112usize];
+    ["Offset of field: mtp_proxy_stats::dropped_queries"]
+        [::core::mem::offset_of!(mtp_proxy_stats, dropped_queries) - 120usize];
+    ["Offset of field: mtp_proxy_stats::tot_forwarded_responses"]
+        [::core::mem::offset_of!(mtp_proxy_stats, tot_forwarded_responses) - 128usize];
+    ["Offset of field: mtp_proxy_stats::dropped_responses"]
+        [::core::mem::offset_of!(mtp_proxy_stats, dropped_responses) - 136usize];
+    ["Offset of field: mtp_proxy_stats::tot_forwarded_simple_acks"]
+        [::core::mem::offset_of!(mtp_proxy_stats, tot_forwarded_simple_acks) - 144usize];
+    ["Offset of field: mtp_proxy_stats::dropped_simple_acks"]
+        [::core::mem::offset_of!(mtp_proxy_stats, dropped_simple_acks) - 152usize];
+    ["Offset of field: mtp_proxy_stats::active_rpcs_created"]
+        [::core::mem::offset_of!(mtp_proxy_stats, active_rpcs_created) - 160usize];
+    ["Offset of field: mtp_proxy_stats::active_rpcs"]
+        [::core::mem::offset_of!(mtp_proxy_stats, active_rpcs) - 168usize];
+    ["Offset of field: mtp_proxy_stats::rpc_dropped_answers"]
+        [::core::mem::offset_of!(mtp_proxy_stats, rpc_dropped_answers) - 176usize];
+    ["Offset of field: mtp_proxy_stats::rpc_dropped_running"]
+        [::core::mem::offset_of!(mtp_proxy_stats, rpc_dropped_running) - 184usize];
+    ["Offset of field: mtp_proxy_stats::window_clamp"]
+        [::core::mem::offset_of!(mtp_proxy_stats, window_clamp) - 192usize];
+    ["Offset of field: mtp_proxy_stats::total_ready_targets"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_ready_targets) - 200usize];
+    ["Offset of field: mtp_proxy_stats::total_allocated_targets"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_allocated_targets) - 208usize];
+    ["Offset of field: mtp_proxy_stats::total_declared_targets"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_declared_targets) - 216usize];
+    ["Offset of field: mtp_proxy_stats::total_inactive_targets"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_inactive_targets) - 224usize];
+    ["Offset of field: mtp_proxy_stats::total_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_connections) - 232usize];
+    ["Offset of field: mtp_proxy_stats::total_encrypted_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_encrypted_connections) - 240usize];
+    ["Offset of field: mtp_proxy_stats::total_allocated_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_allocated_connections) - 248usize];
+    ["Offset of field: mtp_proxy_stats::total_allocated_outbound_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_allocated_outbound_connections) - 256usize];
+    ["Offset of field: mtp_proxy_stats::total_allocated_inbound_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_allocated_inbound_connections) - 264usize];
+    ["Offset of field: mtp_proxy_stats::total_allocated_socket_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_allocated_socket_connections) - 272usize];
+    ["Offset of field: mtp_proxy_stats::total_dh_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_dh_connections) - 280usize];
+    ["Offset of field: mtp_proxy_stats::total_dh_rounds"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_dh_rounds) - 288usize];
+    ["Offset of field: mtp_proxy_stats::total_special_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_special_connections) - 312usize];
+    ["Offset of field: mtp_proxy_stats::total_max_special_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_max_special_connections) - 320usize];
+    ["Offset of field: mtp_proxy_stats::total_accept_connections_failed"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_accept_connections_failed) - 328usize];
+    ["Offset of field: mtp_proxy_stats::ext_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, ext_connections) - 368usize];
+    ["Offset of field: mtp_proxy_stats::ext_connections_created"]
+        [::core::mem::offset_of!(mtp_proxy_stats, ext_connections_created) - 376usize];
+    ["Offset of field: mtp_proxy_stats::total_active_network_events"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_active_network_events) - 384usize];
+    ["Offset of field: mtp_proxy_stats::total_network_buffers_used_size"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_network_buffers_used_size) - 392usize];
+    ["Offset of field: mtp_proxy_stats::total_network_buffers_allocated_bytes"][::core::mem::offset_of!(
+        mtp_proxy_stats,
+        total_network_buffers_allocated_bytes
+    ) - 400usize];
+    ["Offset of field: mtp_proxy_stats::total_network_buffers_used"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_network_buffers_used) - 408usize];
+    ["Offset of field: mtp_proxy_stats::total_network_chunks_allocated"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_network_chunks_allocated) - 416usize];
+    ["Offset of field: mtp_proxy_stats::total_network_chunks_allocated_max"]
+        [::core::mem::offset_of!(mtp_proxy_stats, total_network_chunks_allocated_max) - 424usize];
+    ["Offset of field: mtp_proxy_stats::mtproto_proxy_errors"]
+        [::core::mem::offset_of!(mtp_proxy_stats, mtproto_proxy_errors) - 432usize];
+    ["Offset of field: mtp_proxy_stats::connections_failed_lru"]
+        [::core::mem::offset_of!(mtp_proxy_stats, connections_failed_lru) - 440usize];
+    ["Offset of field: mtp_proxy_stats::connections_failed_flood"]
+        [::core::mem::offset_of!(mtp_proxy_stats, connections_failed_flood) - 448usize];
+    ["Offset of field: mtp_proxy_stats::http_connections"]
+        [::core::mem::offset_of!(mtp_proxy_stats, http_connections) - 456usize];
+    ["Offset of field: mtp_proxy_stats::pending_http_queries"]
+        [::core::mem::offset_of!(mtp_proxy_stats, pending_http_queries) - 464usize];
+    ["Offset of field: mtp_proxy_stats::http_queries"]
+        [::core::mem::offset_of!(mtp_proxy_stats, http_queries) - 472usize];
+    ["Offset of field: mtp_proxy_stats::http_bad_headers"]
+        [::core::mem::offset_of!(mtp_proxy_stats, http_bad_headers) - 480usize];
+    ["Offset of field: mtp_proxy_stats::http_qps_milli"]
+        [::core::mem::offset_of!(mtp_proxy_stats, http_qps_milli) - 488usize];
+    ["Offset of field: mtp_proxy_stats::proxy_mode"]
+        [::core::mem::offset_of!(mtp_proxy_stats, proxy_mode) - 496usize];
+    ["Offset of field: mtp_proxy_stats::proxy_tag_set"]
+        [::core::mem::offset_of!(mtp_proxy_stats, proxy_tag_set) - 504usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_stats_strings {
+    pub config_filename: *const u8,
+    pub config_filename_len: usize,
+    pub config_md5: *const u8,
+    pub config_md5_len: usize,
+    pub version: *const u8,
+    pub version_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_stats_strings"][::core::mem::size_of::<mtp_stats_strings>() - 48usize];
+    ["Alignment of mtp_stats_strings"][::core::mem::align_of::<mtp_stats_strings>() - 8usize];
+    ["Offset of field: mtp_stats_strings::config_filename"]
+        [::core::mem::offset_of!(mtp_stats_strings, config_filename) - 0usize];
+    ["Offset of field: mtp_stats_strings::config_filename_len"]
+        [::core::mem::offset_of!(mtp_stats_strings, config_filename_len) - 8usize];
+    ["Offset of field: mtp_stats_strings::config_md5"]
+        [::core::mem::offset_of!(mtp_stats_strings, config_md5) - 16usize];
+    ["Offset of field: mtp_stats_strings::config_md5_len"]
+        [::core::mem::offset_of!(mtp_stats_strings, config_md5_len) - 24usize];
+    ["Offset of field: mtp_stats_strings::version"]
+        [::core::mem::offset_of!(mtp_stats_strings, version) - 32usize];
+    ["Offset of field: mtp_stats_strings::version_len"]
+        [::core::mem::offset_of!(mtp_stats_strings, version_len) - 40usize];
+};
+impl Default for mtp_stats_strings {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_http_request {
+    pub status: i32,
+    pub target: i32,
+    pub header_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_http_request"][::core::mem::size_of::<mtp_http_request>() - 16usize];
+    ["Alignment of mtp_http_request"][::core::mem::align_of::<mtp_http_request>() - 8usize];
+    ["Offset of field: mtp_http_request::status"]
+        [::core::mem::offset_of!(mtp_http_request, status) - 0usize];
+    ["Offset of field: mtp_http_request::target"]
+        [::core::mem::offset_of!(mtp_http_request, target) - 4usize];
+    ["Offset of field: mtp_http_request::header_len"]
+        [::core::mem::offset_of!(mtp_http_request, header_len) - 8usize];
+};
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_stats_render_text"]
+    pub fn mtp_stats_render_text(
+        stats: *const mtp_proxy_stats,
+        strings: *const mtp_stats_strings,
+        out: *mut u8,
+        cap: usize,
+    ) -> usize;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_stats_render_prometheus"]
+    pub fn mtp_stats_render_prometheus(
+        stats: *const mtp_proxy_stats,
+        out: *mut u8,
+        cap: usize,
+    ) -> usize;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_stats_http_parse"]
+    pub fn mtp_stats_http_parse(data: *const u8, len: usize, out: *mut mtp_http_request) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_stats_http_response_head"]
+    pub fn mtp_stats_http_response_head(
+        status: i32,
+        content_type: *const u8,
+        content_type_len: usize,
+        content_length: u64,
+        now: i64,
+        out: *mut u8,
+        cap: usize,
+        written: *mut usize,
     ) -> i32;
 }
 #[repr(C)]

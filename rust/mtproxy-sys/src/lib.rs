@@ -60,6 +60,7 @@ macro_rules! all_wrappers {
             crc32
             crc32c
             ext_framing
+            fake_tls
             kprintf
             md5
             mp_queue
@@ -75,6 +76,7 @@ macro_rules! all_wrappers {
             server_functions
             sha1
             sha256
+            stats_http
             tl_parse
         );
     };

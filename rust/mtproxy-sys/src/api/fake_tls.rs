@@ -1,0 +1,313 @@
+// Safe wrappers for the fake-tls contract; same API as
+// mtproxy_core::net::fake_tls.
+
+pub const ERR_NEED_MORE: i32 = ffi::MTP_TLS_ERR_NEED_MORE;
+pub const ERR_NOT_TLS: i32 = ffi::MTP_TLS_ERR_NOT_TLS;
+pub const ERR_ARG: i32 = ffi::MTP_TLS_ERR_ARG;
+pub const ERR_SPACE: i32 = ffi::MTP_TLS_ERR_SPACE;
+pub const ERR_BAD_CCS: i32 = ffi::MTP_TLS_ERR_BAD_CCS;
+pub const ERR_BAD_RECORD: i32 = ffi::MTP_TLS_ERR_BAD_RECORD;
+pub const ERR_FIRST_RECORD_SHORT: i32 = ffi::MTP_TLS_ERR_FIRST_RECORD_SHORT;
+pub const ERR_BAD_SERVER_HELLO: i32 = ffi::MTP_TLS_ERR_BAD_SERVER_HELLO;
+pub const ERR_BAD_HMAC: i32 = ffi::MTP_TLS_ERR_BAD_HMAC;
+pub const ERR_EMPTY: i32 = ffi::MTP_TLS_ERR_EMPTY;
+pub const VERDICT_ACCEPT: i32 = ffi::MTP_TLS_VERDICT_ACCEPT;
+pub const VERDICT_RELAY_DEFAULT: i32 = ffi::MTP_TLS_VERDICT_RELAY_DEFAULT;
+pub const VERDICT_RELAY_SNI: i32 = ffi::MTP_TLS_VERDICT_RELAY_SNI;
+pub const REJECT_NONE: i32 = ffi::MTP_TLS_REJECT_NONE;
+pub const REJECT_NO_SNI: i32 = ffi::MTP_TLS_REJECT_NO_SNI;
+pub const REJECT_UNKNOWN_SNI: i32 = ffi::MTP_TLS_REJECT_UNKNOWN_SNI;
+pub const REJECT_TRAILING_DATA: i32 = ffi::MTP_TLS_REJECT_TRAILING_DATA;
+pub const REJECT_TOO_LONG: i32 = ffi::MTP_TLS_REJECT_TOO_LONG;
+pub const REJECT_REPLAY: i32 = ffi::MTP_TLS_REJECT_REPLAY;
+pub const REJECT_BAD_HMAC: i32 = ffi::MTP_TLS_REJECT_BAD_HMAC;
+pub const REJECT_BAD_TIME: i32 = ffi::MTP_TLS_REJECT_BAD_TIME;
+pub const REJECT_BAD_CIPHER: i32 = ffi::MTP_TLS_REJECT_BAD_CIPHER;
+pub const REPLAY_EXPIRY: i64 = ffi::MTP_TLS_REPLAY_EXPIRY as i64;
+pub const MAX_REPLAY_ENTRIES: usize = ffi::MTP_TLS_MAX_REPLAY_ENTRIES as usize;
+pub const MAX_HELLO_RECORD: usize = ffi::MTP_TLS_MAX_HELLO_RECORD as usize;
+pub const MIN_CLIENT_HELLO: usize = ffi::MTP_TLS_MIN_CLIENT_HELLO as usize;
+pub const SERVER_HELLO_FIXED_LEN: usize = ffi::MTP_TLS_SERVER_HELLO_FIXED_LEN as usize;
+pub const MAX_FAKE_APP_DATA: usize = ffi::MTP_TLS_MAX_FAKE_APP_DATA as usize;
+pub const MAX_RECORD_PAYLOAD: usize = ffi::MTP_TLS_MAX_RECORD_PAYLOAD as usize;
+pub const SECRET_LEN: usize = 16;
+
+/// As the core's `HelloCheck`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HelloCheck {
+    pub verdict: i32,
+    pub reason: i32,
+    pub secret_index: i32,
+    pub domain_index: i32,
+    pub session_id: [u8; 32],
+    pub client_random: [u8; 32],
+    pub cipher_suite: u8,
+}
+
+/// As the core's `ServerHelloInfo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ServerHelloInfo {
+    pub cipher_suite: u8,
+    pub extensions_swapped: i32,
+    pub app_data_len: usize,
+    pub total_len: usize,
+}
+
+fn status(code: i32) -> Result<(), i32> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(code)
+    }
+}
+
+#[inline]
+pub fn detect_client_hello(prefix: &[u8]) -> Result<usize, i32> {
+    let mut len = 0;
+    // SAFETY: pointer and length from one live slice; `len` is writable.
+    status(unsafe { ffi::mtp_tls_detect_client_hello(prefix.as_ptr(), prefix.len(), &mut len) })?;
+    Ok(len)
+}
+
+/// The C replay cache, freed on drop.
+pub struct ReplayCache(*mut ffi::mtp_tls_replay_cache);
+
+impl ReplayCache {
+    #[inline]
+    pub fn new(max_entries: usize) -> Result<Self, i32> {
+        // SAFETY: no pointer arguments.
+        let handle = unsafe { ffi::mtp_tls_replay_cache_new(max_entries) };
+        if handle.is_null() {
+            Err(ERR_ARG)
+        } else {
+            Ok(ReplayCache(handle))
+        }
+    }
+
+    #[inline]
+    pub fn lookup(&mut self, key: &[u8; 16], now: i64) -> bool {
+        // SAFETY: a live handle and a 16-byte key.
+        unsafe { ffi::mtp_tls_replay_cache_lookup(self.0, key.as_ptr(), now) == 1 }
+    }
+
+    #[inline]
+    pub fn insert(&mut self, key: &[u8; 16], now: i64) {
+        // SAFETY: a live handle and a 16-byte key; cannot fail with those.
+        unsafe { ffi::mtp_tls_replay_cache_insert(self.0, key.as_ptr(), now) };
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        // SAFETY: a live handle.
+        unsafe { ffi::mtp_tls_replay_cache_len(self.0) }
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn oldest_time(&self) -> Option<i64> {
+        let mut time = 0;
+        // SAFETY: a live handle; `time` is writable.
+        (unsafe { ffi::mtp_tls_replay_cache_oldest(self.0, &mut time) } == 0).then_some(time)
+    }
+}
+
+impl Drop for ReplayCache {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from `_new` and is freed once.
+        unsafe { ffi::mtp_tls_replay_cache_free(self.0) }
+    }
+}
+
+#[inline]
+pub fn check_client_hello<D: AsRef<[u8]>>(
+    record: &[u8],
+    buffered: usize,
+    secrets: &[[u8; 16]],
+    domains: &[D],
+    cache: &mut ReplayCache,
+    now: i64,
+) -> Result<HelloCheck, i32> {
+    let domains: Vec<ffi::mtp_tls_domain> = domains
+        .iter()
+        .map(|d| ffi::mtp_tls_domain {
+            data: d.as_ref().as_ptr(),
+            len: d.as_ref().len(),
+        })
+        .collect();
+    let mut out = ffi::mtp_tls_hello_check::default();
+    // SAFETY: every pointer/length pair comes from a live slice (the secrets
+    // are contiguous 16-byte arrays); `out` is writable.
+    status(unsafe {
+        ffi::mtp_tls_check_client_hello(
+            record.as_ptr(),
+            record.len(),
+            buffered,
+            secrets.as_ptr().cast(),
+            secrets.len(),
+            domains.as_ptr(),
+            domains.len(),
+            cache.0,
+            now,
+            &mut out,
+        )
+    })?;
+    Ok(HelloCheck {
+        verdict: out.verdict,
+        reason: out.reason,
+        secret_index: out.secret_index,
+        domain_index: out.domain_index,
+        session_id: out.session_id,
+        client_random: out.client_random,
+        cipher_suite: out.cipher_suite,
+    })
+}
+
+#[inline]
+#[allow(clippy::too_many_arguments)]
+pub fn build_server_hello(
+    client_random: &[u8; 32],
+    session_id: &[u8; 32],
+    cipher_suite: u8,
+    secret: &[u8; 16],
+    app_data_len: usize,
+    swap_extensions: bool,
+    random: &[u8],
+    out: &mut [u8],
+) -> Result<usize, i32> {
+    let mut written = 0;
+    // SAFETY: arrays and slices are live and sized as the contract says.
+    status(unsafe {
+        ffi::mtp_tls_build_server_hello(
+            client_random.as_ptr(),
+            session_id.as_ptr(),
+            cipher_suite,
+            secret.as_ptr(),
+            app_data_len,
+            i32::from(swap_extensions),
+            random.as_ptr(),
+            random.len(),
+            out.as_mut_ptr(),
+            out.len(),
+            &mut written,
+        )
+    })?;
+    Ok(written)
+}
+
+#[inline]
+pub fn parse_server_hello(
+    data: &[u8],
+    client_random: &[u8; 32],
+    session_id: &[u8; 32],
+    secret: &[u8; 16],
+) -> Result<ServerHelloInfo, i32> {
+    let mut out = ffi::mtp_tls_server_hello_info::default();
+    // SAFETY: arrays and slices are live and sized as the contract says.
+    status(unsafe {
+        ffi::mtp_tls_parse_server_hello(
+            data.as_ptr(),
+            data.len(),
+            client_random.as_ptr(),
+            session_id.as_ptr(),
+            secret.as_ptr(),
+            &mut out,
+        )
+    })?;
+    Ok(ServerHelloInfo {
+        cipher_suite: out.cipher_suite,
+        extensions_swapped: out.extensions_swapped,
+        app_data_len: out.app_data_len,
+        total_len: out.total_len,
+    })
+}
+
+#[inline]
+pub fn build_client_hello(
+    secret: &[u8; 16],
+    domain: &[u8],
+    unix_time: u32,
+    random: &[u8; 64],
+    total_len: usize,
+    out: &mut [u8],
+) -> Result<usize, i32> {
+    let mut written = 0;
+    // SAFETY: arrays and slices are live and sized as the contract says.
+    status(unsafe {
+        ffi::mtp_tls_build_client_hello(
+            secret.as_ptr(),
+            domain.as_ptr(),
+            domain.len(),
+            unix_time,
+            random.as_ptr(),
+            total_len,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut written,
+        )
+    })?;
+    Ok(written)
+}
+
+/// The C record decoder, freed on drop.
+pub struct RecordReader(*mut ffi::mtp_tls_reader);
+
+impl RecordReader {
+    #[inline]
+    pub fn new(expect_ccs: bool) -> Self {
+        // SAFETY: no pointer arguments.
+        let handle = unsafe { ffi::mtp_tls_reader_new(i32::from(expect_ccs)) };
+        assert!(!handle.is_null(), "mtp_tls_reader_new: out of memory");
+        RecordReader(handle)
+    }
+
+    #[inline]
+    pub fn feed(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), i32> {
+        let (mut consumed, mut produced) = (0, 0);
+        // SAFETY: a live handle; both slices are live and do not overlap.
+        status(unsafe {
+            ffi::mtp_tls_reader_feed(
+                self.0,
+                input.as_ptr(),
+                input.len(),
+                out.as_mut_ptr(),
+                out.len(),
+                &mut consumed,
+                &mut produced,
+            )
+        })?;
+        Ok((consumed, produced))
+    }
+}
+
+impl Drop for RecordReader {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from `_new` and is freed once.
+        unsafe { ffi::mtp_tls_reader_free(self.0) }
+    }
+}
+
+#[inline]
+pub fn wrapped_len(payload_len: usize) -> usize {
+    // SAFETY: no pointer arguments.
+    unsafe { ffi::mtp_tls_wrapped_len(payload_len) }
+}
+
+#[inline]
+pub fn wrap_records(payload: &[u8], out: &mut [u8]) -> Result<usize, i32> {
+    let mut written = 0;
+    // SAFETY: both slices are live and do not overlap.
+    status(unsafe {
+        ffi::mtp_tls_wrap_records(
+            payload.as_ptr(),
+            payload.len(),
+            out.as_mut_ptr(),
+            out.len(),
+            &mut written,
+        )
+    })?;
+    Ok(written)
+}

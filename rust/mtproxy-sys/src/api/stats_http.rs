@@ -1,0 +1,90 @@
+// Safe wrappers for the stats-http contract; same API as
+// mtproxy_core::net::stats_http.
+
+pub const ERR_ARG: i32 = ffi::MTP_STATS_ERR_ARG;
+pub const ERR_SPACE: i32 = ffi::MTP_STATS_ERR_SPACE;
+pub const MAX_HEADER_LEN: usize = ffi::MTP_STATS_HTTP_MAX_HEADER_LEN as usize;
+pub const MAX_HEAD_LEN: usize = ffi::MTP_STATS_HTTP_MAX_HEAD_LEN as usize;
+pub const MAX_CONTENT_TYPE_LEN: usize = ffi::MTP_STATS_HTTP_MAX_CONTENT_TYPE_LEN as usize;
+pub const MAX_UNIX_TIME: i64 = 253_402_300_799;
+pub const TARGET_NONE: i32 = ffi::MTP_STATS_TARGET_NONE;
+pub const TARGET_STATS: i32 = ffi::MTP_STATS_TARGET_STATS;
+pub const TARGET_METRICS: i32 = ffi::MTP_STATS_TARGET_METRICS;
+
+/// The contract's struct, with the same field names as the core's.
+pub type ProxyStats = ffi::mtp_proxy_stats;
+
+/// As the core's `StatsStrings`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsStrings<'a> {
+    pub config_filename: &'a [u8],
+    pub config_md5: &'a [u8],
+    pub version: &'a [u8],
+}
+
+/// As the core's `HttpRequest`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub status: i32,
+    pub target: i32,
+    pub header_len: usize,
+}
+
+#[inline]
+pub fn render_text(stats: &ProxyStats, strings: &StatsStrings<'_>, out: &mut [u8]) -> usize {
+    let raw = ffi::mtp_stats_strings {
+        config_filename: strings.config_filename.as_ptr(),
+        config_filename_len: strings.config_filename.len(),
+        config_md5: strings.config_md5.as_ptr(),
+        config_md5_len: strings.config_md5.len(),
+        version: strings.version.as_ptr(),
+        version_len: strings.version.len(),
+    };
+    // SAFETY: every pointer comes from a live reference or slice.
+    unsafe { ffi::mtp_stats_render_text(stats, &raw, out.as_mut_ptr(), out.len()) }
+}
+
+#[inline]
+pub fn render_prometheus(stats: &ProxyStats, out: &mut [u8]) -> usize {
+    // SAFETY: a live struct and a live output slice.
+    unsafe { ffi::mtp_stats_render_prometheus(stats, out.as_mut_ptr(), out.len()) }
+}
+
+#[inline]
+pub fn parse_request(data: &[u8]) -> HttpRequest {
+    let mut out = ffi::mtp_http_request::default();
+    // SAFETY: a live input slice and a writable result; cannot fail with those.
+    unsafe { ffi::mtp_stats_http_parse(data.as_ptr(), data.len(), &mut out) };
+    HttpRequest {
+        status: out.status,
+        target: out.target,
+        header_len: out.header_len,
+    }
+}
+
+#[inline]
+pub fn response_head(
+    status: i32,
+    content_type: &[u8],
+    content_length: u64,
+    now: i64,
+    out: &mut [u8],
+) -> Result<usize, i32> {
+    let mut written = 0;
+    // SAFETY: live slices and a writable length.
+    match unsafe {
+        ffi::mtp_stats_http_response_head(
+            status,
+            content_type.as_ptr(),
+            content_type.len(),
+            content_length,
+            now,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut written,
+        )
+    } {
+        0 => Ok(written),
+        code => Err(code),
+    }
+}

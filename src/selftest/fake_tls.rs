@@ -1,0 +1,93 @@
+use super::{expect_eq, Check};
+use mtproxy_sys::c::fake_tls as tls;
+
+const SECRET: [u8; 16] = *b"0123456789abcdef";
+const NOW: i64 = 1_700_000_000;
+
+pub const CHECKS: &[Check] = &[
+    ("server hello vs python oracle", || {
+        let client_random: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let session: [u8; 32] = std::array::from_fn(|i| 32 + i as u8);
+        let random: Vec<u8> = (0x80..0x80 + 40).collect();
+        let mut out = [0u8; 146];
+        let n = tls::build_server_hello(
+            &client_random,
+            &session,
+            1,
+            &SECRET,
+            8,
+            false,
+            &random,
+            &mut out,
+        );
+        expect_eq("length", n, Ok(146))?;
+        expect_eq(
+            "server random head",
+            &out[11..19],
+            &[0x71, 0x06, 0xd9, 0x6f, 0x0d, 0x94, 0xf3, 0x33][..],
+        )?;
+        let info = tls::parse_server_hello(&out, &client_random, &session, &SECRET);
+        expect_eq(
+            "client parse",
+            info.map(|i| (i.cipher_suite, i.total_len)),
+            Ok((1, 146)),
+        )
+    }),
+    ("client hello accepted once", || {
+        let mut hello = [0u8; 517];
+        let random = [7u8; 64];
+        let n = tls::build_client_hello(
+            &SECRET,
+            b"example.com",
+            NOW as u32,
+            &random,
+            517,
+            &mut hello,
+        );
+        expect_eq("build", n, Ok(517))?;
+        expect_eq("detect", tls::detect_client_hello(&hello[..5]), Ok(517))?;
+        let mut cache = tls::ReplayCache::new(16).map_err(|e| format!("cache: {e}"))?;
+        let domains: [&[u8]; 1] = [b"example.com"];
+        let first = tls::check_client_hello(&hello, 517, &[SECRET], &domains, &mut cache, NOW);
+        expect_eq(
+            "first",
+            first.map(|c| (c.verdict, c.cipher_suite)),
+            Ok((tls::VERDICT_ACCEPT, 1)),
+        )?;
+        let again = tls::check_client_hello(&hello, 517, &[SECRET], &domains, &mut cache, NOW);
+        expect_eq("replay", again.map(|c| c.reason), Ok(tls::REJECT_REPLAY))
+    }),
+    ("replay cache", || {
+        let mut cache = tls::ReplayCache::new(2).map_err(|e| format!("cache: {e}"))?;
+        cache.insert(&[1; 16], 100);
+        cache.insert(&[2; 16], 200);
+        cache.insert(&[3; 16], 300);
+        expect_eq("evicted", cache.lookup(&[1; 16], 300), false)?;
+        expect_eq("kept", cache.lookup(&[2; 16], 300), true)?;
+        expect_eq("len", cache.len(), 2)?;
+        expect_eq("oldest", cache.oldest_time(), Some(200))?;
+        expect_eq(
+            "expired",
+            cache.lookup(&[2; 16], 200 + tls::REPLAY_EXPIRY),
+            false,
+        )
+    }),
+    ("records both ways", || {
+        let payload = [0x5au8; 100];
+        let mut wire = vec![0x14, 0x03, 0x03, 0x00, 0x01, 0x01];
+        expect_eq("wrapped len", tls::wrapped_len(100), 105)?;
+        let mut records = [0u8; 105];
+        expect_eq("wrap", tls::wrap_records(&payload, &mut records), Ok(105))?;
+        wire.extend_from_slice(&records);
+        let mut reader = tls::RecordReader::new(true);
+        let mut out = [0u8; 200];
+        expect_eq("feed", reader.feed(&wire, &mut out), Ok((111, 100)))?;
+        expect_eq("payload", &out[..100], &payload[..])?;
+        let mut bad = tls::RecordReader::new(true);
+        expect_eq(
+            "bad ccs",
+            bad.feed(b"\x15", &mut out),
+            Err(tls::ERR_BAD_CCS),
+        )
+    }),
+];
