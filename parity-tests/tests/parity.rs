@@ -13,3 +13,4 @@ mod precise_time;
 mod proc_stat;
 mod resolver;
 mod server_functions;
+mod rpc_frame;

@@ -16,6 +16,7 @@ mod precise_time;
 mod proc_stat;
 mod resolver;
 mod server_functions;
+mod rpc_frame;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
@@ -34,6 +35,7 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("resolver", resolver::CHECKS),
     ("server-functions", server_functions::CHECKS),
     ("proc-stat", proc_stat::CHECKS),
+    ("rpc-frame", rpc_frame::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.

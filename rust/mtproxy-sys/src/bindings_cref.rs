@@ -40,6 +40,17 @@ pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
 pub const MTP_PROC_ERR_NOT_FOUND: i32 = -2;
 pub const MTP_PROC_ERR_IO: i32 = -3;
 pub const MTP_PROC_ERR_ARG: i32 = -4;
+pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = -1;
+pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = -2;
+pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = -3;
+pub const MTP_RPC_FRAME_ERR_BAD_SEQ: i32 = -4;
+pub const MTP_RPC_FRAME_ERR_OUT_SMALL: i32 = -5;
+pub const MTP_RPC_FRAME_ERR_ARG: i32 = -6;
+pub const MTP_RPC_FRAME_ERR_NO_MEMORY: i32 = -7;
+pub const MTP_RPC_FRAME_CRC32: i32 = 0;
+pub const MTP_RPC_FRAME_CRC32C: i32 = 1;
+pub const MTP_RPC_FRAME_MAX_LEN: i32 = 16777216;
+pub const MTP_RPC_FRAME_OVERHEAD: i32 = 12;
 unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_crc32_partial"]
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
@@ -461,5 +472,113 @@ unsafe extern "C" {
         out: *mut mtp_proc_stat,
         vm_rss_bytes: *mut i64,
         vm_size_bytes: *mut i64,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_rpc_frame_decoder {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_rpc_frame {
+    pub seq: i32,
+    pub payload: *const u8,
+    pub payload_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_frame"][::core::mem::size_of::<mtp_rpc_frame>() - 24usize];
+    ["Alignment of mtp_rpc_frame"][::core::mem::align_of::<mtp_rpc_frame>() - 8usize];
+    ["Offset of field: mtp_rpc_frame::seq"][::core::mem::offset_of!(mtp_rpc_frame, seq) - 0usize];
+    ["Offset of field: mtp_rpc_frame::payload"]
+        [::core::mem::offset_of!(mtp_rpc_frame, payload) - 8usize];
+    ["Offset of field: mtp_rpc_frame::payload_len"]
+        [::core::mem::offset_of!(mtp_rpc_frame, payload_len) - 16usize];
+};
+impl Default for mtp_rpc_frame {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_frame_decoder_info {
+    pub expected_seq: i32,
+    pub crc_kind: i32,
+    pub buffered: usize,
+    pub error: i32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_frame_decoder_info"]
+        [::core::mem::size_of::<mtp_rpc_frame_decoder_info>() - 24usize];
+    ["Alignment of mtp_rpc_frame_decoder_info"]
+        [::core::mem::align_of::<mtp_rpc_frame_decoder_info>() - 8usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::expected_seq"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, expected_seq) - 0usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::crc_kind"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, crc_kind) - 4usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::buffered"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, buffered) - 8usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::error"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, error) - 16usize];
+};
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_encode"]
+    pub fn mtp_rpc_frame_encode(
+        seq: i32,
+        payload: *const u8,
+        payload_len: usize,
+        crc_kind: i32,
+        out: *mut u8,
+        out_cap: usize,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_padding"]
+    pub fn mtp_rpc_frame_padding(
+        total: u64,
+        out: *mut u8,
+        out_cap: usize,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_decoder_new"]
+    pub fn mtp_rpc_frame_decoder_new(first_seq: i32, crc_kind: i32) -> *mut mtp_rpc_frame_decoder;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_decoder_free"]
+    pub fn mtp_rpc_frame_decoder_free(dec: *mut mtp_rpc_frame_decoder);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_decoder_push"]
+    pub fn mtp_rpc_frame_decoder_push(
+        dec: *mut mtp_rpc_frame_decoder,
+        data: *const u8,
+        len: usize,
+        consumed: *mut usize,
+        frame: *mut mtp_rpc_frame,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_decoder_set_crc"]
+    pub fn mtp_rpc_frame_decoder_set_crc(dec: *mut mtp_rpc_frame_decoder, crc_kind: i32) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_decoder_set_seq"]
+    pub fn mtp_rpc_frame_decoder_set_seq(dec: *mut mtp_rpc_frame_decoder, seq: i32) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_frame_decoder_get_info"]
+    pub fn mtp_rpc_frame_decoder_get_info(
+        dec: *const mtp_rpc_frame_decoder,
+        info: *mut mtp_rpc_frame_decoder_info,
     ) -> i32;
 }

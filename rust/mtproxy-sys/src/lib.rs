@@ -69,6 +69,7 @@ macro_rules! all_wrappers {
             proc_stat
             resolver
             server_functions
+            rpc_frame
         );
     };
 }
