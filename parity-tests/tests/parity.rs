@@ -14,3 +14,4 @@ mod proc_stat;
 mod resolver;
 mod server_functions;
 mod rpc_frame;
+mod rpc_handshake;

@@ -17,6 +17,7 @@ mod proc_stat;
 mod resolver;
 mod server_functions;
 mod rpc_frame;
+mod rpc_handshake;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
@@ -36,6 +37,7 @@ const CHECKS: &[(&str, &[Check])] = &[
     ("server-functions", server_functions::CHECKS),
     ("proc-stat", proc_stat::CHECKS),
     ("rpc-frame", rpc_frame::CHECKS),
+    ("rpc-handshake", rpc_handshake::CHECKS),
 ];
 
 /// Compare two values, describing a mismatch.

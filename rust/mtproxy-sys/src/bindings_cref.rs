@@ -51,6 +51,40 @@ pub const MTP_RPC_FRAME_CRC32: i32 = 0;
 pub const MTP_RPC_FRAME_CRC32C: i32 = 1;
 pub const MTP_RPC_FRAME_MAX_LEN: i32 = 16777216;
 pub const MTP_RPC_FRAME_OVERHEAD: i32 = 12;
+pub const MTP_RPC_HS_ERR_ARG: i32 = -1;
+pub const MTP_RPC_HS_ERR_BAD_OP: i32 = -2;
+pub const MTP_RPC_HS_ERR_BAD_LENGTH: i32 = -3;
+pub const MTP_RPC_HS_ERR_PID_MISMATCH: i32 = -4;
+pub const MTP_RPC_HS_ERR_KEY_MISMATCH: i32 = -5;
+pub const MTP_RPC_HS_ERR_BAD_SCHEMA: i32 = -6;
+pub const MTP_RPC_HS_ERR_BAD_FLAGS: i32 = -7;
+pub const MTP_RPC_HS_ERR_NO_CRC32C: i32 = -8;
+pub const MTP_RPC_HS_ERR_CLOCK_SKEW: i32 = -9;
+pub const MTP_RPC_HS_ERR_TOO_MANY_KEYS: i32 = -10;
+pub const MTP_RPC_HS_ERR_STATE: i32 = -11;
+pub const MTP_RPC_OP_NONCE: i32 = 2060158890;
+pub const MTP_RPC_OP_HANDSHAKE: i32 = 1988292341;
+pub const MTP_RPC_OP_HANDSHAKE_ERROR: i32 = 1780989658;
+pub const MTP_RPC_OP_PING: i32 = 1462805215;
+pub const MTP_RPC_OP_PONG: i32 = -2077168985;
+pub const MTP_RPC_SCHEMA_NONE: i32 = 0;
+pub const MTP_RPC_SCHEMA_AES: i32 = 1;
+pub const MTP_RPC_SCHEMA_AES_EXT: i32 = 2;
+pub const MTP_RPC_SCHEMA_AES_DH: i32 = 3;
+pub const MTP_RPC_HS_FLAG_CRC32C: i32 = 2048;
+pub const MTP_RPC_HS_CLIENT: i32 = 0;
+pub const MTP_RPC_HS_SERVER: i32 = 1;
+pub const MTP_RPC_HS_SEND_NONCE: i32 = 0;
+pub const MTP_RPC_HS_WAIT_NONCE: i32 = 1;
+pub const MTP_RPC_HS_SEND_HANDSHAKE: i32 = 2;
+pub const MTP_RPC_HS_WAIT_HANDSHAKE: i32 = 3;
+pub const MTP_RPC_HS_READY: i32 = 4;
+pub const MTP_RPC_HS_FAILED: i32 = 5;
+pub const MTP_RPC_NONCE_LEN: i32 = 32;
+pub const MTP_RPC_NONCE_EXT_LEN: i32 = 36;
+pub const MTP_RPC_HANDSHAKE_LEN: i32 = 32;
+pub const MTP_RPC_HANDSHAKE_ERROR_LEN: i32 = 20;
+pub const MTP_RPC_PING_LEN: i32 = 12;
 unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_crc32_partial"]
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
@@ -581,4 +615,249 @@ unsafe extern "C" {
         dec: *const mtp_rpc_frame_decoder,
         info: *mut mtp_rpc_frame_decoder_info,
     ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_nonce_info {
+    pub key_select: u32,
+    pub schema: i32,
+    pub timestamp: i32,
+    pub nonce: [u8; 16usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_nonce_info"][::core::mem::size_of::<mtp_rpc_nonce_info>() - 28usize];
+    ["Alignment of mtp_rpc_nonce_info"][::core::mem::align_of::<mtp_rpc_nonce_info>() - 4usize];
+    ["Offset of field: mtp_rpc_nonce_info::key_select"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, key_select) - 0usize];
+    ["Offset of field: mtp_rpc_nonce_info::schema"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, schema) - 4usize];
+    ["Offset of field: mtp_rpc_nonce_info::timestamp"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, timestamp) - 8usize];
+    ["Offset of field: mtp_rpc_nonce_info::nonce"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, nonce) - 12usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_handshake_info {
+    pub flags: u32,
+    pub use_crc32c: i32,
+    pub sender_pid: [u8; 12usize],
+    pub peer_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_handshake_info"][::core::mem::size_of::<mtp_rpc_handshake_info>() - 32usize];
+    ["Alignment of mtp_rpc_handshake_info"]
+        [::core::mem::align_of::<mtp_rpc_handshake_info>() - 4usize];
+    ["Offset of field: mtp_rpc_handshake_info::flags"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, flags) - 0usize];
+    ["Offset of field: mtp_rpc_handshake_info::use_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, use_crc32c) - 4usize];
+    ["Offset of field: mtp_rpc_handshake_info::sender_pid"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, sender_pid) - 8usize];
+    ["Offset of field: mtp_rpc_handshake_info::peer_pid"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, peer_pid) - 20usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_handshake_error_info {
+    pub code: i32,
+    pub sender_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_handshake_error_info"]
+        [::core::mem::size_of::<mtp_rpc_handshake_error_info>() - 16usize];
+    ["Alignment of mtp_rpc_handshake_error_info"]
+        [::core::mem::align_of::<mtp_rpc_handshake_error_info>() - 4usize];
+    ["Offset of field: mtp_rpc_handshake_error_info::code"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_error_info, code) - 0usize];
+    ["Offset of field: mtp_rpc_handshake_error_info::sender_pid"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_error_info, sender_pid) - 4usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_hs {
+    pub role: i32,
+    pub state: i32,
+    pub error: i32,
+    pub key_select: u32,
+    pub want_crc32c: i32,
+    pub use_crc32c: i32,
+    pub our_ts: i32,
+    pub peer_ts: i32,
+    pub our_nonce: [u8; 16usize],
+    pub peer_nonce: [u8; 16usize],
+    pub our_pid: [u8; 12usize],
+    pub peer_pid: [u8; 12usize],
+    pub peer_sender_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_hs"][::core::mem::size_of::<mtp_rpc_hs>() - 100usize];
+    ["Alignment of mtp_rpc_hs"][::core::mem::align_of::<mtp_rpc_hs>() - 4usize];
+    ["Offset of field: mtp_rpc_hs::role"][::core::mem::offset_of!(mtp_rpc_hs, role) - 0usize];
+    ["Offset of field: mtp_rpc_hs::state"][::core::mem::offset_of!(mtp_rpc_hs, state) - 4usize];
+    ["Offset of field: mtp_rpc_hs::error"][::core::mem::offset_of!(mtp_rpc_hs, error) - 8usize];
+    ["Offset of field: mtp_rpc_hs::key_select"]
+        [::core::mem::offset_of!(mtp_rpc_hs, key_select) - 12usize];
+    ["Offset of field: mtp_rpc_hs::want_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_hs, want_crc32c) - 16usize];
+    ["Offset of field: mtp_rpc_hs::use_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_hs, use_crc32c) - 20usize];
+    ["Offset of field: mtp_rpc_hs::our_ts"][::core::mem::offset_of!(mtp_rpc_hs, our_ts) - 24usize];
+    ["Offset of field: mtp_rpc_hs::peer_ts"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_ts) - 28usize];
+    ["Offset of field: mtp_rpc_hs::our_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_hs, our_nonce) - 32usize];
+    ["Offset of field: mtp_rpc_hs::peer_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_nonce) - 48usize];
+    ["Offset of field: mtp_rpc_hs::our_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs, our_pid) - 64usize];
+    ["Offset of field: mtp_rpc_hs::peer_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_pid) - 76usize];
+    ["Offset of field: mtp_rpc_hs::peer_sender_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_sender_pid) - 88usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_hs_config {
+    pub role: i32,
+    pub key_select: u32,
+    pub want_crc32c: i32,
+    pub our_pid: [u8; 12usize],
+    pub peer_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_hs_config"][::core::mem::size_of::<mtp_rpc_hs_config>() - 36usize];
+    ["Alignment of mtp_rpc_hs_config"][::core::mem::align_of::<mtp_rpc_hs_config>() - 4usize];
+    ["Offset of field: mtp_rpc_hs_config::role"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, role) - 0usize];
+    ["Offset of field: mtp_rpc_hs_config::key_select"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, key_select) - 4usize];
+    ["Offset of field: mtp_rpc_hs_config::want_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, want_crc32c) - 8usize];
+    ["Offset of field: mtp_rpc_hs_config::our_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, our_pid) - 12usize];
+    ["Offset of field: mtp_rpc_hs_config::peer_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, peer_pid) - 24usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_key_inputs {
+    pub server_nonce: [u8; 16usize],
+    pub client_nonce: [u8; 16usize],
+    pub client_ts: i32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_key_inputs"][::core::mem::size_of::<mtp_rpc_key_inputs>() - 36usize];
+    ["Alignment of mtp_rpc_key_inputs"][::core::mem::align_of::<mtp_rpc_key_inputs>() - 4usize];
+    ["Offset of field: mtp_rpc_key_inputs::server_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_key_inputs, server_nonce) - 0usize];
+    ["Offset of field: mtp_rpc_key_inputs::client_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_key_inputs, client_nonce) - 16usize];
+    ["Offset of field: mtp_rpc_key_inputs::client_ts"]
+        [::core::mem::offset_of!(mtp_rpc_key_inputs, client_ts) - 32usize];
+};
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_nonce_build"]
+    pub fn mtp_rpc_nonce_build(
+        key_select: u32,
+        schema: i32,
+        timestamp: i32,
+        nonce: *const u8,
+        out: *mut u8,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_nonce_parse"]
+    pub fn mtp_rpc_nonce_parse(
+        payload: *const u8,
+        len: usize,
+        key_select: u32,
+        now: i64,
+        out: *mut mtp_rpc_nonce_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_handshake_build"]
+    pub fn mtp_rpc_handshake_build(
+        flags: u32,
+        sender_pid: *const u8,
+        peer_pid: *const u8,
+        out: *mut u8,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_handshake_parse"]
+    pub fn mtp_rpc_handshake_parse(
+        payload: *const u8,
+        len: usize,
+        own_pid: *const u8,
+        crc32c_allowed: i32,
+        out: *mut mtp_rpc_handshake_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_handshake_error_build"]
+    pub fn mtp_rpc_handshake_error_build(code: i32, sender_pid: *const u8, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_handshake_error_parse"]
+    pub fn mtp_rpc_handshake_error_parse(
+        payload: *const u8,
+        len: usize,
+        out: *mut mtp_rpc_handshake_error_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_ping_build"]
+    pub fn mtp_rpc_ping_build(ping_id: i64, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_pong_for_ping"]
+    pub fn mtp_rpc_pong_for_ping(payload: *const u8, len: usize, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_hs_init"]
+    pub fn mtp_rpc_hs_init(
+        hs: *mut mtp_rpc_hs,
+        config: *const mtp_rpc_hs_config,
+        now: i64,
+        nonce: *const u8,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_hs_send_nonce"]
+    pub fn mtp_rpc_hs_send_nonce(hs: *mut mtp_rpc_hs, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_hs_receive_nonce"]
+    pub fn mtp_rpc_hs_receive_nonce(
+        hs: *mut mtp_rpc_hs,
+        payload: *const u8,
+        len: usize,
+        now: i64,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_hs_send_handshake"]
+    pub fn mtp_rpc_hs_send_handshake(hs: *mut mtp_rpc_hs, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_hs_receive_handshake"]
+    pub fn mtp_rpc_hs_receive_handshake(hs: *mut mtp_rpc_hs, payload: *const u8, len: usize)
+        -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_hs_error_reply"]
+    pub fn mtp_rpc_hs_error_reply(hs: *const mtp_rpc_hs, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_rpc_hs_key_inputs"]
+    pub fn mtp_rpc_hs_key_inputs(hs: *const mtp_rpc_hs, out: *mut mtp_rpc_key_inputs) -> i32;
 }

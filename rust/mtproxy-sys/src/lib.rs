@@ -70,6 +70,7 @@ macro_rules! all_wrappers {
             resolver
             server_functions
             rpc_frame
+            rpc_handshake
         );
     };
 }
