@@ -76,7 +76,7 @@ headers:
 	$(CARGO) xtask gen
 
 demo: setup
-	@echo "== all-C build =="
+	@echo "== all-C build (no features) =="
 	$(CARGO) build --quiet --bin mtproxy-rust
 	./target/debug/mtproxy-rust selftest
 	@echo
@@ -84,9 +84,10 @@ demo: setup
 	$(CARGO) build --quiet --bin mtproxy-rust --features rust-all
 	./target/debug/mtproxy-rust selftest
 	@echo
-	@echo "== mixed build (rust-crypto: Rust AES and key derivation, C hashes) =="
-	$(CARGO) build --quiet --bin mtproxy-rust --features rust-crypto
+	@echo "== mixed build (rust-md5,rust-aesni256): the C key derivation calls the Rust MD5 =="
+	$(CARGO) build --quiet --bin mtproxy-rust --features rust-md5,rust-aesni256
 	./target/debug/mtproxy-rust --modules
+	./target/debug/mtproxy-rust selftest
 
 clean:
 	$(CARGO) clean

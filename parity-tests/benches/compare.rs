@@ -7,7 +7,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::hint::black_box;
 use std::time::Duration;
 
+mod aes;
 mod hashes;
+mod mp_queue;
 
 /// Buffer sizes every byte-oriented benchmark uses.
 pub const SIZES: &[(usize, &str)] = &[(1024, "1KiB"), (16384, "16KiB")];
@@ -50,6 +52,13 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hashes::crc32, hashes::crc32c, hashes::sha256
+    targets =
+        hashes::crc32,
+        hashes::crc32c,
+        hashes::sha256,
+        mp_queue::mp_queue,
+        aes::aes_ctr,
+        aes::aes_cbc_encrypt,
+        aes::aes_cbc_decrypt,
 }
 criterion_main!(benches);

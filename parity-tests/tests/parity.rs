@@ -1,5 +1,6 @@
 //! The differential suite: one module per file, each comparing the C reference
 //! copy (`cref_*`) with the Rust implementation on the same inputs.
+mod aesni256;
 mod crc32;
 mod crc32c;
 mod md5;
@@ -15,3 +16,5 @@ mod resolver;
 mod server_functions;
 mod rpc_frame;
 mod rpc_handshake;
+mod mp_queue;
+mod net_crypto_aes;

@@ -3,42 +3,39 @@
 //! Rust `extern "C"` shims and C modules calling Rust ones.
 use std::process::ExitCode;
 
-mod crc32;
-mod crc32c;
-mod md5;
-mod sha1;
-mod sha256;
-mod kprintf;
-mod parse_config;
-mod tl_parse;
-mod pid;
-mod precise_time;
-mod proc_stat;
-mod resolver;
-mod server_functions;
-mod rpc_frame;
-mod rpc_handshake;
 
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
-const CHECKS: &[(&str, &[Check])] = &[
-    ("crc32", crc32::CHECKS),
-    ("crc32c", crc32c::CHECKS),
-    ("md5", md5::CHECKS),
-    ("sha1", sha1::CHECKS),
-    ("sha256", sha256::CHECKS),
-    ("kprintf", kprintf::CHECKS),
-    ("parse-config", parse_config::CHECKS),
-    ("tl-parse", tl_parse::CHECKS),
-    ("precise-time", precise_time::CHECKS),
-    ("pid", pid::CHECKS),
-    ("resolver", resolver::CHECKS),
-    ("server-functions", server_functions::CHECKS),
-    ("proc-stat", proc_stat::CHECKS),
-    ("rpc-frame", rpc_frame::CHECKS),
-    ("rpc-handshake", rpc_handshake::CHECKS),
-];
+/// Declares each module's check file and the list of all checks; one line
+/// per module, `file => "module name"`.
+macro_rules! checks {
+    ($($file:ident => $module:literal,)*) => {
+        $(mod $file;)*
+        const CHECKS: &[(&str, &[Check])] = &[$(($module, $file::CHECKS)),*];
+    };
+}
+
+checks! {
+    crc32 => "crc32",
+    crc32c => "crc32c",
+    md5 => "md5",
+    sha1 => "sha1",
+    sha256 => "sha256",
+    kprintf => "kprintf",
+    parse_config => "parse-config",
+    tl_parse => "tl-parse",
+    pid => "pid",
+    precise_time => "precise-time",
+    proc_stat => "proc-stat",
+    resolver => "resolver",
+    server_functions => "server-functions",
+    mp_queue => "mp-queue",
+    aesni256 => "aesni256",
+    net_crypto_aes => "net-crypto-aes",
+    rpc_frame => "rpc-frame",
+    rpc_handshake => "rpc-handshake",
+}
 
 /// Compare two values, describing a mismatch.
 pub(crate) fn expect_eq<T: PartialEq + std::fmt::Debug>(

@@ -39,6 +39,25 @@ pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
 pub const MTP_PROC_ERR_NOT_FOUND: i32 = -2;
 pub const MTP_PROC_ERR_IO: i32 = -3;
 pub const MTP_PROC_ERR_ARG: i32 = -4;
+pub const MTP_MPQ_FULL: i32 = -1;
+pub const MTP_MPQ_EMPTY: i32 = -2;
+pub const MTP_MPQ_ERR_ARG: i32 = -3;
+pub const MTP_MPQ_MAX_CAPACITY: i32 = 16777216;
+pub const MTP_AES_CTR: i32 = 1;
+pub const MTP_AES_CBC_ENCRYPT: i32 = 2;
+pub const MTP_AES_CBC_DECRYPT: i32 = 3;
+pub const MTP_AES_ERR_BAD_LENGTH: i32 = -1;
+pub const MTP_AES_ERR_NULL: i32 = -2;
+pub const MTP_AES_ERR_CRYPTO: i32 = -3;
+pub const MTP_RPC_PURPOSE_CLIENT: i32 = 0;
+pub const MTP_RPC_PURPOSE_SERVER: i32 = 1;
+pub const MTP_RPC_KEY_ERR_SECRET_LEN: i32 = -1;
+pub const MTP_RPC_KEY_ERR_ARG: i32 = -2;
+pub const MTP_SECRET_ERR_OPEN: i32 = -1;
+pub const MTP_SECRET_ERR_TOO_SHORT: i32 = -2;
+pub const MTP_SECRET_ERR_TOO_LONG: i32 = -3;
+pub const MTP_SECRET_ERR_BUFFER: i32 = -4;
+pub const MTP_SECRET_ERR_ARG: i32 = -5;
 pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = -1;
 pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = -2;
 pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = -3;
@@ -456,6 +475,105 @@ unsafe extern "C" {
         out: *mut mtp_proc_stat,
         vm_rss_bytes: *mut i64,
         vm_size_bytes: *mut i64,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_mpq {
+    _unused: [u8; 0],
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_new(capacity: usize) -> *mut mtp_mpq;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_push(queue: *mut mtp_mpq, value: u64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_pop(queue: *mut mtp_mpq, out: *mut u64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_capacity(queue: *const mtp_mpq) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_len(queue: *const mtp_mpq) -> usize;
+}
+unsafe extern "C" {
+    pub fn mtp_mpq_free(queue: *mut mtp_mpq);
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_aes_ctx {
+    _unused: [u8; 0],
+}
+unsafe extern "C" {
+    pub fn mtp_aes_new(mode: i32, key: *const u8, iv: *const u8) -> *mut mtp_aes_ctx;
+}
+unsafe extern "C" {
+    pub fn mtp_aes_crypt(
+        ctx: *mut mtp_aes_ctx,
+        input: *const u8,
+        output: *mut u8,
+        len: usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_aes_free(ctx: *mut mtp_aes_ctx);
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_key_params {
+    pub nonce_server: [u8; 16usize],
+    pub nonce_client: [u8; 16usize],
+    pub client_timestamp: i32,
+    pub server_ip: u32,
+    pub client_ip: u32,
+    pub client_port: u16,
+    pub server_port: u16,
+    pub use_ipv6: i32,
+    pub server_ipv6: [u8; 16usize],
+    pub client_ipv6: [u8; 16usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_key_params"][::core::mem::size_of::<mtp_rpc_key_params>() - 84usize];
+    ["Alignment of mtp_rpc_key_params"][::core::mem::align_of::<mtp_rpc_key_params>() - 4usize];
+    ["Offset of field: mtp_rpc_key_params::nonce_server"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, nonce_server) - 0usize];
+    ["Offset of field: mtp_rpc_key_params::nonce_client"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, nonce_client) - 16usize];
+    ["Offset of field: mtp_rpc_key_params::client_timestamp"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, client_timestamp) - 32usize];
+    ["Offset of field: mtp_rpc_key_params::server_ip"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, server_ip) - 36usize];
+    ["Offset of field: mtp_rpc_key_params::client_ip"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, client_ip) - 40usize];
+    ["Offset of field: mtp_rpc_key_params::client_port"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, client_port) - 44usize];
+    ["Offset of field: mtp_rpc_key_params::server_port"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, server_port) - 46usize];
+    ["Offset of field: mtp_rpc_key_params::use_ipv6"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, use_ipv6) - 48usize];
+    ["Offset of field: mtp_rpc_key_params::server_ipv6"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, server_ipv6) - 52usize];
+    ["Offset of field: mtp_rpc_key_params::client_ipv6"]
+        [::core::mem::offset_of!(mtp_rpc_key_params, client_ipv6) - 68usize];
+};
+unsafe extern "C" {
+    pub fn mtp_rpc_derive_keys(
+        p: *const mtp_rpc_key_params,
+        secret: *const u8,
+        secret_len: usize,
+        purpose: i32,
+        key_out: *mut u8,
+        iv_out: *mut u8,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_load_proxy_secret(
+        path: *const ::core::ffi::c_char,
+        out: *mut u8,
+        cap: usize,
+        out_len: *mut usize,
     ) -> i32;
 }
 #[repr(C)]

@@ -56,21 +56,24 @@ macro_rules! wrappers {
 macro_rules! all_wrappers {
     () => {
         wrappers!(
+            aesni256
             crc32
             crc32c
-            md5
-            sha1
-            sha256
             kprintf
+            md5
+            mp_queue
+            net_crypto_aes
             parse_config
-            tl_parse
             pid
             precise_time
             proc_stat
             resolver
-            server_functions
             rpc_frame
             rpc_handshake
+            server_functions
+            sha1
+            sha256
+            tl_parse
         );
     };
 }

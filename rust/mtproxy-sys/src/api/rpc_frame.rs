@@ -12,32 +12,8 @@ pub const ERR_NO_MEMORY: i32 = ffi::MTP_RPC_FRAME_ERR_NO_MEMORY;
 
 pub const MAX_FRAME_LEN: usize = ffi::MTP_RPC_FRAME_MAX_LEN as usize;
 pub const FRAME_OVERHEAD: usize = ffi::MTP_RPC_FRAME_OVERHEAD as usize;
-pub const PADDING_WORD: [u8; 4] = [4, 0, 0, 0];
-pub const PAD_BLOCK: u64 = 16;
-
-/// Which checksum the frames carry, as in the core module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CrcKind {
-    Crc32,
-    Crc32c,
-}
-
-impl CrcKind {
-    pub const fn code(self) -> i32 {
-        match self {
-            CrcKind::Crc32 => ffi::MTP_RPC_FRAME_CRC32,
-            CrcKind::Crc32c => ffi::MTP_RPC_FRAME_CRC32C,
-        }
-    }
-
-    pub const fn from_code(code: i32) -> Option<CrcKind> {
-        match code {
-            ffi::MTP_RPC_FRAME_CRC32 => Some(CrcKind::Crc32),
-            ffi::MTP_RPC_FRAME_CRC32C => Some(CrcKind::Crc32c),
-            _ => None,
-        }
-    }
-}
+// The plain data types are the core's own: one definition for both sides.
+pub use mtproxy_core::net::rpc_frame::{CrcKind, Frame, Pushed, PADDING_WORD, PAD_BLOCK};
 
 #[inline]
 pub fn encode_frame_into(
@@ -91,18 +67,6 @@ pub fn write_padding(total: u64, out: &mut [u8]) -> Result<usize, i32> {
         0 => Ok(out_len),
         code => Err(code),
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Frame<'a> {
-    pub seq: i32,
-    pub payload: &'a [u8],
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pushed<'a> {
-    pub consumed: usize,
-    pub frame: Option<Frame<'a>>,
 }
 
 /// The contract's decoder handle, freed on drop.

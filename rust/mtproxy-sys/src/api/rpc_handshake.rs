@@ -16,8 +16,12 @@ pub const NONCE_EXT_LEN: usize = ffi::MTP_RPC_NONCE_EXT_LEN as usize;
 pub const HANDSHAKE_LEN: usize = ffi::MTP_RPC_HANDSHAKE_LEN as usize;
 pub const HANDSHAKE_ERROR_LEN: usize = ffi::MTP_RPC_HANDSHAKE_ERROR_LEN as usize;
 pub const PING_LEN: usize = ffi::MTP_RPC_PING_LEN as usize;
-pub const PID_LEN: usize = 12;
-pub const NONCE_BYTES: usize = 16;
+
+// The plain data types are the core's own: one definition for both sides.
+pub use mtproxy_core::net::rpc_handshake::{
+    HandshakeConfig, HandshakeErrorInfo, HandshakeInfo, KeyInputs, NonceInfo, Role, State,
+    NONCE_BYTES, PID_LEN,
+};
 
 pub const ERR_ARG: i32 = ffi::MTP_RPC_HS_ERR_ARG;
 pub const ERR_BAD_OP: i32 = ffi::MTP_RPC_HS_ERR_BAD_OP;
@@ -37,35 +41,6 @@ fn status(code: i32) -> Result<(), i32> {
     } else {
         Err(code)
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct NonceInfo {
-    pub key_select: u32,
-    pub schema: i32,
-    pub timestamp: i32,
-    pub nonce: [u8; NONCE_BYTES],
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct HandshakeInfo {
-    pub flags: u32,
-    pub use_crc32c: bool,
-    pub sender_pid: [u8; PID_LEN],
-    pub peer_pid: [u8; PID_LEN],
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct HandshakeErrorInfo {
-    pub code: i32,
-    pub sender_pid: [u8; PID_LEN],
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct KeyInputs {
-    pub server_nonce: [u8; NONCE_BYTES],
-    pub client_nonce: [u8; NONCE_BYTES],
-    pub client_ts: i32,
 }
 
 #[inline]
@@ -190,73 +165,6 @@ pub fn pong_for_ping(payload: &[u8]) -> Result<[u8; PING_LEN], i32> {
     let code =
         unsafe { ffi::mtp_rpc_pong_for_ping(payload.as_ptr(), payload.len(), out.as_mut_ptr()) };
     status(code).map(|()| out)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Client,
-    Server,
-}
-
-impl Role {
-    pub const fn code(self) -> i32 {
-        match self {
-            Role::Client => ffi::MTP_RPC_HS_CLIENT,
-            Role::Server => ffi::MTP_RPC_HS_SERVER,
-        }
-    }
-
-    pub const fn from_code(code: i32) -> Option<Role> {
-        match code {
-            ffi::MTP_RPC_HS_CLIENT => Some(Role::Client),
-            ffi::MTP_RPC_HS_SERVER => Some(Role::Server),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    SendNonce,
-    WaitNonce,
-    SendHandshake,
-    WaitHandshake,
-    Ready,
-    Failed,
-}
-
-impl State {
-    pub const fn code(self) -> i32 {
-        match self {
-            State::SendNonce => ffi::MTP_RPC_HS_SEND_NONCE,
-            State::WaitNonce => ffi::MTP_RPC_HS_WAIT_NONCE,
-            State::SendHandshake => ffi::MTP_RPC_HS_SEND_HANDSHAKE,
-            State::WaitHandshake => ffi::MTP_RPC_HS_WAIT_HANDSHAKE,
-            State::Ready => ffi::MTP_RPC_HS_READY,
-            State::Failed => ffi::MTP_RPC_HS_FAILED,
-        }
-    }
-
-    pub const fn from_code(code: i32) -> Option<State> {
-        match code {
-            ffi::MTP_RPC_HS_SEND_NONCE => Some(State::SendNonce),
-            ffi::MTP_RPC_HS_WAIT_NONCE => Some(State::WaitNonce),
-            ffi::MTP_RPC_HS_SEND_HANDSHAKE => Some(State::SendHandshake),
-            ffi::MTP_RPC_HS_WAIT_HANDSHAKE => Some(State::WaitHandshake),
-            ffi::MTP_RPC_HS_READY => Some(State::Ready),
-            ffi::MTP_RPC_HS_FAILED => Some(State::Failed),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HandshakeConfig {
-    pub role: Role,
-    pub key_select: u32,
-    pub want_crc32c: bool,
-    pub our_pid: [u8; PID_LEN],
-    pub peer_pid: [u8; PID_LEN],
 }
 
 /// The exchange as plain fields; each step goes through the contract's

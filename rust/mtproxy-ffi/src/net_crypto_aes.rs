@@ -1,0 +1,149 @@
+//! Contract of the net-crypto-aes module: AES key/IV derivation for
+//! proxy ↔ middle-end connections (MD5/SHA1 over nonces, addresses and the
+//! proxy secret) and loading the proxy secret file.
+use crate::raw;
+use mtproxy_core::crypto::net_crypto_aes::{
+    self as keys, KeyError, KeyPurpose, RpcKeyParams, SecretError,
+};
+use std::ffi::{c_char, CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Keys for the proxy → middle-end direction (hashes the string "CLIENT").
+pub const MTP_RPC_PURPOSE_CLIENT: i32 = 0;
+/// Keys for the middle-end → proxy direction (hashes the string "SERVER").
+pub const MTP_RPC_PURPOSE_SERVER: i32 = 1;
+
+/// The secret is not 32..=256 bytes long.
+pub const MTP_RPC_KEY_ERR_SECRET_LEN: i32 = -1;
+/// A null pointer (other than a zero-length secret) or an unknown purpose.
+pub const MTP_RPC_KEY_ERR_ARG: i32 = -2;
+
+/// The secret file cannot be opened or read (a directory, for one).
+pub const MTP_SECRET_ERR_OPEN: i32 = -1;
+/// The secret file has fewer than 32 bytes.
+pub const MTP_SECRET_ERR_TOO_SHORT: i32 = -2;
+/// The secret file has more than 256 bytes.
+pub const MTP_SECRET_ERR_TOO_LONG: i32 = -3;
+/// `cap` is smaller than the secret.
+pub const MTP_SECRET_ERR_BUFFER: i32 = -4;
+/// A null `path`, `out_len`, or `out` with `cap > 0`.
+pub const MTP_SECRET_ERR_ARG: i32 = -5;
+
+/// One proxy ↔ middle-end connection as seen by the proxy ("server" is the
+/// middle-end, "client" the proxy). IPv4 addresses are host-order integers
+/// (127.0.0.1 is 0x7f000001). With `use_ipv6 != 0` the IPv4 fields are ignored
+/// (hashed as zero) and the two IPv6 addresses (network byte order) are used.
+/// No padding: every field sits at a multiple of its alignment (84 bytes).
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[allow(non_camel_case_types)]
+pub struct mtp_rpc_key_params {
+    pub nonce_server: [u8; 16],
+    pub nonce_client: [u8; 16],
+    pub client_timestamp: i32,
+    pub server_ip: u32,
+    pub client_ip: u32,
+    pub client_port: u16,
+    pub server_port: u16,
+    pub use_ipv6: i32,
+    pub server_ipv6: [u8; 16],
+    pub client_ipv6: [u8; 16],
+}
+
+impl From<&mtp_rpc_key_params> for RpcKeyParams {
+    fn from(p: &mtp_rpc_key_params) -> Self {
+        RpcKeyParams {
+            nonce_server: p.nonce_server,
+            nonce_client: p.nonce_client,
+            client_timestamp: p.client_timestamp,
+            server_ip: p.server_ip,
+            client_ip: p.client_ip,
+            client_port: p.client_port,
+            server_port: p.server_port,
+            use_ipv6: p.use_ipv6 != 0,
+            server_ipv6: p.server_ipv6,
+            client_ipv6: p.client_ipv6,
+        }
+    }
+}
+
+/// Derives the 32-byte AES key and 16-byte IV of one connection direction:
+/// `key = MD5(s[1..])[0..12] ‖ SHA1(s)`, `iv = MD5(s[2..])` over the string
+/// `s` built from `p`, the purpose and the secret. Returns 0 or a negative
+/// `MTP_RPC_KEY_ERR_*`; outputs are written only on success.
+///
+/// # Safety
+/// `p` must be null or point to a `mtp_rpc_key_params`; `secret` to
+/// `secret_len` readable bytes; `key_out` to 32 and `iv_out` to 16 writable
+/// bytes (or be null).
+#[no_mangle]
+pub unsafe extern "C" fn mtp_rpc_derive_keys(
+    p: *const mtp_rpc_key_params,
+    secret: *const u8,
+    secret_len: usize,
+    purpose: i32,
+    key_out: *mut u8,
+    iv_out: *mut u8,
+) -> i32 {
+    // SAFETY: each pointer is null or valid as described by the contract.
+    let (params, key_out, iv_out) =
+        unsafe { (p.as_ref(), raw::array_mut(key_out), raw::array_mut(iv_out)) };
+    let purpose = match purpose {
+        MTP_RPC_PURPOSE_CLIENT => KeyPurpose::Client,
+        MTP_RPC_PURPOSE_SERVER => KeyPurpose::Server,
+        _ => return MTP_RPC_KEY_ERR_ARG,
+    };
+    let (Some(params), Some(key_out), Some(iv_out)) = (params, key_out, iv_out) else {
+        return MTP_RPC_KEY_ERR_ARG;
+    };
+    if secret.is_null() && secret_len > 0 {
+        return MTP_RPC_KEY_ERR_ARG;
+    }
+    // SAFETY: `secret_len` readable bytes by the contract.
+    let secret = unsafe { raw::bytes(secret, secret_len) };
+    match keys::derive_keys(&params.into(), secret, purpose) {
+        Ok(derived) => {
+            *key_out = derived.key;
+            *iv_out = derived.iv;
+            0
+        }
+        Err(KeyError::SecretLength) => MTP_RPC_KEY_ERR_SECRET_LEN,
+    }
+}
+
+/// Reads the proxy secret file (raw bytes, 32..=256 of them; at most 257
+/// bytes are read whatever the file size) into `out` (`cap` bytes) and stores
+/// its length in `*out_len`. Returns 0 or a negative `MTP_SECRET_ERR_*`;
+/// outputs are written only on success.
+///
+/// # Safety
+/// `path` must be null or a NUL-terminated string; `out` must point to `cap`
+/// writable bytes (may be null if `cap` is 0); `out_len` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_load_proxy_secret(
+    path: *const c_char,
+    out: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    if path.is_null() || out_len.is_null() || (out.is_null() && cap > 0) {
+        return MTP_SECRET_ERR_ARG;
+    }
+    // SAFETY: a non-null NUL-terminated string by the contract.
+    let path = Path::new(OsStr::from_bytes(
+        unsafe { CStr::from_ptr(path) }.to_bytes(),
+    ));
+    // SAFETY: `cap` writable bytes by the contract.
+    match keys::load_proxy_secret(path, unsafe { raw::bytes_mut(out, cap) }) {
+        Ok(len) => {
+            // SAFETY: non-null and writable by the contract.
+            unsafe { out_len.write(len) };
+            0
+        }
+        Err(SecretError::Open) => MTP_SECRET_ERR_OPEN,
+        Err(SecretError::TooShort) => MTP_SECRET_ERR_TOO_SHORT,
+        Err(SecretError::TooLong) => MTP_SECRET_ERR_TOO_LONG,
+        Err(SecretError::Buffer) => MTP_SECRET_ERR_BUFFER,
+    }
+}
