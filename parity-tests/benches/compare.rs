@@ -10,6 +10,7 @@ use std::time::Duration;
 mod aes;
 mod hashes;
 mod mp_queue;
+mod rpc_frame;
 
 /// Buffer sizes every byte-oriented benchmark uses.
 pub const SIZES: &[(usize, &str)] = &[(1024, "1KiB"), (16384, "16KiB")];
@@ -60,5 +61,6 @@ criterion_group! {
         aes::aes_ctr,
         aes::aes_cbc_encrypt,
         aes::aes_cbc_decrypt,
+        rpc_frame::rpc_frame_cbc,
 }
 criterion_main!(benches);

@@ -3,7 +3,6 @@
 //! Rust `extern "C"` shims and C modules calling Rust ones.
 use std::process::ExitCode;
 
-
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 

@@ -130,6 +130,34 @@ pub const CHECKS: &[Check] = &[
             Err(hs::ERR_STATE),
         )
     }),
+    ("failed handshake gets an error reply", || {
+        let mut client = Handshake::new(&config(Role::Client, [1; 12]), NOW, &[1; 16]);
+        step("client nonce", client.send_nonce())?;
+        let nonce = step(
+            "peer nonce",
+            hs::build_nonce(KEY, hs::SCHEMA_AES, NOW as i32, &[2; 16]),
+        )?;
+        step("client receives", client.receive_nonce(&nonce, NOW))?;
+        expect_eq(
+            "no reply yet",
+            client.error_reply().map(|_| ()),
+            Err(hs::ERR_STATE),
+        )?;
+        step("client handshake", client.send_handshake())?;
+        let mut reply = hs::build_handshake(0, &[2; 12], &[0; 12]);
+        reply[4] = 0x01;
+        expect_eq(
+            "low flags",
+            client.receive_handshake(&reply),
+            Err(hs::ERR_BAD_FLAGS),
+        )?;
+        let error = step("error reply", client.error_reply())?;
+        expect_eq(
+            "error payload",
+            error,
+            hs::build_handshake_error(hs::ERR_BAD_FLAGS, &[1; 12]),
+        )
+    }),
     ("null arguments", || {
         let mut out = [0u8; 32];
         // SAFETY: the contract allows NULL for these pointers; `out` is live.

@@ -220,10 +220,7 @@ impl FrameDecoder {
             self.delivered = false;
         }
         let mut rest = input;
-        loop {
-            let Some(frame_len) = self.fill_header(&mut rest)? else {
-                break;
-            };
+        while let Some(frame_len) = self.fill_header(&mut rest)? {
             if frame_len == PADDING_WORD.len() {
                 self.buf.clear();
                 continue;
