@@ -11,6 +11,7 @@ mod aes;
 mod hashes;
 mod mp_queue;
 mod net;
+mod rpc_frame;
 mod tls;
 
 /// Buffer sizes every byte-oriented benchmark uses.
@@ -65,6 +66,7 @@ criterion_group! {
         net::obfs2_header,
         net::frame_decode,
         net::frame_encode,
+        rpc_frame::rpc_frame_cbc,
         tls::tls_client_hello,
 }
 criterion_main!(benches);

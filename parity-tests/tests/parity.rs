@@ -16,6 +16,8 @@ mod pid;
 mod precise_time;
 mod proc_stat;
 mod resolver;
+mod rpc_frame;
+mod rpc_handshake;
 mod rpc_proxy_msg;
 mod server_functions;
 mod sha1;

@@ -3,7 +3,6 @@
 //! Rust `extern "C"` shims and C modules calling Rust ones.
 use std::process::ExitCode;
 
-
 /// One named check: Ok or a description of the mismatch.
 type Check = (&'static str, fn() -> Result<(), String>);
 
@@ -33,6 +32,8 @@ checks! {
     precise_time => "precise-time",
     proc_stat => "proc-stat",
     resolver => "resolver",
+    rpc_frame => "rpc-frame",
+    rpc_handshake => "rpc-handshake",
     rpc_proxy_msg => "rpc-proxy-msg",
     server_functions => "server-functions",
     sha1 => "sha1",

@@ -124,6 +124,51 @@ pub const MTP_TLS_MIN_CLIENT_HELLO: i32 = 517;
 pub const MTP_TLS_SERVER_HELLO_FIXED_LEN: i32 = 138;
 pub const MTP_TLS_MAX_FAKE_APP_DATA: i32 = 16640;
 pub const MTP_TLS_MAX_RECORD_PAYLOAD: i32 = 1425;
+pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = -1;
+pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = -2;
+pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = -3;
+pub const MTP_RPC_FRAME_ERR_BAD_SEQ: i32 = -4;
+pub const MTP_RPC_FRAME_ERR_OUT_SMALL: i32 = -5;
+pub const MTP_RPC_FRAME_ERR_ARG: i32 = -6;
+pub const MTP_RPC_FRAME_ERR_NO_MEMORY: i32 = -7;
+pub const MTP_RPC_FRAME_CRC32: i32 = 0;
+pub const MTP_RPC_FRAME_CRC32C: i32 = 1;
+pub const MTP_RPC_FRAME_MAX_LEN: i32 = 16777216;
+pub const MTP_RPC_FRAME_OVERHEAD: i32 = 12;
+pub const MTP_RPC_HS_ERR_ARG: i32 = -1;
+pub const MTP_RPC_HS_ERR_BAD_OP: i32 = -2;
+pub const MTP_RPC_HS_ERR_BAD_LENGTH: i32 = -3;
+pub const MTP_RPC_HS_ERR_PID_MISMATCH: i32 = -4;
+pub const MTP_RPC_HS_ERR_KEY_MISMATCH: i32 = -5;
+pub const MTP_RPC_HS_ERR_BAD_SCHEMA: i32 = -6;
+pub const MTP_RPC_HS_ERR_BAD_FLAGS: i32 = -7;
+pub const MTP_RPC_HS_ERR_NO_CRC32C: i32 = -8;
+pub const MTP_RPC_HS_ERR_CLOCK_SKEW: i32 = -9;
+pub const MTP_RPC_HS_ERR_TOO_MANY_KEYS: i32 = -10;
+pub const MTP_RPC_HS_ERR_STATE: i32 = -11;
+pub const MTP_RPC_OP_NONCE: i32 = 2060158890;
+pub const MTP_RPC_OP_HANDSHAKE: i32 = 1988292341;
+pub const MTP_RPC_OP_HANDSHAKE_ERROR: i32 = 1780989658;
+pub const MTP_RPC_OP_PING: i32 = 1462805215;
+pub const MTP_RPC_OP_PONG: i32 = -2077168985;
+pub const MTP_RPC_SCHEMA_NONE: i32 = 0;
+pub const MTP_RPC_SCHEMA_AES: i32 = 1;
+pub const MTP_RPC_SCHEMA_AES_EXT: i32 = 2;
+pub const MTP_RPC_SCHEMA_AES_DH: i32 = 3;
+pub const MTP_RPC_HS_FLAG_CRC32C: i32 = 2048;
+pub const MTP_RPC_HS_CLIENT: i32 = 0;
+pub const MTP_RPC_HS_SERVER: i32 = 1;
+pub const MTP_RPC_HS_SEND_NONCE: i32 = 0;
+pub const MTP_RPC_HS_WAIT_NONCE: i32 = 1;
+pub const MTP_RPC_HS_SEND_HANDSHAKE: i32 = 2;
+pub const MTP_RPC_HS_WAIT_HANDSHAKE: i32 = 3;
+pub const MTP_RPC_HS_READY: i32 = 4;
+pub const MTP_RPC_HS_FAILED: i32 = 5;
+pub const MTP_RPC_NONCE_LEN: i32 = 32;
+pub const MTP_RPC_NONCE_EXT_LEN: i32 = 36;
+pub const MTP_RPC_HANDSHAKE_LEN: i32 = 32;
+pub const MTP_RPC_HANDSHAKE_ERROR_LEN: i32 = 20;
+pub const MTP_RPC_PING_LEN: i32 = 12;
 pub const MTP_STATS_ERR_ARG: i32 = -1;
 pub const MTP_STATS_ERR_SPACE: i32 = -2;
 pub const MTP_STATS_HTTP_MAX_HEADER_LEN: i32 = 8192;
@@ -1090,6 +1135,336 @@ unsafe extern "C" {
         out_cap: usize,
         written: *mut usize,
     ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_rpc_frame_decoder {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_rpc_frame {
+    pub seq: i32,
+    pub payload: *const u8,
+    pub payload_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_frame"][::core::mem::size_of::<mtp_rpc_frame>() - 24usize];
+    ["Alignment of mtp_rpc_frame"][::core::mem::align_of::<mtp_rpc_frame>() - 8usize];
+    ["Offset of field: mtp_rpc_frame::seq"][::core::mem::offset_of!(mtp_rpc_frame, seq) - 0usize];
+    ["Offset of field: mtp_rpc_frame::payload"]
+        [::core::mem::offset_of!(mtp_rpc_frame, payload) - 8usize];
+    ["Offset of field: mtp_rpc_frame::payload_len"]
+        [::core::mem::offset_of!(mtp_rpc_frame, payload_len) - 16usize];
+};
+impl Default for mtp_rpc_frame {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_frame_decoder_info {
+    pub expected_seq: i32,
+    pub crc_kind: i32,
+    pub buffered: usize,
+    pub error: i32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_frame_decoder_info"]
+        [::core::mem::size_of::<mtp_rpc_frame_decoder_info>() - 24usize];
+    ["Alignment of mtp_rpc_frame_decoder_info"]
+        [::core::mem::align_of::<mtp_rpc_frame_decoder_info>() - 8usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::expected_seq"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, expected_seq) - 0usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::crc_kind"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, crc_kind) - 4usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::buffered"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, buffered) - 8usize];
+    ["Offset of field: mtp_rpc_frame_decoder_info::error"]
+        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, error) - 16usize];
+};
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_encode(
+        seq: i32,
+        payload: *const u8,
+        payload_len: usize,
+        crc_kind: i32,
+        out: *mut u8,
+        out_cap: usize,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_padding(
+        total: u64,
+        out: *mut u8,
+        out_cap: usize,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_decoder_new(first_seq: i32, crc_kind: i32) -> *mut mtp_rpc_frame_decoder;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_decoder_free(dec: *mut mtp_rpc_frame_decoder);
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_decoder_push(
+        dec: *mut mtp_rpc_frame_decoder,
+        data: *const u8,
+        len: usize,
+        consumed: *mut usize,
+        frame: *mut mtp_rpc_frame,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_decoder_set_crc(dec: *mut mtp_rpc_frame_decoder, crc_kind: i32) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_decoder_set_seq(dec: *mut mtp_rpc_frame_decoder, seq: i32) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_frame_decoder_get_info(
+        dec: *const mtp_rpc_frame_decoder,
+        info: *mut mtp_rpc_frame_decoder_info,
+    ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_nonce_info {
+    pub key_select: u32,
+    pub schema: i32,
+    pub timestamp: i32,
+    pub nonce: [u8; 16usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_nonce_info"][::core::mem::size_of::<mtp_rpc_nonce_info>() - 28usize];
+    ["Alignment of mtp_rpc_nonce_info"][::core::mem::align_of::<mtp_rpc_nonce_info>() - 4usize];
+    ["Offset of field: mtp_rpc_nonce_info::key_select"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, key_select) - 0usize];
+    ["Offset of field: mtp_rpc_nonce_info::schema"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, schema) - 4usize];
+    ["Offset of field: mtp_rpc_nonce_info::timestamp"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, timestamp) - 8usize];
+    ["Offset of field: mtp_rpc_nonce_info::nonce"]
+        [::core::mem::offset_of!(mtp_rpc_nonce_info, nonce) - 12usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_handshake_info {
+    pub flags: u32,
+    pub use_crc32c: i32,
+    pub sender_pid: [u8; 12usize],
+    pub peer_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_handshake_info"][::core::mem::size_of::<mtp_rpc_handshake_info>() - 32usize];
+    ["Alignment of mtp_rpc_handshake_info"]
+        [::core::mem::align_of::<mtp_rpc_handshake_info>() - 4usize];
+    ["Offset of field: mtp_rpc_handshake_info::flags"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, flags) - 0usize];
+    ["Offset of field: mtp_rpc_handshake_info::use_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, use_crc32c) - 4usize];
+    ["Offset of field: mtp_rpc_handshake_info::sender_pid"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, sender_pid) - 8usize];
+    ["Offset of field: mtp_rpc_handshake_info::peer_pid"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_info, peer_pid) - 20usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_handshake_error_info {
+    pub code: i32,
+    pub sender_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_handshake_error_info"]
+        [::core::mem::size_of::<mtp_rpc_handshake_error_info>() - 16usize];
+    ["Alignment of mtp_rpc_handshake_error_info"]
+        [::core::mem::align_of::<mtp_rpc_handshake_error_info>() - 4usize];
+    ["Offset of field: mtp_rpc_handshake_error_info::code"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_error_info, code) - 0usize];
+    ["Offset of field: mtp_rpc_handshake_error_info::sender_pid"]
+        [::core::mem::offset_of!(mtp_rpc_handshake_error_info, sender_pid) - 4usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_hs {
+    pub role: i32,
+    pub state: i32,
+    pub error: i32,
+    pub key_select: u32,
+    pub want_crc32c: i32,
+    pub use_crc32c: i32,
+    pub our_ts: i32,
+    pub peer_ts: i32,
+    pub our_nonce: [u8; 16usize],
+    pub peer_nonce: [u8; 16usize],
+    pub our_pid: [u8; 12usize],
+    pub peer_pid: [u8; 12usize],
+    pub peer_sender_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_hs"][::core::mem::size_of::<mtp_rpc_hs>() - 100usize];
+    ["Alignment of mtp_rpc_hs"][::core::mem::align_of::<mtp_rpc_hs>() - 4usize];
+    ["Offset of field: mtp_rpc_hs::role"][::core::mem::offset_of!(mtp_rpc_hs, role) - 0usize];
+    ["Offset of field: mtp_rpc_hs::state"][::core::mem::offset_of!(mtp_rpc_hs, state) - 4usize];
+    ["Offset of field: mtp_rpc_hs::error"][::core::mem::offset_of!(mtp_rpc_hs, error) - 8usize];
+    ["Offset of field: mtp_rpc_hs::key_select"]
+        [::core::mem::offset_of!(mtp_rpc_hs, key_select) - 12usize];
+    ["Offset of field: mtp_rpc_hs::want_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_hs, want_crc32c) - 16usize];
+    ["Offset of field: mtp_rpc_hs::use_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_hs, use_crc32c) - 20usize];
+    ["Offset of field: mtp_rpc_hs::our_ts"][::core::mem::offset_of!(mtp_rpc_hs, our_ts) - 24usize];
+    ["Offset of field: mtp_rpc_hs::peer_ts"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_ts) - 28usize];
+    ["Offset of field: mtp_rpc_hs::our_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_hs, our_nonce) - 32usize];
+    ["Offset of field: mtp_rpc_hs::peer_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_nonce) - 48usize];
+    ["Offset of field: mtp_rpc_hs::our_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs, our_pid) - 64usize];
+    ["Offset of field: mtp_rpc_hs::peer_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_pid) - 76usize];
+    ["Offset of field: mtp_rpc_hs::peer_sender_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs, peer_sender_pid) - 88usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_hs_config {
+    pub role: i32,
+    pub key_select: u32,
+    pub want_crc32c: i32,
+    pub our_pid: [u8; 12usize],
+    pub peer_pid: [u8; 12usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_hs_config"][::core::mem::size_of::<mtp_rpc_hs_config>() - 36usize];
+    ["Alignment of mtp_rpc_hs_config"][::core::mem::align_of::<mtp_rpc_hs_config>() - 4usize];
+    ["Offset of field: mtp_rpc_hs_config::role"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, role) - 0usize];
+    ["Offset of field: mtp_rpc_hs_config::key_select"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, key_select) - 4usize];
+    ["Offset of field: mtp_rpc_hs_config::want_crc32c"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, want_crc32c) - 8usize];
+    ["Offset of field: mtp_rpc_hs_config::our_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, our_pid) - 12usize];
+    ["Offset of field: mtp_rpc_hs_config::peer_pid"]
+        [::core::mem::offset_of!(mtp_rpc_hs_config, peer_pid) - 24usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_rpc_key_inputs {
+    pub server_nonce: [u8; 16usize],
+    pub client_nonce: [u8; 16usize],
+    pub client_ts: i32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_rpc_key_inputs"][::core::mem::size_of::<mtp_rpc_key_inputs>() - 36usize];
+    ["Alignment of mtp_rpc_key_inputs"][::core::mem::align_of::<mtp_rpc_key_inputs>() - 4usize];
+    ["Offset of field: mtp_rpc_key_inputs::server_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_key_inputs, server_nonce) - 0usize];
+    ["Offset of field: mtp_rpc_key_inputs::client_nonce"]
+        [::core::mem::offset_of!(mtp_rpc_key_inputs, client_nonce) - 16usize];
+    ["Offset of field: mtp_rpc_key_inputs::client_ts"]
+        [::core::mem::offset_of!(mtp_rpc_key_inputs, client_ts) - 32usize];
+};
+unsafe extern "C" {
+    pub fn mtp_rpc_nonce_build(
+        key_select: u32,
+        schema: i32,
+        timestamp: i32,
+        nonce: *const u8,
+        out: *mut u8,
+        out_len: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_nonce_parse(
+        payload: *const u8,
+        len: usize,
+        key_select: u32,
+        now: i64,
+        out: *mut mtp_rpc_nonce_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_handshake_build(
+        flags: u32,
+        sender_pid: *const u8,
+        peer_pid: *const u8,
+        out: *mut u8,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_handshake_parse(
+        payload: *const u8,
+        len: usize,
+        own_pid: *const u8,
+        crc32c_allowed: i32,
+        out: *mut mtp_rpc_handshake_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_handshake_error_build(code: i32, sender_pid: *const u8, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_handshake_error_parse(
+        payload: *const u8,
+        len: usize,
+        out: *mut mtp_rpc_handshake_error_info,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_ping_build(ping_id: i64, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_pong_for_ping(payload: *const u8, len: usize, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_hs_init(
+        hs: *mut mtp_rpc_hs,
+        config: *const mtp_rpc_hs_config,
+        now: i64,
+        nonce: *const u8,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_hs_send_nonce(hs: *mut mtp_rpc_hs, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_hs_receive_nonce(
+        hs: *mut mtp_rpc_hs,
+        payload: *const u8,
+        len: usize,
+        now: i64,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_hs_send_handshake(hs: *mut mtp_rpc_hs, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_hs_receive_handshake(hs: *mut mtp_rpc_hs, payload: *const u8, len: usize)
+        -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_hs_error_reply(hs: *const mtp_rpc_hs, out: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_rpc_hs_key_inputs(hs: *const mtp_rpc_hs, out: *mut mtp_rpc_key_inputs) -> i32;
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]

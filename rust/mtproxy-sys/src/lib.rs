@@ -72,6 +72,8 @@ macro_rules! all_wrappers {
             precise_time
             proc_stat
             resolver
+            rpc_frame
+            rpc_handshake
             rpc_proxy_msg
             server_functions
             sha1

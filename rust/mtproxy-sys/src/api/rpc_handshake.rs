@@ -1,0 +1,304 @@
+// Safe wrappers for the rpc-handshake contract; same API as
+// mtproxy_core::net::rpc_handshake (plus the contract-only ERR_ARG).
+
+pub const RPC_NONCE: u32 = ffi::MTP_RPC_OP_NONCE as u32;
+pub const RPC_HANDSHAKE: u32 = ffi::MTP_RPC_OP_HANDSHAKE as u32;
+pub const RPC_HANDSHAKE_ERROR: u32 = ffi::MTP_RPC_OP_HANDSHAKE_ERROR as u32;
+pub const RPC_PING: u32 = ffi::MTP_RPC_OP_PING as u32;
+pub const RPC_PONG: u32 = ffi::MTP_RPC_OP_PONG as u32;
+pub const SCHEMA_NONE: i32 = ffi::MTP_RPC_SCHEMA_NONE;
+pub const SCHEMA_AES: i32 = ffi::MTP_RPC_SCHEMA_AES;
+pub const SCHEMA_AES_EXT: i32 = ffi::MTP_RPC_SCHEMA_AES_EXT;
+pub const SCHEMA_AES_DH: i32 = ffi::MTP_RPC_SCHEMA_AES_DH;
+pub const FLAG_CRC32C: u32 = ffi::MTP_RPC_HS_FLAG_CRC32C as u32;
+pub const NONCE_LEN: usize = ffi::MTP_RPC_NONCE_LEN as usize;
+pub const NONCE_EXT_LEN: usize = ffi::MTP_RPC_NONCE_EXT_LEN as usize;
+pub const HANDSHAKE_LEN: usize = ffi::MTP_RPC_HANDSHAKE_LEN as usize;
+pub const HANDSHAKE_ERROR_LEN: usize = ffi::MTP_RPC_HANDSHAKE_ERROR_LEN as usize;
+pub const PING_LEN: usize = ffi::MTP_RPC_PING_LEN as usize;
+
+// The plain data types are the core's own: one definition for both sides.
+pub use mtproxy_core::net::rpc_handshake::{
+    HandshakeConfig, HandshakeErrorInfo, HandshakeInfo, KeyInputs, NonceInfo, Role, State,
+    NONCE_BYTES, PID_LEN,
+};
+
+pub const ERR_ARG: i32 = ffi::MTP_RPC_HS_ERR_ARG;
+pub const ERR_BAD_OP: i32 = ffi::MTP_RPC_HS_ERR_BAD_OP;
+pub const ERR_BAD_LENGTH: i32 = ffi::MTP_RPC_HS_ERR_BAD_LENGTH;
+pub const ERR_PID_MISMATCH: i32 = ffi::MTP_RPC_HS_ERR_PID_MISMATCH;
+pub const ERR_KEY_MISMATCH: i32 = ffi::MTP_RPC_HS_ERR_KEY_MISMATCH;
+pub const ERR_BAD_SCHEMA: i32 = ffi::MTP_RPC_HS_ERR_BAD_SCHEMA;
+pub const ERR_BAD_FLAGS: i32 = ffi::MTP_RPC_HS_ERR_BAD_FLAGS;
+pub const ERR_NO_CRC32C: i32 = ffi::MTP_RPC_HS_ERR_NO_CRC32C;
+pub const ERR_CLOCK_SKEW: i32 = ffi::MTP_RPC_HS_ERR_CLOCK_SKEW;
+pub const ERR_TOO_MANY_KEYS: i32 = ffi::MTP_RPC_HS_ERR_TOO_MANY_KEYS;
+pub const ERR_STATE: i32 = ffi::MTP_RPC_HS_ERR_STATE;
+
+fn status(code: i32) -> Result<(), i32> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(code)
+    }
+}
+
+#[inline]
+pub fn build_nonce(
+    key_select: u32,
+    schema: i32,
+    timestamp: i32,
+    nonce: &[u8; NONCE_BYTES],
+) -> Result<Vec<u8>, i32> {
+    let mut out = [0u8; NONCE_EXT_LEN];
+    let mut len = 0usize;
+    // SAFETY: `nonce` has 16 bytes, `out` the 36 the contract may write,
+    // `len` is a live local.
+    let code = unsafe {
+        ffi::mtp_rpc_nonce_build(
+            key_select,
+            schema,
+            timestamp,
+            nonce.as_ptr(),
+            out.as_mut_ptr(),
+            &mut len,
+        )
+    };
+    status(code).map(|()| out[..len].to_vec())
+}
+
+#[inline]
+pub fn parse_nonce(payload: &[u8], key_select: u32, now: i64) -> Result<NonceInfo, i32> {
+    let mut out = ffi::mtp_rpc_nonce_info::default();
+    // SAFETY: the pointer and length come from one live slice; `out` is a
+    // live local.
+    let code = unsafe {
+        ffi::mtp_rpc_nonce_parse(payload.as_ptr(), payload.len(), key_select, now, &mut out)
+    };
+    status(code).map(|()| NonceInfo {
+        key_select: out.key_select,
+        schema: out.schema,
+        timestamp: out.timestamp,
+        nonce: out.nonce,
+    })
+}
+
+#[inline]
+pub fn build_handshake(
+    flags: u32,
+    sender_pid: &[u8; PID_LEN],
+    peer_pid: &[u8; PID_LEN],
+) -> [u8; HANDSHAKE_LEN] {
+    let mut out = [0u8; HANDSHAKE_LEN];
+    // SAFETY: 12-byte pids and a 32-byte output, as the contract requires.
+    unsafe {
+        ffi::mtp_rpc_handshake_build(
+            flags,
+            sender_pid.as_ptr(),
+            peer_pid.as_ptr(),
+            out.as_mut_ptr(),
+        )
+    };
+    out
+}
+
+#[inline]
+pub fn parse_handshake(
+    payload: &[u8],
+    own_pid: &[u8; PID_LEN],
+    crc32c_allowed: bool,
+) -> Result<HandshakeInfo, i32> {
+    let mut out = ffi::mtp_rpc_handshake_info::default();
+    // SAFETY: the pointer and length come from one live slice; `own_pid` has
+    // 12 bytes; `out` is a live local.
+    let code = unsafe {
+        ffi::mtp_rpc_handshake_parse(
+            payload.as_ptr(),
+            payload.len(),
+            own_pid.as_ptr(),
+            crc32c_allowed.into(),
+            &mut out,
+        )
+    };
+    status(code).map(|()| HandshakeInfo {
+        flags: out.flags,
+        use_crc32c: out.use_crc32c != 0,
+        sender_pid: out.sender_pid,
+        peer_pid: out.peer_pid,
+    })
+}
+
+#[inline]
+pub fn build_handshake_error(code: i32, sender_pid: &[u8; PID_LEN]) -> [u8; HANDSHAKE_ERROR_LEN] {
+    let mut out = [0u8; HANDSHAKE_ERROR_LEN];
+    // SAFETY: a 12-byte pid and a 20-byte output, as the contract requires.
+    unsafe { ffi::mtp_rpc_handshake_error_build(code, sender_pid.as_ptr(), out.as_mut_ptr()) };
+    out
+}
+
+#[inline]
+pub fn parse_handshake_error(payload: &[u8]) -> Result<HandshakeErrorInfo, i32> {
+    let mut out = ffi::mtp_rpc_handshake_error_info::default();
+    // SAFETY: the pointer and length come from one live slice; `out` is a
+    // live local.
+    let code =
+        unsafe { ffi::mtp_rpc_handshake_error_parse(payload.as_ptr(), payload.len(), &mut out) };
+    status(code).map(|()| HandshakeErrorInfo {
+        code: out.code,
+        sender_pid: out.sender_pid,
+    })
+}
+
+#[inline]
+pub fn build_ping(ping_id: i64) -> [u8; PING_LEN] {
+    let mut out = [0u8; PING_LEN];
+    // SAFETY: a 12-byte output, as the contract requires.
+    unsafe { ffi::mtp_rpc_ping_build(ping_id, out.as_mut_ptr()) };
+    out
+}
+
+#[inline]
+pub fn pong_for_ping(payload: &[u8]) -> Result<[u8; PING_LEN], i32> {
+    let mut out = [0u8; PING_LEN];
+    // SAFETY: the pointer and length come from one live slice; `out` has the
+    // 12 bytes the contract writes.
+    let code =
+        unsafe { ffi::mtp_rpc_pong_for_ping(payload.as_ptr(), payload.len(), out.as_mut_ptr()) };
+    status(code).map(|()| out)
+}
+
+/// The exchange as plain fields; each step goes through the contract's
+/// struct and comes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handshake {
+    pub role: Role,
+    pub state: State,
+    pub error: i32,
+    pub key_select: u32,
+    pub want_crc32c: bool,
+    pub use_crc32c: bool,
+    pub our_ts: i32,
+    pub peer_ts: i32,
+    pub our_nonce: [u8; NONCE_BYTES],
+    pub peer_nonce: [u8; NONCE_BYTES],
+    pub our_pid: [u8; PID_LEN],
+    pub peer_pid: [u8; PID_LEN],
+    pub peer_sender_pid: [u8; PID_LEN],
+}
+
+impl Handshake {
+    #[inline]
+    fn from_raw(c: &ffi::mtp_rpc_hs) -> Self {
+        Handshake {
+            role: Role::from_code(c.role).expect("the contract keeps valid roles"),
+            state: State::from_code(c.state).expect("the contract keeps valid states"),
+            error: c.error,
+            key_select: c.key_select,
+            want_crc32c: c.want_crc32c != 0,
+            use_crc32c: c.use_crc32c != 0,
+            our_ts: c.our_ts,
+            peer_ts: c.peer_ts,
+            our_nonce: c.our_nonce,
+            peer_nonce: c.peer_nonce,
+            our_pid: c.our_pid,
+            peer_pid: c.peer_pid,
+            peer_sender_pid: c.peer_sender_pid,
+        }
+    }
+
+    #[inline]
+    fn to_raw(self) -> ffi::mtp_rpc_hs {
+        ffi::mtp_rpc_hs {
+            role: self.role.code(),
+            state: self.state.code(),
+            error: self.error,
+            key_select: self.key_select,
+            want_crc32c: self.want_crc32c.into(),
+            use_crc32c: self.use_crc32c.into(),
+            our_ts: self.our_ts,
+            peer_ts: self.peer_ts,
+            our_nonce: self.our_nonce,
+            peer_nonce: self.peer_nonce,
+            our_pid: self.our_pid,
+            peer_pid: self.peer_pid,
+            peer_sender_pid: self.peer_sender_pid,
+        }
+    }
+
+    /// Runs `call` on the contract struct and takes the state back.
+    #[inline]
+    fn step(&mut self, call: impl FnOnce(&mut ffi::mtp_rpc_hs) -> i32) -> Result<(), i32> {
+        let mut raw = self.to_raw();
+        let code = call(&mut raw);
+        *self = Handshake::from_raw(&raw);
+        status(code)
+    }
+
+    #[inline]
+    pub fn new(config: &HandshakeConfig, now: i64, nonce: &[u8; NONCE_BYTES]) -> Self {
+        let raw_config = ffi::mtp_rpc_hs_config {
+            role: config.role.code(),
+            key_select: config.key_select,
+            want_crc32c: config.want_crc32c.into(),
+            our_pid: config.our_pid,
+            peer_pid: config.peer_pid,
+        };
+        let mut raw = ffi::mtp_rpc_hs::default();
+        // SAFETY: live structs and a 16-byte nonce, as the contract requires.
+        let code = unsafe { ffi::mtp_rpc_hs_init(&mut raw, &raw_config, now, nonce.as_ptr()) };
+        assert_eq!(code, 0, "init with a valid role");
+        Handshake::from_raw(&raw)
+    }
+
+    #[inline]
+    pub fn send_nonce(&mut self) -> Result<[u8; NONCE_LEN], i32> {
+        let mut out = [0u8; NONCE_LEN];
+        // SAFETY: a live struct and a 32-byte output.
+        self.step(|raw| unsafe { ffi::mtp_rpc_hs_send_nonce(raw, out.as_mut_ptr()) })?;
+        Ok(out)
+    }
+
+    #[inline]
+    pub fn receive_nonce(&mut self, payload: &[u8], now: i64) -> Result<(), i32> {
+        // SAFETY: a live struct; the pointer and length come from one slice.
+        self.step(|raw| unsafe {
+            ffi::mtp_rpc_hs_receive_nonce(raw, payload.as_ptr(), payload.len(), now)
+        })
+    }
+
+    #[inline]
+    pub fn send_handshake(&mut self) -> Result<[u8; HANDSHAKE_LEN], i32> {
+        let mut out = [0u8; HANDSHAKE_LEN];
+        // SAFETY: a live struct and a 32-byte output.
+        self.step(|raw| unsafe { ffi::mtp_rpc_hs_send_handshake(raw, out.as_mut_ptr()) })?;
+        Ok(out)
+    }
+
+    #[inline]
+    pub fn receive_handshake(&mut self, payload: &[u8]) -> Result<(), i32> {
+        // SAFETY: a live struct; the pointer and length come from one slice.
+        self.step(|raw| unsafe {
+            ffi::mtp_rpc_hs_receive_handshake(raw, payload.as_ptr(), payload.len())
+        })
+    }
+
+    #[inline]
+    pub fn error_reply(&self) -> Result<[u8; HANDSHAKE_ERROR_LEN], i32> {
+        let mut out = [0u8; HANDSHAKE_ERROR_LEN];
+        let raw = self.to_raw();
+        // SAFETY: a live struct and a 20-byte output.
+        status(unsafe { ffi::mtp_rpc_hs_error_reply(&raw, out.as_mut_ptr()) }).map(|()| out)
+    }
+
+    #[inline]
+    pub fn key_inputs(&self) -> Result<KeyInputs, i32> {
+        let mut out = ffi::mtp_rpc_key_inputs::default();
+        let raw = self.to_raw();
+        // SAFETY: live structs.
+        status(unsafe { ffi::mtp_rpc_hs_key_inputs(&raw, &mut out) }).map(|()| KeyInputs {
+            server_nonce: out.server_nonce,
+            client_nonce: out.client_nonce,
+            client_ts: out.client_ts,
+        })
+    }
+}
