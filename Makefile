@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 CARGO ?= cargo
 # Feature sets that get their own clippy pass and symbol check.
-FEATURE_SETS := rust-all rust-common rust-crypto rust-crc32 rust-md5 rust-net-crypto-aes
+FEATURE_SETS := rust-all rust-common rust-crypto rust-net rust-mtproto rust-crc32 rust-md5 rust-net-crypto-aes
 PROPTEST_CASES ?= 256
 export PROPTEST_CASES
 

@@ -115,10 +115,8 @@ pub unsafe extern "C" fn mtp_mtproto_config_parse(
         return MTP_MTPROTO_CONFIG_ERR_ARG;
     }
     // SAFETY: `data` points to `len` bytes by the caller's contract.
-    match ProxyConfig::parse(
-        unsafe { crate::raw::bytes(data, len) },
-        options as u32 & OPTION_LITERAL_HOSTS,
-    ) {
+    let text = unsafe { crate::raw::bytes(data, len) };
+    match ProxyConfig::parse(text, options as u32 & OPTION_LITERAL_HOSTS) {
         Ok(config) => {
             // SAFETY: non-null, so writable by the caller's contract.
             unsafe { out.write(Box::into_raw(Box::new(mtp_mtproto_config(config)))) };

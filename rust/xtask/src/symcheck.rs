@@ -16,6 +16,8 @@ pub const DEFAULT_SETS: &[&str] = &[
     "rust-all",
     "rust-common",
     "rust-crypto",
+    "rust-net",
+    "rust-mtproto",
     "rust-crc32",
     "rust-md5",
     "rust-net-crypto-aes",
