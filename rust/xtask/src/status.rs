@@ -250,7 +250,7 @@ fn render(
         for r in rows.iter().filter(|r| r.group == g) {
             let tests = match &r.parity_tests {
                 Some(p) => format!(
-                    "{} passed, {} failed ({} properties)",
+                    "{} passed, {} failed ({} proptest properties)",
                     p.passed, p.failed, p.properties
                 ),
                 None => "not recorded".into(),
@@ -393,12 +393,8 @@ pub fn record_parity(root: &Path) -> Result<(), String> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let properties = fs::read_to_string(root.join(&m.parity))
-            .map(|t| {
-                t.split_once("proptest!")
-                    .map_or(0, |(_, rest)| rest.matches("#[test]").count() as u32)
-            })
-            .unwrap_or(0);
+        let properties =
+            fs::read_to_string(root.join(&m.parity)).map_or(0, |t| count_properties(&t));
         record.modules.insert(
             key,
             ParityResult {
@@ -488,6 +484,32 @@ pub fn record_bench(root: &Path) -> Result<(), String> {
     fs::write(root.join(BENCH_FILE), text).map_err(|e| e.to_string())?;
     println!("recorded {BENCH_FILE}");
     Ok(())
+}
+
+/// `#[test]` functions inside `proptest! { ... }` blocks (braces matched;
+/// the test files keep braces out of string literals in those blocks).
+fn count_properties(source: &str) -> u32 {
+    let mut count = 0;
+    for (start, _) in source.match_indices("proptest! {") {
+        let block = &source[start + "proptest! ".len()..];
+        let mut depth = 0usize;
+        let mut end = block.len();
+        for (i, ch) in block.char_indices() {
+            match ch {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        count += block[..end].matches("#[test]").count() as u32;
+    }
+    count
 }
 
 fn round3(x: f64) -> f64 {
