@@ -131,6 +131,8 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
     let cargo = fs::read_to_string(root.join("Cargo.toml")).map_err(|e| e.to_string())?;
     let ffi_cargo =
         fs::read_to_string(root.join("rust/mtproxy-ffi/Cargo.toml")).map_err(|e| e.to_string())?;
+    let parity_suite =
+        fs::read_to_string(root.join("parity-tests/tests/parity.rs")).map_err(|e| e.to_string())?;
     let mut problems = Vec::new();
     let mut upstream_seen = BTreeSet::new();
     for m in &manifest.modules {
@@ -173,6 +175,17 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
             if !text.contains(&include) {
                 problems.push(format!("{c} does not include its contract ({include})"));
             }
+        }
+        // A parity file not declared in the suite would silently never run.
+        let stem = Path::new(&m.parity)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if !parity_suite.contains(&format!("mod {stem};")) {
+            problems.push(format!(
+                "parity-tests/tests/parity.rs does not declare `mod {stem};`"
+            ));
         }
         upstream_seen.extend(m.upstream.iter().cloned());
     }
