@@ -1,1 +1,433 @@
-//! (being written)
+//! A Telegram-client stand-in that talks to the proxy over loopback TCP
+//! (PROTOCOL.md §1–§3): obfuscated2 with any secret form, fake TLS for `ee`
+//! secrets, and the three client transports, plus hostile behaviours for
+//! negative tests. Blocking I/O with timeouts; never panics on what the peer
+//! sends.
+mod hostile;
+mod rng;
+
+pub use hostile::{replay_client_hello, send_garbage, send_half_header};
+pub use rng::XorShift;
+
+use mtproxy_core::crypto::aesni256::{AesContext, AesMode};
+use mtproxy_core::net::{ext_framing, fake_tls, obfs2};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The client transport inside obfuscated2 (§3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Abridged,
+    Intermediate,
+    Padded,
+}
+
+impl Transport {
+    fn tag(self) -> u32 {
+        match self {
+            Transport::Abridged => obfs2::TAG_ABRIDGED,
+            Transport::Intermediate => obfs2::TAG_INTERMEDIATE,
+            Transport::Padded => obfs2::TAG_PADDED,
+        }
+    }
+
+    fn framing_mode(self) -> i32 {
+        match self {
+            Transport::Abridged => ext_framing::MODE_ABRIDGED,
+            Transport::Intermediate => ext_framing::MODE_INTERMEDIATE,
+            Transport::Padded => ext_framing::MODE_PADDED,
+        }
+    }
+}
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Connect, write and handshake-read timeout.
+    pub io_timeout: Duration,
+    /// Split every write into 1-byte writes, each flushed.
+    pub one_byte_writes: bool,
+    /// PRNG seed; `None` seeds from /dev/urandom.
+    pub seed: Option<u64>,
+    /// Most random padding bytes per padded-mode packet (capped at 15). The
+    /// proxy forwards whole 4-byte groups of padding (§3), so the default 3
+    /// keeps forwarded packets equal to what was sent.
+    pub max_padding: usize,
+    /// Size of the fake-TLS ClientHello (517..=4096).
+    pub client_hello_len: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            io_timeout: Duration::from_secs(10),
+            one_byte_writes: false,
+            seed: None,
+            max_padding: 3,
+            client_hello_len: fake_tls::MIN_CLIENT_HELLO,
+        }
+    }
+}
+
+/// What [`TestClient::recv_packet`] got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Packet(Vec<u8>),
+    /// A quick-ack answer carrying this confirm value.
+    QuickAck(u32),
+}
+
+#[derive(Debug)]
+pub enum ClientError {
+    Io(io::Error),
+    /// The secret text is in none of the accepted forms.
+    BadSecret,
+    /// An `ext_framing` error code (bad packet to send or bad data received).
+    Framing(i32),
+    /// A `fake_tls` error code (bad ServerHello or record stream).
+    Tls(i32),
+    Crypto,
+    /// Nothing complete arrived before the deadline.
+    Timeout,
+    /// The peer closed the connection.
+    Closed,
+}
+
+impl From<io::Error> for ClientError {
+    fn from(error: io::Error) -> Self {
+        match error.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ClientError::Timeout,
+            _ => ClientError::Io(error),
+        }
+    }
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// A connected, handshaken client.
+pub struct TestClient {
+    stream: TcpStream,
+    mode: i32,
+    encrypt: AesContext,
+    decrypt: AesContext,
+    /// The record reader, in fake-TLS mode.
+    records: Option<fake_tls::RecordReader>,
+    decoder: ext_framing::FrameDecoder,
+    /// Decrypted bytes the decoder has not taken yet.
+    plain: Vec<u8>,
+    packet: Vec<u8>,
+    rng: XorShift,
+    options: ClientOptions,
+    client_hello: Option<Vec<u8>>,
+    /// A padded-mode two-packet quick-ack answer's filler packet is next.
+    expect_ack_filler: bool,
+}
+
+impl TestClient {
+    /// Connects and sends the handshake: the obfuscated2 header for plain and
+    /// `dd` secrets; for `ee` secrets the fake-TLS exchange (the ServerHello
+    /// is verified before this returns), after which the transport is always
+    /// padded intermediate.
+    pub fn connect(
+        addr: SocketAddr,
+        secret: &str,
+        transport: Transport,
+        dc: i16,
+        options: ClientOptions,
+    ) -> Result<TestClient> {
+        let secret = obfs2::parse_secret(secret.as_bytes()).map_err(|_| ClientError::BadSecret)?;
+        let mut rng = options
+            .seed
+            .map_or_else(XorShift::from_entropy, XorShift::new);
+        let stream = TcpStream::connect_timeout(&addr, options.io_timeout)?;
+        stream.set_nodelay(true)?;
+        stream.set_write_timeout(Some(options.io_timeout))?;
+        let fake_tls = secret.kind == obfs2::SECRET_FAKE_TLS;
+        let transport = if fake_tls {
+            Transport::Padded
+        } else {
+            transport
+        };
+        let header = build_header(&mut rng, Some(&secret.key), transport.tag(), dc)?;
+        let mut client = TestClient {
+            stream,
+            mode: transport.framing_mode(),
+            encrypt: ctr_context(&header.encrypt)?,
+            decrypt: ctr_context(&header.decrypt)?,
+            records: None,
+            decoder: ext_framing::FrameDecoder::new(
+                transport.framing_mode(),
+                ext_framing::FROM_PROXY,
+            )
+            .map_err(ClientError::Framing)?,
+            plain: Vec::new(),
+            packet: vec![0; ext_framing::MAX_PACKET_LEN],
+            rng,
+            options,
+            client_hello: None,
+            expect_ack_filler: false,
+        };
+        // The header was encrypted with the first 64 keystream bytes.
+        client
+            .encrypt
+            .crypt_in_place(&mut [0; obfs2::HEADER_LEN])
+            .map_err(|_| ClientError::Crypto)?;
+        if fake_tls {
+            let domain = secret.domain.get(..secret.domain_len).unwrap_or_default();
+            client.fake_tls_handshake(&secret.key, domain, &header.header)?;
+        } else {
+            client.write_raw(&header.header)?;
+        }
+        Ok(client)
+    }
+
+    /// Sends the ClientHello, checks the ServerHello, then sends the CCS and
+    /// the first data record with the obfuscated2 header.
+    fn fake_tls_handshake(&mut self, key: &[u8; 16], domain: &[u8], header: &[u8]) -> Result<()> {
+        let mut hello = vec![0u8; self.options.client_hello_len];
+        let mut random = [0u8; 64];
+        self.rng.fill(&mut random);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let len =
+            fake_tls::build_client_hello(key, domain, now as u32, &random, hello.len(), &mut hello)
+                .map_err(ClientError::Tls)?;
+        hello.truncate(len);
+        self.write_raw(&hello)?;
+        let mut client_random = [0u8; 32];
+        let mut session_id = [0u8; 32];
+        let field = |at: usize| {
+            hello
+                .get(at..at + 32)
+                .ok_or(ClientError::Tls(fake_tls::ERR_ARG))
+        };
+        client_random.copy_from_slice(field(fake_tls::RANDOM_OFFSET)?);
+        session_id.copy_from_slice(field(fake_tls::SESSION_ID_OFFSET)?);
+        self.client_hello = Some(hello);
+
+        let deadline = Instant::now() + self.options.io_timeout;
+        let mut flight = Vec::new();
+        let info = loop {
+            match fake_tls::parse_server_hello(&flight, &client_random, &session_id, key) {
+                Ok(info) => break info,
+                Err(fake_tls::ERR_NEED_MORE) => self.read_some(&mut flight, deadline)?,
+                Err(code) => return Err(ClientError::Tls(code)),
+            }
+        };
+        let mut records = fake_tls::RecordReader::new(false);
+        let rest = flight.get(info.total_len..).unwrap_or_default();
+        self.take_records(&mut records, rest)?;
+        self.records = Some(records);
+
+        let mut first = vec![0u8; 6 + fake_tls::wrapped_len(header.len())];
+        first[..6].copy_from_slice(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
+        fake_tls::wrap_records(header, &mut first[6..]).map_err(ClientError::Tls)?;
+        self.write_raw(&first)
+    }
+
+    /// The ClientHello this client sent (fake-TLS mode), for replay tests.
+    pub fn client_hello(&self) -> Option<&[u8]> {
+        self.client_hello.as_deref()
+    }
+
+    /// The socket, e.g. to keep a slow reader's connection open.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Stops all protocol processing and hands over the socket (a slow
+    /// reader: hold it without reading).
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
+    /// Frames, encrypts (and in fake-TLS mode wraps) one packet. Abridged and
+    /// intermediate payloads must be a multiple of 4 bytes.
+    pub fn send_packet(&mut self, payload: &[u8], quick_ack: bool) -> Result<()> {
+        let mut padding = [0u8; ext_framing::MAX_CLIENT_PADDING];
+        let padding_len = if self.mode == ext_framing::MODE_PADDED {
+            let room = ext_framing::MAX_PACKET_LEN.saturating_sub(payload.len());
+            let max = self.options.max_padding.min(padding.len()).min(room);
+            self.rng.below_or_eq(max)
+        } else {
+            0
+        };
+        self.rng.fill(&mut padding);
+        let padding = padding.get(..padding_len).unwrap_or_default();
+        let mut frame = vec![0u8; ext_framing::MAX_HEADER_LEN + payload.len() + padding.len()];
+        let len = ext_framing::encode_packet(
+            ext_framing::FROM_CLIENT,
+            self.mode,
+            quick_ack,
+            payload,
+            padding,
+            &mut frame,
+        )
+        .map_err(ClientError::Framing)?;
+        frame.truncate(len);
+        self.send_stream_bytes(&mut frame)
+    }
+
+    /// Encrypts bytes of the obfuscated2 stream and sends them.
+    fn send_stream_bytes(&mut self, data: &mut [u8]) -> Result<()> {
+        self.encrypt
+            .crypt_in_place(data)
+            .map_err(|_| ClientError::Crypto)?;
+        if self.records.is_none() {
+            return self.write_raw(data);
+        }
+        let mut wrapped = vec![0u8; fake_tls::wrapped_len(data.len())];
+        let len = fake_tls::wrap_records(data, &mut wrapped).map_err(ClientError::Tls)?;
+        wrapped.truncate(len);
+        self.write_raw(&wrapped)
+    }
+
+    /// Writes bytes as they are, honouring the 1-byte-write option.
+    pub fn write_raw(&mut self, data: &[u8]) -> Result<()> {
+        if self.options.one_byte_writes {
+            for byte in data {
+                self.stream.write_all(std::slice::from_ref(byte))?;
+                self.stream.flush()?;
+            }
+        } else {
+            self.stream.write_all(data)?;
+        }
+        Ok(())
+    }
+
+    /// The next packet or quick-ack answer, waiting at most `timeout`. A
+    /// padded-mode two-packet quick-ack answer is returned as one
+    /// [`Received::QuickAck`] (its filler packet is dropped).
+    pub fn recv_packet(&mut self, timeout: Duration) -> Result<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(received) = self.next_decoded()? {
+                return Ok(received);
+            }
+            if !self.plain.is_empty() {
+                let taken = self
+                    .decoder
+                    .feed(&self.plain)
+                    .map_err(ClientError::Framing)?;
+                self.plain.drain(..taken);
+                continue;
+            }
+            let mut raw = Vec::new();
+            self.read_some(&mut raw, deadline)?;
+            match self.records.take() {
+                Some(mut records) => {
+                    let result = self.take_records(&mut records, &raw);
+                    self.records = Some(records);
+                    result?;
+                }
+                None => self.take_stream_bytes(&mut raw)?,
+            }
+        }
+    }
+
+    /// One decoded item, if the decoder holds a whole one.
+    fn next_decoded(&mut self) -> Result<Option<Received>> {
+        loop {
+            let Some(info) = self
+                .decoder
+                .next_packet(&mut self.packet)
+                .map_err(ClientError::Framing)?
+            else {
+                return Ok(None);
+            };
+            if info.quick_ack {
+                return Ok(Some(Received::QuickAck(info.confirm)));
+            }
+            let packet = self.packet.get(..info.length).unwrap_or_default();
+            let filler = self.expect_ack_filler;
+            self.expect_ack_filler = false;
+            if self.mode == ext_framing::MODE_PADDED {
+                // §3.2: `ffffffff ‖ confirm ‖ …`, then `00000000 ‖ …` filler.
+                if let Some(&[0xff, 0xff, 0xff, 0xff, c0, c1, c2, c3]) = packet.first_chunk::<8>() {
+                    self.expect_ack_filler = true;
+                    return Ok(Some(Received::QuickAck(u32::from_le_bytes([
+                        c0, c1, c2, c3,
+                    ]))));
+                }
+                if filler && info.wire_length < 12 && packet.starts_with(&[0; 4]) {
+                    continue;
+                }
+            }
+            return Ok(Some(Received::Packet(packet.to_vec())));
+        }
+    }
+
+    /// Unwraps record bytes and queues their decrypted payload.
+    fn take_records(
+        &mut self,
+        records: &mut fake_tls::RecordReader,
+        mut input: &[u8],
+    ) -> Result<()> {
+        let mut payload = vec![0u8; input.len()];
+        while !input.is_empty() {
+            let (consumed, produced) = records
+                .feed(input, &mut payload)
+                .map_err(ClientError::Tls)?;
+            let mut chunk = payload.get(..produced).unwrap_or_default().to_vec();
+            self.take_stream_bytes(&mut chunk)?;
+            input = input.get(consumed..).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    fn take_stream_bytes(&mut self, data: &mut [u8]) -> Result<()> {
+        self.decrypt
+            .crypt_in_place(data)
+            .map_err(|_| ClientError::Crypto)?;
+        self.plain.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Appends what one read returns before `deadline`.
+    fn read_some(&mut self, into: &mut Vec<u8>, deadline: Instant) -> Result<()> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ClientError::Timeout);
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut buf = [0u8; 64 * 1024];
+        let n = self.stream.read(&mut buf)?;
+        if n == 0 {
+            return Err(ClientError::Closed);
+        }
+        into.extend_from_slice(buf.get(..n).unwrap_or_default());
+        Ok(())
+    }
+}
+
+/// An obfuscated2 header, drawing new random bytes while they are forbidden.
+fn build_header(
+    rng: &mut XorShift,
+    key: Option<&[u8; obfs2::SECRET_LEN]>,
+    tag: u32,
+    dc: i16,
+) -> Result<obfs2::ClientHeader> {
+    loop {
+        let mut random = [0u8; obfs2::HEADER_LEN];
+        rng.fill(&mut random);
+        match obfs2::build_client_header(&random, key, tag, dc) {
+            Err(obfs2::ERR_FORBIDDEN) => continue,
+            Err(_) => return Err(ClientError::BadSecret),
+            Ok(header) => return Ok(header),
+        }
+    }
+}
+
+fn ctr_context(key: &obfs2::CtrKey) -> Result<AesContext> {
+    AesContext::new(AesMode::Ctr, &key.key, &key.iv).map_err(|_| ClientError::Crypto)
+}
