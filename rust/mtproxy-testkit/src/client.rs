@@ -215,7 +215,7 @@ impl TestClient {
         session_id.copy_from_slice(field(fake_tls::SESSION_ID_OFFSET)?);
         self.client_hello = Some(hello);
 
-        let deadline = Instant::now() + self.options.io_timeout;
+        let deadline = deadline_after(self.options.io_timeout);
         let mut flight = Vec::new();
         let info = loop {
             match fake_tls::parse_server_hello(&flight, &client_random, &session_id, key) {
@@ -309,7 +309,7 @@ impl TestClient {
     /// padded-mode two-packet quick-ack answer is returned as one
     /// [`Received::QuickAck`] (its filler packet is dropped).
     pub fn recv_packet(&mut self, timeout: Duration) -> Result<Received> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
             if let Some(received) = self.next_decoded()? {
                 return Ok(received);
@@ -426,6 +426,14 @@ fn build_header(
             Ok(header) => return Ok(header),
         }
     }
+}
+
+/// `timeout` from now; a timeout too long for the clock means a year.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 fn ctr_context(key: &obfs2::CtrKey) -> Result<AesContext> {

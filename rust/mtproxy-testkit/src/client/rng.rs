@@ -46,7 +46,10 @@ impl XorShift {
 
     /// A value in `0..=max`.
     pub fn below_or_eq(&mut self, max: usize) -> usize {
-        (self.next_u64() % (max as u64 + 1)) as usize
+        match (max as u64).checked_add(1) {
+            Some(bound) => (self.next_u64() % bound) as usize,
+            None => self.next_u64() as usize,
+        }
     }
 
     pub fn fill(&mut self, out: &mut [u8]) {
