@@ -244,8 +244,8 @@ struct Shared {
     log: Mutex<Vec<Event>>,
     logged: Condvar,
     rng: Mutex<u64>,
-    /// Clones of every accepted socket, to close them on shutdown.
-    sockets: Mutex<Vec<TcpStream>>,
+    /// Clones of the open connections' sockets, to close them on shutdown.
+    sockets: Mutex<HashMap<ConnId, TcpStream>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -418,7 +418,7 @@ impl FakeMe {
             log: Mutex::new(Vec::new()),
             logged: Condvar::new(),
             rng: Mutex::new(config.seed.unwrap_or_else(random_seed)),
-            sockets: Mutex::new(Vec::new()),
+            sockets: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
         });
         let acceptor_shared = Arc::clone(&shared);
@@ -467,7 +467,7 @@ impl Drop for FakeMe {
         if let Some(acceptor) = self.acceptor.take() {
             let _ = acceptor.join();
         }
-        for socket in lock(&shared.sockets).drain(..) {
+        for (_, socket) in lock(&shared.sockets).drain() {
             let _ = socket.shutdown(Shutdown::Both);
         }
         let threads: Vec<_> = lock(&shared.threads).drain(..).collect();
@@ -497,7 +497,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             .and_then(|()| stream.set_nodelay(true))
             .and_then(|()| stream.try_clone());
         let Ok(registered) = setup else { continue };
-        lock(&shared.sockets).push(registered);
+        lock(&shared.sockets).insert(conn, registered);
         shared.record(Event::Accepted {
             conn,
             peer: stream.peer_addr().ok(),
@@ -507,12 +507,19 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             .name(format!("fake-me-conn-{conn}"))
             .spawn(move || conn::run(&stream, conn, &conn_shared));
         match spawned {
-            Ok(thread) => lock(&shared.threads).push(thread),
-            Err(error) => shared.record(Event::Failed {
-                conn,
-                stage: Stage::Nonce,
-                error: ConnError::Io(error.kind()),
-            }),
+            Ok(thread) => {
+                let mut threads = lock(&shared.threads);
+                // Finished threads need no join; dropping them detaches.
+                threads.retain(|t| !t.is_finished());
+                threads.push(thread);
+            }
+            Err(error) => {
+                lock(&shared.sockets).remove(&conn);
+                let error = ConnError::Io(error.kind());
+                let stage = Stage::Nonce;
+                shared.record(Event::Failed { conn, stage, error });
+                shared.record(Event::Closed { conn });
+            }
         }
     }
 }

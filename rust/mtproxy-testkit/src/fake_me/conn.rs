@@ -11,7 +11,7 @@ use mtproxy_core::net::rpc_frame::{self, CrcKind, FrameDecoder};
 use mtproxy_core::net::rpc_handshake::{self as hs, Handshake};
 
 use super::{
-    connection_keys, quick_ack_token, reply_pattern, Behaviour, ConnError, ConnId, Event,
+    connection_keys, lock, quick_ack_token, reply_pattern, Behaviour, ConnError, ConnId, Event,
     ProxyReqRecord, Shared, Stage,
 };
 
@@ -21,8 +21,9 @@ const READ_CHUNK: usize = 16 * 1024;
 pub(super) fn run(stream: &TcpStream, conn: ConnId, shared: &Shared) {
     let result = serve(stream, conn, shared);
     // The registry holds a clone of the socket, so dropping ours would not
-    // close it.
+    // close it; the clone goes too.
     let _ = stream.shutdown(Shutdown::Both);
+    lock(&shared.sockets).remove(&conn);
     if let Err((stage, error)) = result {
         shared.record(Event::Failed { conn, stage, error });
     }
