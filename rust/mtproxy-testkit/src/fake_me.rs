@@ -340,7 +340,8 @@ fn load_secret(source: &SecretSource) -> io::Result<Vec<u8>> {
 pub struct FakeMeHandle(Arc<Shared>);
 
 impl FakeMeHandle {
-    /// Sets the behaviour of every connection without its own.
+    /// Sets the behaviour of every connection without its own. It applies
+    /// to requests not yet in the log.
     pub fn set_behaviour(&self, behaviour: Behaviour) {
         *lock(&self.0.behaviour) = behaviour;
     }

@@ -585,6 +585,22 @@ fn garbage_closes_the_connection() {
 }
 
 #[test]
+fn an_oversized_nonce_frame_is_refused_at_once() {
+    let me = start(true, Behaviour::Echo);
+    let stream = TcpStream::connect(me.addr()).unwrap();
+    // Only the header of a 4 KiB frame: the ME must not wait for the rest.
+    (&stream)
+        .write_all(&[0x00, 0x10, 0, 0, 0xfe, 0xff, 0xff, 0xff])
+        .unwrap();
+    read_to_end(&stream);
+    let conn = conn_of(&me, stream.local_addr().unwrap());
+    assert_eq!(
+        failure_of(&me, conn),
+        (Stage::Nonce, ConnError::Frame(rpc_frame::ERR_TOO_BIG))
+    );
+}
+
+#[test]
 fn wrong_key_select_closes_the_connection() {
     let me = start(true, Behaviour::Echo);
     let stream = TcpStream::connect(me.addr()).unwrap();

@@ -7,7 +7,7 @@ use std::net::{Ipv6Addr, Shutdown, TcpStream};
 use mtproxy_core::crypto::aesni256::{AesContext, AesMode, BLOCK_LEN};
 use mtproxy_core::crypto::net_crypto_aes::ConnectionKey;
 use mtproxy_core::mtproto::rpc_proxy_msg as msg;
-use mtproxy_core::net::rpc_frame::{self, CrcKind, FrameDecoder};
+use mtproxy_core::net::rpc_frame::{self, CrcKind, FrameDecoder, FRAME_OVERHEAD, MAX_FRAME_LEN};
 use mtproxy_core::net::rpc_handshake::{self as hs, Handshake};
 
 use super::{
@@ -16,6 +16,12 @@ use super::{
 };
 
 const READ_CHUNK: usize = 16 * 1024;
+
+/// The longest frame each phase can carry: a nonce with the most extra key
+/// ids, a handshake, anything. A longer announced length fails at once
+/// instead of waiting for bytes a confused peer will never send.
+const NONCE_FRAME_MAX: usize = FRAME_OVERHEAD + hs::NONCE_EXT_LEN + 4 * hs::MAX_EXTRA_KEYS;
+const HANDSHAKE_FRAME_MAX: usize = FRAME_OVERHEAD + hs::HANDSHAKE_LEN;
 
 /// Serves `stream` to the end and logs how it ended.
 pub(super) fn run(stream: &TcpStream, conn: ConnId, shared: &Shared) {
@@ -68,6 +74,7 @@ fn serve(stream: &TcpStream, conn: ConnId, shared: &Shared) -> Result<(), Failur
         AesContext::new(mode, &key.key, &key.iv).map_err(|_| (Stage::Nonce, ConnError::Crypto))
     };
     input.start_decrypting(cipher(AesMode::CbcDecrypt, &keys.client)?);
+    input.frame_max = HANDSHAKE_FRAME_MAX;
     let mut output = FrameWriter {
         stream,
         cipher: cipher(AesMode::CbcEncrypt, &keys.server)?,
@@ -94,6 +101,7 @@ fn serve(stream: &TcpStream, conn: ConnId, shared: &Shared) -> Result<(), Failur
     };
     output.crc = crc;
     input.decoder.set_crc(crc);
+    input.frame_max = MAX_FRAME_LEN;
     shared.record(Event::Ready { conn, crc });
 
     while let Some(payload) = input.next_frame().map_err(at(Stage::Data))? {
@@ -165,6 +173,9 @@ fn handle_proxy_req(
     };
     let packet = payload.get(packet_at..).unwrap_or_default();
     let id = req.ext_conn_id;
+    // Chosen before the request is logged, so a test that saw it logged
+    // knows a later behaviour change does not apply to it.
+    let behaviour = shared.behaviour_for(conn);
     shared.record(Event::ProxyReq(ProxyReqRecord {
         conn,
         flags: req.flags,
@@ -187,7 +198,7 @@ fn handle_proxy_req(
             }
         }
     };
-    match shared.behaviour_for(conn) {
+    match behaviour {
         Behaviour::Echo => {
             if let Some(ans) = answer(packet) {
                 output.send(&[&ans])?;
@@ -225,6 +236,8 @@ struct FrameReader<'a> {
     stream: &'a TcpStream,
     shared: &'a Shared,
     decoder: FrameDecoder,
+    /// The longest frame the current phase accepts.
+    frame_max: usize,
     cipher: Option<AesContext>,
     /// Received bytes not yet decrypted (less than a block, or all of them
     /// before the cipher starts).
@@ -240,6 +253,7 @@ impl<'a> FrameReader<'a> {
             stream,
             shared,
             decoder: FrameDecoder::new(-2, CrcKind::Crc32),
+            frame_max: NONCE_FRAME_MAX,
             cipher: None,
             encrypted: Vec::new(),
             plain: Vec::new(),
@@ -263,6 +277,7 @@ impl<'a> FrameReader<'a> {
         loop {
             let rest = self.plain.get(self.plain_at..).unwrap_or_default();
             if !rest.is_empty() {
+                self.check_announced_length(rest)?;
                 let pushed = self.decoder.push(rest).map_err(ConnError::Frame)?;
                 self.plain_at += pushed.consumed;
                 if let Some(frame) = pushed.frame {
@@ -276,6 +291,24 @@ impl<'a> FrameReader<'a> {
                 return Ok(None);
             }
         }
+    }
+
+    /// Refuses a frame starting at `rest` that announces more than the
+    /// phase allows (only seen when its length field arrives in one piece;
+    /// else the decoder's own limit applies).
+    fn check_announced_length(&self, rest: &[u8]) -> Result<(), ConnError> {
+        if self.decoder.buffered() != 0 {
+            return Ok(());
+        }
+        let announced = rest
+            .first_chunk::<4>()
+            .map_or(0, |b| u32::from_le_bytes(*b));
+        // Malformed lengths are left to the decoder to classify.
+        let well_formed = announced % 4 == 0 && announced <= i32::MAX as u32;
+        if well_formed && usize::try_from(announced).is_ok_and(|len| len > self.frame_max) {
+            return Err(ConnError::Frame(rpc_frame::ERR_TOO_BIG));
+        }
+        Ok(())
     }
 
     /// Reads from the socket into `plain` (through the cipher once it
