@@ -70,20 +70,53 @@ struct Wire {
 }
 
 impl Client {
+    /// A client through the whole exchange.
     fn connect(me: &FakeMe, want_crc32c: bool) -> (Client, Wire) {
-        Client::connect_with(me, want_crc32c, key_select())
+        let me_pid_port = me.port() as i16;
+        let (mut client, mut exchange, client_nonce_frame, me_nonce_frame) =
+            Client::open(me, want_crc32c, me_pid_port);
+        // The ME's handshake burst: a 44-byte frame and one padding word.
+        let mut burst = [0u8; 48];
+        (&client.stream).read_exact(&mut burst).unwrap();
+        client.read_cipher.crypt_in_place(&mut burst).unwrap();
+        let me_handshake = burst.to_vec();
+        assert_eq!(burst[44..], rpc_frame::PADDING_WORD);
+        let pushed = client.decoder.push(&burst).unwrap();
+        exchange
+            .receive_handshake(pushed.frame.unwrap().payload)
+            .unwrap();
+        let crc = if exchange.use_crc32c {
+            CrcKind::Crc32c
+        } else {
+            CrcKind::Crc32
+        };
+        client.write_crc = crc;
+        client.decoder.set_crc(crc);
+        let wire = Wire {
+            client_nonce_frame,
+            me_nonce_frame,
+            me_handshake,
+        };
+        (client, wire)
     }
 
-    fn connect_with(me: &FakeMe, want_crc32c: bool, key_select: u32) -> (Client, Wire) {
+    /// A client that has sent its handshake, naming `me_pid_port` as the
+    /// ME's port in its peer pid (as the proxy does); also returns the two
+    /// nonce frames.
+    fn open(
+        me: &FakeMe,
+        want_crc32c: bool,
+        me_pid_port: i16,
+    ) -> (Client, Handshake, Vec<u8>, [u8; 44]) {
         let stream = TcpStream::connect(me.addr()).unwrap();
         stream.set_read_timeout(Some(WAIT)).unwrap();
         let local = stream.local_addr().unwrap();
         let me_addr = stream.peer_addr().unwrap();
         let own = pid::process_id_init(0x0a00_0001, 443, 1234, 1_700_000_000);
-        let me_pid = pid::process_id_init(0, me_addr.port() as i16, 0, 0);
+        let me_pid = pid::process_id_init(0, me_pid_port, 0, 0);
         let config = HandshakeConfig {
             role: Role::Client,
-            key_select,
+            key_select: key_select(),
             want_crc32c,
             our_pid: pid::process_id_encode(&own),
             peer_pid: pid::process_id_encode(&me_pid),
@@ -129,30 +162,7 @@ impl Client {
             encrypted: Vec::new(),
         };
         client.send(&exchange.send_handshake().unwrap());
-
-        // The ME's handshake burst: a 44-byte frame and one padding word.
-        let mut burst = [0u8; 48];
-        (&client.stream).read_exact(&mut burst).unwrap();
-        client.read_cipher.crypt_in_place(&mut burst).unwrap();
-        let me_handshake = burst.to_vec();
-        assert_eq!(burst[44..], rpc_frame::PADDING_WORD);
-        let pushed = client.decoder.push(&burst).unwrap();
-        exchange
-            .receive_handshake(pushed.frame.unwrap().payload)
-            .unwrap();
-        let crc = if exchange.use_crc32c {
-            CrcKind::Crc32c
-        } else {
-            CrcKind::Crc32
-        };
-        client.write_crc = crc;
-        client.decoder.set_crc(crc);
-        let wire = Wire {
-            client_nonce_frame,
-            me_nonce_frame,
-            me_handshake,
-        };
-        (client, wire)
+        (client, exchange, client_nonce_frame, me_nonce_frame)
     }
 
     fn send(&mut self, payload: &[u8]) {
@@ -632,6 +642,22 @@ fn skewed_clock_closes_the_connection() {
     assert_eq!(
         failure_of(&me, conn),
         (Stage::Nonce, ConnError::Protocol(hs::ERR_CLOCK_SKEW))
+    );
+}
+
+#[test]
+fn a_handshake_for_another_me_gets_handshake_error() {
+    let me = start(true, Behaviour::Echo);
+    let wrong_port = me.port().wrapping_add(1) as i16;
+    let (mut client, _, _, _) = Client::open(&me, true, wrong_port);
+    let conn = conn_of(&me, client.local_addr());
+    let reply = client.receive().unwrap();
+    let error = hs::parse_handshake_error(&reply).unwrap();
+    assert_eq!(error.code, hs::ERR_PID_MISMATCH);
+    assert_eq!(client.receive(), None);
+    assert_eq!(
+        failure_of(&me, conn),
+        (Stage::Handshake, ConnError::Protocol(hs::ERR_PID_MISMATCH))
     );
 }
 
