@@ -6,3 +6,5 @@
 
 pub mod client;
 pub mod fake_me;
+pub mod fronting;
+pub mod process;
