@@ -43,6 +43,15 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Option<PathBuf>, Vec
     Ok((port_file, reply))
 }
 
+/// Writes via a temporary file and a rename, so a reader polling for the
+/// file never sees it half-written.
+fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
 fn main() -> ExitCode {
     let (port_file, reply) = match parse(std::env::args().skip(1)) {
         Ok(parsed) => parsed,
@@ -59,7 +68,7 @@ fn main() -> ExitCode {
         }
     };
     if let Some(path) = &port_file {
-        if let Err(error) = std::fs::write(path, format!("{}\n", domain.port())) {
+        if let Err(error) = write_atomically(path, &format!("{}\n", domain.port())) {
             eprintln!("fake-domain: cannot write {}: {error}", path.display());
             return ExitCode::from(1);
         }

@@ -77,6 +77,15 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     })
 }
 
+/// Writes via a temporary file and a rename, so a reader polling for the
+/// file never sees it half-written.
+fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
 fn main() -> ExitCode {
     let args = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
@@ -105,7 +114,7 @@ fn main() -> ExitCode {
     }
     // The port file last: once it exists, everything else is in place.
     if let Some(path) = &args.port_file {
-        if let Err(error) = std::fs::write(path, format!("{}\n", me.port())) {
+        if let Err(error) = write_atomically(path, &format!("{}\n", me.port())) {
             eprintln!("fake-me: cannot write {}: {error}", path.display());
             return ExitCode::from(1);
         }
