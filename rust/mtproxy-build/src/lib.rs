@@ -26,6 +26,10 @@ pub struct Module {
     pub rust_ffi: String,
     pub parity: String,
     pub benches: Vec<String>,
+    /// Modules whose contract types this contract uses (its header
+    /// includes theirs).
+    #[serde(default)]
+    pub uses: Vec<String>,
     #[serde(default)]
     pub note: Option<String>,
 }

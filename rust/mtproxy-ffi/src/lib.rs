@@ -25,10 +25,14 @@ pub mod aesni256;
 pub mod crc32;
 #[cfg(feature = "rust-crc32c")]
 pub mod crc32c;
+#[cfg(feature = "rust-engine-main")]
+pub mod engine_main;
 #[cfg(feature = "rust-ext-framing")]
 pub mod ext_framing;
 #[cfg(feature = "rust-fake-tls")]
 pub mod fake_tls;
+#[cfg(feature = "rust-jobs-threads")]
+pub mod jobs_threads;
 #[cfg(feature = "rust-kprintf")]
 pub mod kprintf;
 #[cfg(feature = "rust-md5")]
@@ -37,8 +41,12 @@ pub mod md5;
 pub mod mp_queue;
 #[cfg(feature = "rust-mtproto-config")]
 pub mod mtproto_config;
+#[cfg(feature = "rust-mtproto-proxy")]
+pub mod mtproto_proxy;
 #[cfg(feature = "rust-net-crypto-aes")]
 pub mod net_crypto_aes;
+#[cfg(feature = "rust-net-events")]
+pub mod net_events;
 #[cfg(feature = "rust-obfs2")]
 pub mod obfs2;
 #[cfg(feature = "rust-parse-config")]

@@ -217,6 +217,20 @@ pub const MTP_MTPROTO_CONFIG_ERR_INDEX: i32 = -15;
 pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
 pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
 pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
+pub const MTP_EV_READ: i32 = 1;
+pub const MTP_EV_WRITE: i32 = 2;
+pub const MTP_EV_CLOSED: i32 = 4;
+pub const MTP_EV_TIMER: i32 = 8;
+pub const MTP_EV_WAKE: i32 = 16;
+pub const MTP_REACTOR_ERR_ARG: i32 = -1;
+pub const MTP_REACTOR_ERR_SYS: i32 = -2;
+pub const MTP_PROXY_MAX_DOMAIN_LEN: i32 = 253;
+pub const MTP_PROXY_ERR_ARG: i32 = -1;
+pub const MTP_PROXY_ERR_CONFIG: i32 = -2;
+pub const MTP_PROXY_ERR_SYS: i32 = -3;
+pub const MTP_ENGINE_MAX_PORTS: i32 = 128;
+pub const MTP_ENGINE_EXIT_OK: i32 = 0;
+pub const MTP_ENGINE_EXIT_FAILURE: i32 = 1;
 unsafe extern "C" {
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
 }
@@ -1981,4 +1995,312 @@ unsafe extern "C" {
         dc: i32,
         cluster_index: *mut usize,
     ) -> i32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_reactor {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_event {
+    pub token: u64,
+    pub events: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_event"][::core::mem::size_of::<mtp_event>() - 16usize];
+    ["Alignment of mtp_event"][::core::mem::align_of::<mtp_event>() - 8usize];
+    ["Offset of field: mtp_event::token"][::core::mem::offset_of!(mtp_event, token) - 0usize];
+    ["Offset of field: mtp_event::events"][::core::mem::offset_of!(mtp_event, events) - 8usize];
+};
+unsafe extern "C" {
+    pub fn mtp_reactor_new() -> *mut mtp_reactor;
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_free(reactor: *mut mtp_reactor);
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_add(reactor: *mut mtp_reactor, fd: i32, token: u64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_remove(reactor: *mut mtp_reactor, fd: i32) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_timer(reactor: *mut mtp_reactor, token: u64, delay_ms: u64) -> u64;
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_cancel(reactor: *mut mtp_reactor, timer_id: u64) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_wait(
+        reactor: *mut mtp_reactor,
+        out: *mut mtp_event,
+        cap: usize,
+        timeout_ms: i32,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_wake(reactor: *const mtp_reactor);
+}
+unsafe extern "C" {
+    pub fn mtp_reactor_now_ms() -> u64;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_jobs {
+    _unused: [u8; 0],
+}
+pub type mtp_job_entry =
+    ::core::option::Option<unsafe extern "C" fn(ctx: *mut ::core::ffi::c_void, index: u32)>;
+unsafe extern "C" {
+    pub fn mtp_jobs_start(
+        workers: u32,
+        entry: mtp_job_entry,
+        ctx: *mut ::core::ffi::c_void,
+    ) -> *mut mtp_jobs;
+}
+unsafe extern "C" {
+    pub fn mtp_jobs_join(jobs: *mut mtp_jobs);
+}
+unsafe extern "C" {
+    pub fn mtp_jobs_cpu_count() -> u32;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_proxy {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_proxy_domain {
+    pub name: [u8; 253usize],
+    pub name_len: usize,
+    pub relay_ipv4: u32,
+    pub relay_port: u16,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_proxy_domain"][::core::mem::size_of::<mtp_proxy_domain>() - 272usize];
+    ["Alignment of mtp_proxy_domain"][::core::mem::align_of::<mtp_proxy_domain>() - 8usize];
+    ["Offset of field: mtp_proxy_domain::name"]
+        [::core::mem::offset_of!(mtp_proxy_domain, name) - 0usize];
+    ["Offset of field: mtp_proxy_domain::name_len"]
+        [::core::mem::offset_of!(mtp_proxy_domain, name_len) - 256usize];
+    ["Offset of field: mtp_proxy_domain::relay_ipv4"]
+        [::core::mem::offset_of!(mtp_proxy_domain, relay_ipv4) - 264usize];
+    ["Offset of field: mtp_proxy_domain::relay_port"]
+        [::core::mem::offset_of!(mtp_proxy_domain, relay_port) - 268usize];
+};
+impl Default for mtp_proxy_domain {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_proxy_settings {
+    pub secrets: *const u8,
+    pub n_secrets: usize,
+    pub domains: *const mtp_proxy_domain,
+    pub n_domains: usize,
+    pub ad_tag: *const u8,
+    pub proxy_secret: *const u8,
+    pub proxy_secret_len: usize,
+    pub config: *const u8,
+    pub config_len: usize,
+    pub nat_info: *const u32,
+    pub n_nat_info: usize,
+    pub workers: u32,
+    pub max_client_connections: u32,
+    pub window_clamp: u32,
+    pub buffer_limit: u64,
+    pub seed: u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_proxy_settings"][::core::mem::size_of::<mtp_proxy_settings>() - 120usize];
+    ["Alignment of mtp_proxy_settings"][::core::mem::align_of::<mtp_proxy_settings>() - 8usize];
+    ["Offset of field: mtp_proxy_settings::secrets"]
+        [::core::mem::offset_of!(mtp_proxy_settings, secrets) - 0usize];
+    ["Offset of field: mtp_proxy_settings::n_secrets"]
+        [::core::mem::offset_of!(mtp_proxy_settings, n_secrets) - 8usize];
+    ["Offset of field: mtp_proxy_settings::domains"]
+        [::core::mem::offset_of!(mtp_proxy_settings, domains) - 16usize];
+    ["Offset of field: mtp_proxy_settings::n_domains"]
+        [::core::mem::offset_of!(mtp_proxy_settings, n_domains) - 24usize];
+    ["Offset of field: mtp_proxy_settings::ad_tag"]
+        [::core::mem::offset_of!(mtp_proxy_settings, ad_tag) - 32usize];
+    ["Offset of field: mtp_proxy_settings::proxy_secret"]
+        [::core::mem::offset_of!(mtp_proxy_settings, proxy_secret) - 40usize];
+    ["Offset of field: mtp_proxy_settings::proxy_secret_len"]
+        [::core::mem::offset_of!(mtp_proxy_settings, proxy_secret_len) - 48usize];
+    ["Offset of field: mtp_proxy_settings::config"]
+        [::core::mem::offset_of!(mtp_proxy_settings, config) - 56usize];
+    ["Offset of field: mtp_proxy_settings::config_len"]
+        [::core::mem::offset_of!(mtp_proxy_settings, config_len) - 64usize];
+    ["Offset of field: mtp_proxy_settings::nat_info"]
+        [::core::mem::offset_of!(mtp_proxy_settings, nat_info) - 72usize];
+    ["Offset of field: mtp_proxy_settings::n_nat_info"]
+        [::core::mem::offset_of!(mtp_proxy_settings, n_nat_info) - 80usize];
+    ["Offset of field: mtp_proxy_settings::workers"]
+        [::core::mem::offset_of!(mtp_proxy_settings, workers) - 88usize];
+    ["Offset of field: mtp_proxy_settings::max_client_connections"]
+        [::core::mem::offset_of!(mtp_proxy_settings, max_client_connections) - 92usize];
+    ["Offset of field: mtp_proxy_settings::window_clamp"]
+        [::core::mem::offset_of!(mtp_proxy_settings, window_clamp) - 96usize];
+    ["Offset of field: mtp_proxy_settings::buffer_limit"]
+        [::core::mem::offset_of!(mtp_proxy_settings, buffer_limit) - 104usize];
+    ["Offset of field: mtp_proxy_settings::seed"]
+        [::core::mem::offset_of!(mtp_proxy_settings, seed) - 112usize];
+};
+impl Default for mtp_proxy_settings {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+unsafe extern "C" {
+    pub fn mtp_proxy_new(
+        settings: *const mtp_proxy_settings,
+        err: *mut u8,
+        err_cap: usize,
+    ) -> *mut mtp_proxy;
+}
+unsafe extern "C" {
+    pub fn mtp_proxy_free(proxy: *mut mtp_proxy);
+}
+unsafe extern "C" {
+    pub fn mtp_proxy_worker_run(
+        proxy: *mut mtp_proxy,
+        index: u32,
+        listen_fds: *const i32,
+        n_fds: usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_proxy_reload(
+        proxy: *mut mtp_proxy,
+        config: *const u8,
+        config_len: usize,
+        proxy_secret: *const u8,
+        proxy_secret_len: usize,
+        err: *mut u8,
+        err_cap: usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_proxy_stop(proxy: *mut mtp_proxy, grace_ms: u32);
+}
+unsafe extern "C" {
+    pub fn mtp_proxy_collect_stats(proxy: *const mtp_proxy, out: *mut mtp_proxy_stats);
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct mtp_engine_config {
+    pub config_file: *const ::core::ffi::c_char,
+    pub aes_pwd_file: *const ::core::ffi::c_char,
+    pub ports: *const u16,
+    pub n_ports: usize,
+    pub secrets: *const u8,
+    pub n_secrets: usize,
+    pub ad_tag: *const u8,
+    pub domains: *const *const ::core::ffi::c_char,
+    pub n_domains: usize,
+    pub http_stats: bool,
+    pub stats_port: u16,
+    pub workers: u32,
+    pub max_special_connections: u32,
+    pub max_connections: u32,
+    pub window_clamp: u32,
+    pub user: *const ::core::ffi::c_char,
+    pub bind_ipv4: u32,
+    pub nat_info: *const u32,
+    pub n_nat_info: usize,
+    pub ipv6: bool,
+    pub backlog: u32,
+    pub verbosity: i32,
+    pub log_file: *const ::core::ffi::c_char,
+    pub msg_buffers_size: u64,
+    pub shutdown_grace_ms: u32,
+    pub test_seed: u64,
+    pub ports_file: *const ::core::ffi::c_char,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_engine_config"][::core::mem::size_of::<mtp_engine_config>() - 184usize];
+    ["Alignment of mtp_engine_config"][::core::mem::align_of::<mtp_engine_config>() - 8usize];
+    ["Offset of field: mtp_engine_config::config_file"]
+        [::core::mem::offset_of!(mtp_engine_config, config_file) - 0usize];
+    ["Offset of field: mtp_engine_config::aes_pwd_file"]
+        [::core::mem::offset_of!(mtp_engine_config, aes_pwd_file) - 8usize];
+    ["Offset of field: mtp_engine_config::ports"]
+        [::core::mem::offset_of!(mtp_engine_config, ports) - 16usize];
+    ["Offset of field: mtp_engine_config::n_ports"]
+        [::core::mem::offset_of!(mtp_engine_config, n_ports) - 24usize];
+    ["Offset of field: mtp_engine_config::secrets"]
+        [::core::mem::offset_of!(mtp_engine_config, secrets) - 32usize];
+    ["Offset of field: mtp_engine_config::n_secrets"]
+        [::core::mem::offset_of!(mtp_engine_config, n_secrets) - 40usize];
+    ["Offset of field: mtp_engine_config::ad_tag"]
+        [::core::mem::offset_of!(mtp_engine_config, ad_tag) - 48usize];
+    ["Offset of field: mtp_engine_config::domains"]
+        [::core::mem::offset_of!(mtp_engine_config, domains) - 56usize];
+    ["Offset of field: mtp_engine_config::n_domains"]
+        [::core::mem::offset_of!(mtp_engine_config, n_domains) - 64usize];
+    ["Offset of field: mtp_engine_config::http_stats"]
+        [::core::mem::offset_of!(mtp_engine_config, http_stats) - 72usize];
+    ["Offset of field: mtp_engine_config::stats_port"]
+        [::core::mem::offset_of!(mtp_engine_config, stats_port) - 74usize];
+    ["Offset of field: mtp_engine_config::workers"]
+        [::core::mem::offset_of!(mtp_engine_config, workers) - 76usize];
+    ["Offset of field: mtp_engine_config::max_special_connections"]
+        [::core::mem::offset_of!(mtp_engine_config, max_special_connections) - 80usize];
+    ["Offset of field: mtp_engine_config::max_connections"]
+        [::core::mem::offset_of!(mtp_engine_config, max_connections) - 84usize];
+    ["Offset of field: mtp_engine_config::window_clamp"]
+        [::core::mem::offset_of!(mtp_engine_config, window_clamp) - 88usize];
+    ["Offset of field: mtp_engine_config::user"]
+        [::core::mem::offset_of!(mtp_engine_config, user) - 96usize];
+    ["Offset of field: mtp_engine_config::bind_ipv4"]
+        [::core::mem::offset_of!(mtp_engine_config, bind_ipv4) - 104usize];
+    ["Offset of field: mtp_engine_config::nat_info"]
+        [::core::mem::offset_of!(mtp_engine_config, nat_info) - 112usize];
+    ["Offset of field: mtp_engine_config::n_nat_info"]
+        [::core::mem::offset_of!(mtp_engine_config, n_nat_info) - 120usize];
+    ["Offset of field: mtp_engine_config::ipv6"]
+        [::core::mem::offset_of!(mtp_engine_config, ipv6) - 128usize];
+    ["Offset of field: mtp_engine_config::backlog"]
+        [::core::mem::offset_of!(mtp_engine_config, backlog) - 132usize];
+    ["Offset of field: mtp_engine_config::verbosity"]
+        [::core::mem::offset_of!(mtp_engine_config, verbosity) - 136usize];
+    ["Offset of field: mtp_engine_config::log_file"]
+        [::core::mem::offset_of!(mtp_engine_config, log_file) - 144usize];
+    ["Offset of field: mtp_engine_config::msg_buffers_size"]
+        [::core::mem::offset_of!(mtp_engine_config, msg_buffers_size) - 152usize];
+    ["Offset of field: mtp_engine_config::shutdown_grace_ms"]
+        [::core::mem::offset_of!(mtp_engine_config, shutdown_grace_ms) - 160usize];
+    ["Offset of field: mtp_engine_config::test_seed"]
+        [::core::mem::offset_of!(mtp_engine_config, test_seed) - 168usize];
+    ["Offset of field: mtp_engine_config::ports_file"]
+        [::core::mem::offset_of!(mtp_engine_config, ports_file) - 176usize];
+};
+impl Default for mtp_engine_config {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+unsafe extern "C" {
+    pub fn mtp_engine_run(config: *const mtp_engine_config) -> i32;
 }

@@ -883,3 +883,105 @@ unsafe extern "C" {
         cluster_index: *mut usize,
     ) -> i32;
 }
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_new"]
+    pub fn mtp_reactor_new() -> *mut mtp_reactor;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_free"]
+    pub fn mtp_reactor_free(reactor: *mut mtp_reactor);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_add"]
+    pub fn mtp_reactor_add(reactor: *mut mtp_reactor, fd: i32, token: u64) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_remove"]
+    pub fn mtp_reactor_remove(reactor: *mut mtp_reactor, fd: i32) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_timer"]
+    pub fn mtp_reactor_timer(reactor: *mut mtp_reactor, token: u64, delay_ms: u64) -> u64;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_cancel"]
+    pub fn mtp_reactor_cancel(reactor: *mut mtp_reactor, timer_id: u64) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_wait"]
+    pub fn mtp_reactor_wait(
+        reactor: *mut mtp_reactor,
+        out: *mut mtp_event,
+        cap: usize,
+        timeout_ms: i32,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_wake"]
+    pub fn mtp_reactor_wake(reactor: *const mtp_reactor);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_reactor_now_ms"]
+    pub fn mtp_reactor_now_ms() -> u64;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_jobs_start"]
+    pub fn mtp_jobs_start(
+        workers: u32,
+        entry: mtp_job_entry,
+        ctx: *mut ::core::ffi::c_void,
+    ) -> *mut mtp_jobs;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_jobs_join"]
+    pub fn mtp_jobs_join(jobs: *mut mtp_jobs);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_jobs_cpu_count"]
+    pub fn mtp_jobs_cpu_count() -> u32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_proxy_new"]
+    pub fn mtp_proxy_new(
+        settings: *const mtp_proxy_settings,
+        err: *mut u8,
+        err_cap: usize,
+    ) -> *mut mtp_proxy;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_proxy_free"]
+    pub fn mtp_proxy_free(proxy: *mut mtp_proxy);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_proxy_worker_run"]
+    pub fn mtp_proxy_worker_run(
+        proxy: *mut mtp_proxy,
+        index: u32,
+        listen_fds: *const i32,
+        n_fds: usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_proxy_reload"]
+    pub fn mtp_proxy_reload(
+        proxy: *mut mtp_proxy,
+        config: *const u8,
+        config_len: usize,
+        proxy_secret: *const u8,
+        proxy_secret_len: usize,
+        err: *mut u8,
+        err_cap: usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_proxy_stop"]
+    pub fn mtp_proxy_stop(proxy: *mut mtp_proxy, grace_ms: u32);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_proxy_collect_stats"]
+    pub fn mtp_proxy_collect_stats(proxy: *const mtp_proxy, out: *mut mtp_proxy_stats);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_engine_run"]
+    pub fn mtp_engine_run(config: *const mtp_engine_config) -> i32;
+}

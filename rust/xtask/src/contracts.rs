@@ -21,7 +21,17 @@ pub fn generate(root: &Path, mode: Mode) -> Result<(), String> {
             // reported by check_manifest; nothing to generate from yet
             continue;
         }
-        let header = generate_header(root, &m.rust_ffi, &m.contract, &m.name)?;
+        let includes = m
+            .uses
+            .iter()
+            .map(|name| {
+                manifest
+                    .module(name)
+                    .map(|used| used.contract.rsplit('/').next().unwrap_or("").to_string())
+                    .ok_or_else(|| format!("module {}: uses unknown module {name}", m.name))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let header = generate_header(root, &m.rust_ffi, &m.contract, &m.name, &includes)?;
         write_or_compare(&root.join(&m.contract), &header, check, &mut stale)?;
     }
     // bindgen reads the headers from disk; in check mode they were just shown
@@ -54,9 +64,11 @@ fn generate_header(
     ffi_src: &str,
     contract: &str,
     module: &str,
+    includes: &[String],
 ) -> Result<String, String> {
-    let config = cbindgen::Config::from_file(root.join("ffi/cbindgen.toml"))
+    let mut config = cbindgen::Config::from_file(root.join("ffi/cbindgen.toml"))
         .map_err(|e| format!("ffi/cbindgen.toml: {e}"))?;
+    config.includes.extend(includes.iter().cloned());
     let guard = format!("MTP_{}_H", module.to_uppercase().replace('-', "_"));
     let bindings = cbindgen::Builder::new()
         .with_config(config)

@@ -1,0 +1,1 @@
+//! (runtime module: see ARCHITECTURE.md)
