@@ -10,3 +10,4 @@ pub mod common;
 pub mod crypto;
 pub mod mtproto;
 pub mod net;
+pub mod runtime;

@@ -137,7 +137,15 @@ pub unsafe extern "C" fn mtp_proxy_reload(
     err: *mut u8,
     err_cap: usize,
 ) -> i32 {
-    let _ = (proxy, config, config_len, proxy_secret, proxy_secret_len, err, err_cap);
+    let _ = (
+        proxy,
+        config,
+        config_len,
+        proxy_secret,
+        proxy_secret_len,
+        err,
+        err_cap,
+    );
     unimplemented!()
 }
 
@@ -161,7 +169,10 @@ pub unsafe extern "C" fn mtp_proxy_stop(proxy: *mut mtp_proxy, grace_ms: u32) {
 /// # Safety
 /// `proxy` must be a live handle; `out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_proxy_collect_stats(proxy: *const mtp_proxy, out: *mut mtp_proxy_stats) {
+pub unsafe extern "C" fn mtp_proxy_collect_stats(
+    proxy: *const mtp_proxy,
+    out: *mut mtp_proxy_stats,
+) {
     let _ = (proxy, out);
     unimplemented!()
 }

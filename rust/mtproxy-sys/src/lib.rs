@@ -61,13 +61,17 @@ macro_rules! all_wrappers {
             aesni256
             crc32
             crc32c
+            engine_main
             ext_framing
             fake_tls
+            jobs_threads
             kprintf
             md5
             mp_queue
             mtproto_config
+            mtproto_proxy
             net_crypto_aes
+            net_events
             obfs2
             parse_config
             pid

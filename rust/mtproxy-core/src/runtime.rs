@@ -1,0 +1,62 @@
+//! Plain data handed between the runtime modules (engine-main and
+//! mtproto-proxy), in Rust form. The contracts carry the same fields as
+//! `mtp_engine_config` / `mtp_proxy_settings`; mtproxy-ffi and mtproxy-sys
+//! convert between the two, so every runtime side works with these types.
+
+/// A fake-TLS domain (`-D`): the SNI name clients must send, and where
+/// unauthenticated connections are relayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Domain {
+    /// 1..=253 bytes of `[A-Za-z0-9.-]`.
+    pub name: Vec<u8>,
+    /// Relay target, IPv4 in host byte order.
+    pub relay_ipv4: u32,
+    pub relay_port: u16,
+}
+
+/// What the proxy needs (`mtp_proxy_new`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    pub secrets: Vec<[u8; 16]>,
+    pub domains: Vec<Domain>,
+    pub ad_tag: Option<[u8; 16]>,
+    pub proxy_secret: Vec<u8>,
+    pub config: Vec<u8>,
+    /// `(local, global)` IPv4 pairs, host byte order.
+    pub nat_info: Vec<(u32, u32)>,
+    pub workers: u32,
+    pub max_client_connections: u32,
+    pub window_clamp: u32,
+    pub buffer_limit: u64,
+    pub seed: u64,
+}
+
+/// The parsed command line (`mtp_engine_run`); field meanings are those of
+/// `mtp_engine_config` in ffi/include/mtp_engine_main.h.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineConfig {
+    pub config_file: String,
+    pub aes_pwd_file: String,
+    pub ports: Vec<u16>,
+    pub secrets: Vec<[u8; 16]>,
+    pub ad_tag: Option<[u8; 16]>,
+    /// `NAME` or `NAME:PORT`.
+    pub domains: Vec<String>,
+    pub http_stats: bool,
+    pub stats_port: u16,
+    pub workers: u32,
+    pub max_special_connections: u32,
+    pub max_connections: u32,
+    pub window_clamp: u32,
+    pub user: Option<String>,
+    pub bind_ipv4: u32,
+    pub nat_info: Vec<(u32, u32)>,
+    pub ipv6: bool,
+    pub backlog: u32,
+    pub verbosity: i32,
+    pub log_file: Option<String>,
+    pub msg_buffers_size: u64,
+    pub shutdown_grace_ms: u32,
+    pub test_seed: u64,
+    pub ports_file: Option<String>,
+}
