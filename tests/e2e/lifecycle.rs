@@ -47,21 +47,19 @@ fn client_close_is_reported_and_middle_end_close_closes_the_client() {
 
 #[test]
 fn middle_end_restart_closes_bound_clients_and_service_resumes() {
-    let mut rig = Rig::start(&[]);
+    let rig = Rig::start(&[]);
     let mut client = rig.client(SECRET_HEX, Transport::Abridged);
     client.send_packet(&packet(64, 1), false).unwrap();
     assert_eq!(
         client.recv_packet(WAIT).unwrap(),
         Received::Packet(packet(64, 1))
     );
-    let port = rig.me.port();
     // Replace the middle-end by a new one on the same port.
-    let fresh = {
-        let old = std::mem::replace(&mut rig.me, start_me(&rig.scratch, 0));
-        drop(old);
-        start_me(&rig.scratch, port)
-    };
-    rig.me = fresh;
+    let Rig { scratch, me, proxy } = rig;
+    let port = me.port();
+    drop(me);
+    let me = start_me(&scratch, port);
+    let rig = Rig { scratch, me, proxy };
     assert!(
         client.recv_packet(WAIT).is_err(),
         "a client bound to the lost ME is closed"
