@@ -11,7 +11,7 @@ E2E_SETS := rust-all rust-net rust-engine rust-mtproto rust-jobs
 PROPTEST_CASES ?= 256
 export PROPTEST_CASES
 
-.PHONY: all build setup test lint unit e2e load-smoke asan symcheck fuzz-smoke check-generated parity bench status demo headers clean
+.PHONY: all build setup test lint unit e2e load-smoke perf asan symcheck fuzz-smoke check-generated parity bench status demo headers clean
 
 all: build
 
@@ -81,6 +81,11 @@ parity:
 bench:
 	$(CARGO) bench -p parity-tests --bench compare
 	$(CARGO) xtask bench-record
+	$(CARGO) xtask status
+
+# End-to-end figures, all-C against all-Rust (commit measurements/e2e.json).
+perf:
+	scripts/perf.sh
 	$(CARGO) xtask status
 
 status:
