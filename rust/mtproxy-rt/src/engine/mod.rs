@@ -83,10 +83,11 @@ impl StatsSource for ProcessStats<'_> {
         s.current_time = now;
         s.uptime = now - self.start_time;
         if let Ok(text) = std::fs::read("/proc/self/status") {
-            let kb = |key: &[u8]| proc_stat::parse_status_kb(&text, key).map_or(0, |v| v * 1024);
-            s.vmsize_bytes = kb(b"VmSize");
-            s.vmrss_bytes = kb(b"VmRSS");
-            s.vmdata_bytes = kb(b"VmData");
+            // The parser converts the file's kB to bytes.
+            let bytes = |key: &[u8]| proc_stat::parse_status_kb(&text, key).unwrap_or(0);
+            s.vmsize_bytes = bytes(b"VmSize");
+            s.vmrss_bytes = bytes(b"VmRSS");
+            s.vmdata_bytes = bytes(b"VmData");
         }
         s.config_loaded_at = self.loaded.loaded_at;
         s.config_size = self.loaded.size as i64;
