@@ -49,6 +49,9 @@ pub struct Report {
     pub connections: usize,
     pub seconds: f64,
     pub handshakes_per_sec: f64,
+    /// Proxy CPU milliseconds per connection set-up (handshake plus, in
+    /// idle mode, the first round trip).
+    pub handshake_cpu_ms: Option<f64>,
     pub up_bytes: u64,
     pub down_bytes: u64,
     pub up_mb_per_sec: f64,
@@ -192,6 +195,7 @@ pub fn run(config: &LoadConfig) -> Result<Report, String> {
         ..Report::default()
     };
     report.proxy_rss_kib_before = config.pid.and_then(rss_kib);
+    let connect_cpu = config.pid.and_then(cpu_seconds);
     let connect_start = Instant::now();
     let mut clients = Vec::with_capacity(config.connections);
     for i in 0..config.connections {
@@ -209,6 +213,9 @@ pub fn run(config: &LoadConfig) -> Result<Report, String> {
     }
     let connect_secs = connect_start.elapsed().as_secs_f64();
     report.handshakes_per_sec = config.connections as f64 / connect_secs.max(1e-9);
+    if let (Some(a), Some(b)) = (connect_cpu, config.pid.and_then(cpu_seconds)) {
+        report.handshake_cpu_ms = Some((b - a) * 1e3 / config.connections.max(1) as f64);
+    }
     if config.mode == Mode::Idle {
         report.proxy_rss_kib_after = config.pid.and_then(rss_kib);
         if let (Some(before), Some(after)) =
@@ -289,10 +296,11 @@ impl Report {
     /// One JSON object (no external serializer: the fields are numbers).
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"connections\":{},\"seconds\":{:.3},\"handshakes_per_sec\":{:.1},\"up_bytes\":{},\"down_bytes\":{},\"up_mb_per_sec\":{:.2},\"down_mb_per_sec\":{:.2},\"round_trips\":{},\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"errors\":{},\"proxy_cpu_seconds\":{},\"cpu_seconds_per_gb\":{},\"proxy_rss_kib_before\":{},\"proxy_rss_kib_after\":{},\"rss_bytes_per_connection\":{}}}",
+            "{{\"connections\":{},\"seconds\":{:.3},\"handshakes_per_sec\":{:.1},\"handshake_cpu_ms\":{},\"up_bytes\":{},\"down_bytes\":{},\"up_mb_per_sec\":{:.2},\"down_mb_per_sec\":{:.2},\"round_trips\":{},\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"errors\":{},\"proxy_cpu_seconds\":{},\"cpu_seconds_per_gb\":{},\"proxy_rss_kib_before\":{},\"proxy_rss_kib_after\":{},\"rss_bytes_per_connection\":{}}}",
             self.connections,
             self.seconds,
             self.handshakes_per_sec,
+            opt(&self.handshake_cpu_ms.map(|v| format!("{v:.4}"))),
             self.up_bytes,
             self.down_bytes,
             self.up_mb_per_sec,
@@ -324,6 +332,9 @@ impl Report {
             ),
             ("errors", self.errors.to_string()),
         ];
+        if let Some(v) = self.handshake_cpu_ms {
+            rows.push(("proxy CPU ms/handshake", format!("{v:.4}")));
+        }
         if let Some(cpu) = self.proxy_cpu_seconds {
             rows.push(("proxy CPU s", format!("{cpu:.3}")));
         }
