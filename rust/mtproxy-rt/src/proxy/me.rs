@@ -603,6 +603,9 @@ impl Worker<'_> {
             Counters::add(&self.proxy.counters.ready_targets, -1);
         }
         m.state = MeState::Backoff;
+        // A new connection starts over with CRC-32 and the nonce.
+        m.crc = CrcKind::Crc32;
+        m.out_seq = 0;
         m.exchange = None;
         m.decoder = None;
         m.enc = None;
