@@ -4,6 +4,7 @@
 //! forward as PROXY_REQ; answers framed, encrypted in place and queued.
 
 use super::buffers::OutQueue;
+use super::relay::Relay;
 use super::routing::{pick_connection, token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
 use super::worker::{Worker, CLIENT_DEADLINE_MS, READ_CHUNK};
 use super::Counters;
@@ -11,18 +12,11 @@ use mtproxy_core::crypto::aesni256::{AesContext, AesMode};
 use mtproxy_core::mtproto::rpc_proxy_msg as msg;
 use mtproxy_core::net::ext_framing::{self as framing, FrameDecoder, FROM_CLIENT, FROM_PROXY};
 use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
-use mtproxy_core::net::obfs2::{self, CtrKey, ServerHeader, HEADER_LEN};
+use mtproxy_core::net::obfs2::{CtrKey, ServerHeader, HEADER_LEN};
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
-
-/// The longest first record a fake-TLS client may send (RUNTIME.md).
-const MAX_HELLO: usize = 16384 + 5;
-/// Fake certificate size range when the domain was not probed
-/// (PROTOCOL.md §2.4 defaults): 2500 + 0..1120 bytes.
-const FAKE_CERT_BASE: u32 = 2500;
-const FAKE_CERT_SPREAD: u32 = 1120;
 
 pub(crate) enum Phase {
     /// Collecting the 64-byte header or the ClientHello.
@@ -46,13 +40,6 @@ pub(crate) struct Stream {
     dc: i16,
 }
 
-pub(crate) struct Relay {
-    stream: TcpStream,
-    out: OutQueue,
-    connected: bool,
-    read_paused: bool,
-}
-
 /// A packet waiting for a ready middle-end connection.
 pub(crate) struct Pending {
     packet: Vec<u8>,
@@ -61,29 +48,29 @@ pub(crate) struct Pending {
 }
 
 pub(crate) struct Client {
-    stream: TcpStream,
-    peer: SocketAddr,
-    local: SocketAddr,
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
     pub phase: Phase,
     /// Everything received before the handshake completed (for a relay).
-    raw: Vec<u8>,
+    pub raw: Vec<u8>,
     pub out: OutQueue,
     /// The ME connection slot this client is bound to, and its ext id.
     pub me: Option<usize>,
     pub ext_id: i64,
     /// The ME closed this client (CLOSE_EXT or lost): tell it nothing.
     pub me_gone: bool,
-    pending: VecDeque<Pending>,
-    pending_bytes: usize,
-    pending_timer: Option<u64>,
-    handshake_timer: Option<u64>,
-    flood_timer: Option<u64>,
-    drain_timer: Option<u64>,
+    pub pending: VecDeque<Pending>,
+    pub pending_bytes: usize,
+    pub pending_timer: Option<u64>,
+    pub handshake_timer: Option<u64>,
+    pub flood_timer: Option<u64>,
+    pub drain_timer: Option<u64>,
     pub read_paused: bool,
     /// Counted in its ME connection's `over_cap_clients`.
     pub over_cap: bool,
     /// Close once the output is flushed.
-    closing: bool,
+    pub closing: bool,
 }
 
 fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
@@ -109,11 +96,11 @@ fn wire_address(addr: &SocketAddr, nat: &[(u32, u32)]) -> [u8; 16] {
 }
 
 impl Worker<'_> {
-    fn tls_mode(&self) -> bool {
+    pub(crate) fn tls_mode(&self) -> bool {
         !self.proxy.settings.domains.is_empty()
     }
 
-    fn packed_secrets(&self) -> Vec<u8> {
+    pub(crate) fn packed_secrets(&self) -> Vec<u8> {
         self.proxy.settings.secrets.concat()
     }
 
@@ -176,7 +163,7 @@ impl Worker<'_> {
     }
 
     /// Whether the client may be read now (backpressure).
-    fn client_may_read(&self, slot: usize) -> bool {
+    pub(crate) fn client_may_read(&self, slot: usize) -> bool {
         let Some(c) = self.clients.get(slot) else {
             return false;
         };
@@ -223,7 +210,7 @@ impl Worker<'_> {
         self.read_buf = buf;
     }
 
-    fn client_eof(&mut self, slot: usize) {
+    pub(crate) fn client_eof(&mut self, slot: usize) {
         let Some(c) = self.clients.get_mut(slot) else {
             return;
         };
@@ -235,7 +222,7 @@ impl Worker<'_> {
         }
     }
 
-    fn client_bytes(&mut self, slot: usize, data: &mut [u8]) {
+    pub(crate) fn client_bytes(&mut self, slot: usize, data: &mut [u8]) {
         let tls_mode = self.tls_mode();
         let Some(c) = self.clients.get_mut(slot) else {
             return;
@@ -263,134 +250,9 @@ impl Worker<'_> {
         }
     }
 
-    fn check_obfs2_header(&mut self, slot: usize) {
-        let secrets = self.packed_secrets();
-        let Some(c) = self.clients.get_mut(slot) else {
-            return;
-        };
-        if c.raw.len() < HEADER_LEN {
-            return;
-        }
-        let raw = std::mem::take(&mut c.raw);
-        match obfs2::parse_header(&raw, &secrets, false) {
-            Ok(header) => self.start_stream(slot, &header, None, &raw[HEADER_LEN..]),
-            Err(_) => self.close_client(slot, false),
-        }
-    }
-
-    fn check_hello(&mut self, slot: usize) {
-        let Some(c) = self.clients.get(slot) else {
-            return;
-        };
-        let len = match tls::detect_client_hello(&c.raw) {
-            Err(tls::ERR_NEED_MORE) => return,
-            Ok(len) if len <= MAX_HELLO => len,
-            _ => return self.start_relay(slot),
-        };
-        if c.raw.len() < len {
-            return;
-        }
-        let settings = &self.proxy.settings;
-        let domains: Vec<&[u8]> = settings.domains.iter().map(|d| d.name.as_slice()).collect();
-        let verdict = {
-            let mut cache = self
-                .proxy
-                .replay
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let now = super::unix_now();
-            tls::check_client_hello(
-                &c.raw[..len],
-                c.raw.len(),
-                &settings.secrets,
-                &domains,
-                &mut cache,
-                now,
-            )
-        };
-        match verdict {
-            Ok(check) if check.verdict == tls::VERDICT_ACCEPT => {
-                self.send_server_hello(slot, &check)
-            }
-            _ => self.start_relay(slot),
-        }
-    }
-
-    fn send_server_hello(&mut self, slot: usize, check: &tls::HelloCheck) {
-        let Some(secret) = usize::try_from(check.secret_index)
-            .ok()
-            .and_then(|i| self.proxy.settings.secrets.get(i))
-        else {
-            return self.start_relay(slot);
-        };
-        let app_data_len = (FAKE_CERT_BASE + self.rng.u32() % FAKE_CERT_SPREAD) as usize;
-        let mut random = vec![0u8; 32 + app_data_len];
-        self.rng.fill(&mut random);
-        let mut flight = vec![0u8; tls::SERVER_HELLO_FIXED_LEN + app_data_len];
-        let built = tls::build_server_hello(
-            &check.client_random,
-            &check.session_id,
-            check.cipher_suite,
-            secret,
-            app_data_len,
-            false,
-            &random,
-            &mut flight,
-        );
-        let Ok(n) = built else {
-            return self.start_relay(slot);
-        };
-        flight.truncate(n);
-        let Some(c) = self.clients.get_mut(slot) else {
-            return;
-        };
-        c.out.push_vec(flight);
-        c.phase = Phase::TlsInner {
-            reader: RecordReader::new(true),
-            inner: Vec::new(),
-        };
-        self.account(0, n);
-        self.dirty_clients.push(slot);
-    }
-
-    fn tls_inner_bytes(&mut self, slot: usize, data: &[u8]) {
-        let secrets = self.packed_secrets();
-        let Some(c) = self.clients.get_mut(slot) else {
-            return;
-        };
-        let Phase::TlsInner { reader, inner } = &mut c.phase else {
-            return;
-        };
-        let mut payload = vec![0u8; data.len()];
-        let mut done = 0;
-        while done < data.len() {
-            match reader.feed(&data[done..], &mut payload) {
-                Ok((used, made)) => {
-                    inner.extend_from_slice(&payload[..made]);
-                    done += used;
-                }
-                Err(_) => return self.close_client(slot, false),
-            }
-        }
-        if inner.len() < HEADER_LEN {
-            return;
-        }
-        let inner = std::mem::take(inner);
-        let Phase::TlsInner { reader, .. } = std::mem::replace(&mut c.phase, Phase::Hello) else {
-            return;
-        };
-        match obfs2::parse_header(&inner, &secrets, true) {
-            Ok(header) => {
-                c.raw = Vec::new();
-                self.start_stream(slot, &header, Some(reader), &inner[HEADER_LEN..]);
-            }
-            Err(_) => self.start_relay(slot),
-        }
-    }
-
     /// The handshake succeeded: set up the ciphers and framing, then take
     /// the bytes that came after the header.
-    fn start_stream(
+    pub(crate) fn start_stream(
         &mut self,
         slot: usize,
         h: &ServerHeader,
@@ -425,7 +287,7 @@ impl Worker<'_> {
     }
 
     /// Ciphertext of an accepted client (record framing still on in TLS).
-    fn stream_bytes(&mut self, slot: usize, data: &mut [u8]) {
+    pub(crate) fn stream_bytes(&mut self, slot: usize, data: &mut [u8]) {
         let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
             return;
         };
@@ -461,17 +323,14 @@ impl Worker<'_> {
     }
 
     /// Obfuscated2 ciphertext: decrypt in place, cut into packets.
-    fn decoded_bytes(&mut self, slot: usize, data: &mut [u8]) {
+    pub(crate) fn decoded_bytes(&mut self, slot: usize, data: &mut [u8]) {
         let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
             return;
         };
         crypt(&mut s.dec, data);
         let mut packet = std::mem::take(&mut self.packet_buf);
         let mut rest: &[u8] = data;
-        'feed: loop {
-            let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
-                break;
-            };
+        'feed: while let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
             let Ok(took) = s.framer.feed(rest) else {
                 self.close_client(slot, false);
                 break;
@@ -781,7 +640,7 @@ impl Worker<'_> {
                 resume_client = c.read_paused && !r.out.over_cap();
                 resume_relay = r.read_paused && !c.out.over_cap();
                 // Account both queues together.
-                after = after + relay_after;
+                after += relay_after;
                 let total_before = before + relay_before;
                 let closing_done = c.closing && c.out.is_empty() && r.out.is_empty();
                 self.account(total_before, after);
@@ -820,20 +679,6 @@ impl Worker<'_> {
             c.drain_timer = Some(self.reactor.timer(tok, CLIENT_DEADLINE_MS));
         }
         self.dirty_clients.push(slot);
-    }
-
-    pub fn client_handshake_timeout(&mut self, slot: usize) {
-        let Some(c) = self.clients.get_mut(slot) else {
-            return;
-        };
-        c.handshake_timer = None;
-        if matches!(c.phase, Phase::Hello | Phase::TlsInner { .. }) {
-            if self.tls_mode() {
-                self.start_relay(slot);
-            } else {
-                self.close_client(slot, false);
-            }
-        }
     }
 
     pub fn client_flood_timeout(&mut self, slot: usize) {
@@ -894,105 +739,5 @@ impl Worker<'_> {
             self.me_unbind(me, slot, c.over_cap, (!c.me_gone).then_some(c.ext_id));
         }
         self.budget_relieved(was_over_budget);
-    }
-
-    /// A rejected handshake: connect to the first domain and pass all bytes
-    /// both ways.
-    fn start_relay(&mut self, slot: usize) {
-        let Some(domain) = self.proxy.settings.domains.first() else {
-            return self.close_client(slot, false);
-        };
-        let addr = SocketAddr::from((
-            std::net::Ipv4Addr::from(domain.relay_ipv4),
-            domain.relay_port,
-        ));
-        let Ok(stream) = super::me::connect_nonblocking(addr) else {
-            return self.close_client(slot, false);
-        };
-        let generation = self.clients.generation(slot).unwrap_or(0);
-        if self
-            .reactor
-            .add(stream.as_raw_fd(), token(Kind::Relay, slot, generation))
-            .is_err()
-        {
-            return self.close_client(slot, false);
-        }
-        let Some(c) = self.clients.get_mut(slot) else {
-            return;
-        };
-        if let Some(timer) = c.handshake_timer.take() {
-            self.reactor.cancel(timer);
-        }
-        let mut out = OutQueue::default();
-        let raw = std::mem::take(&mut c.raw);
-        let n = raw.len();
-        out.push_vec(raw);
-        c.phase = Phase::Relay(Box::new(Relay {
-            stream,
-            out,
-            connected: false,
-            read_paused: false,
-        }));
-        Counters::add(&self.proxy.counters.allocated_outbound, 1);
-        self.account(0, n);
-    }
-
-    pub fn relay_event(&mut self, slot: usize, bits: u32) {
-        let Some(Phase::Relay(r)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
-            return;
-        };
-        if !r.connected && bits & (EV_WRITE | EV_CLOSED) != 0 {
-            match r.stream.take_error() {
-                Ok(None) if r.stream.peer_addr().is_ok() => {
-                    r.connected = true;
-                    let _ = r.stream.set_nodelay(true);
-                }
-                _ => return self.close_client(slot, false),
-            }
-        }
-        if bits & EV_WRITE != 0 {
-            self.dirty_clients.push(slot);
-        }
-        if bits & (EV_READ | EV_CLOSED) != 0 {
-            self.relay_readable(slot);
-        }
-    }
-
-    fn relay_readable(&mut self, slot: usize) {
-        let mut buf = std::mem::take(&mut self.read_buf);
-        buf.resize(READ_CHUNK, 0);
-        loop {
-            let Some(c) = self.clients.get_mut(slot) else {
-                break;
-            };
-            let Phase::Relay(r) = &mut c.phase else {
-                break;
-            };
-            if !r.connected {
-                break;
-            }
-            r.read_paused = c.out.over_cap();
-            if r.read_paused {
-                break;
-            }
-            match r.stream.read(&mut buf) {
-                Ok(0) => {
-                    self.set_closing(slot);
-                    break;
-                }
-                Ok(n) => {
-                    c.out.push_slice(&buf[..n]);
-                    self.account(0, n);
-                    self.dirty_clients.push(slot);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.set_closing(slot);
-                    break;
-                }
-            }
-        }
-        self.read_buf = buf;
     }
 }

@@ -258,10 +258,7 @@ impl Worker<'_> {
 
     pub fn me_readable(&mut self, slot: usize) {
         let mut buf = std::mem::take(&mut self.read_buf);
-        loop {
-            let Some(m) = self.mes.get_mut(slot) else {
-                break;
-            };
+        while let Some(m) = self.mes.get_mut(slot) {
             m.read_paused = m.over_cap_clients > 0;
             if m.read_paused
                 || !matches!(

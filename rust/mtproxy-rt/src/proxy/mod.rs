@@ -10,7 +10,9 @@
 
 mod buffers;
 mod client;
+mod handshake;
 mod me;
+mod relay;
 mod rng;
 mod routing;
 mod worker;
