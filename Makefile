@@ -1,14 +1,17 @@
-# Entry points. `make test` is what CI runs (.ci/run); `make demo` shows the
-# binary working in the all-C and all-Rust builds.
+# Entry points. `make test` is what CI runs (.ci/run); `make demo` runs the
+# all-Rust proxy on loopback between the test kit's fake middle-end and
+# clients (scripts/demo.sh).
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 CARGO ?= cargo
 # Feature sets that get their own clippy pass and symbol check.
-FEATURE_SETS := rust-all rust-common rust-crypto rust-net rust-mtproto rust-crc32 rust-md5 rust-net-crypto-aes
+FEATURE_SETS := rust-all rust-common rust-crypto rust-net rust-mtproto rust-jobs rust-engine rust-crc32 rust-md5 rust-net-crypto-aes
+# Builds the end-to-end suite runs against (the all-C build runs in `unit`).
+E2E_SETS := rust-all rust-net rust-engine rust-mtproto rust-jobs
 PROPTEST_CASES ?= 256
 export PROPTEST_CASES
 
-.PHONY: all build setup test lint unit asan symcheck fuzz-smoke check-generated parity bench status demo headers clean
+.PHONY: all build setup test lint unit e2e load-smoke perf asan symcheck fuzz-smoke check-generated parity bench status demo headers clean
 
 all: build
 
@@ -19,7 +22,7 @@ setup:
 	@scripts/setup.sh
 
 # The whole CI gate, cheapest checks first.
-test: setup lint check-generated unit asan symcheck fuzz-smoke
+test: setup lint check-generated unit e2e load-smoke asan symcheck fuzz-smoke
 	@echo "make test: all checks passed"
 
 lint:
@@ -36,8 +39,23 @@ check-generated:
 	$(CARGO) xtask check
 	$(CARGO) xtask status --check
 
+# parity-tests links every Rust export (mtproxy-ffi with all features), so it
+# is built on its own: in one invocation with the root package, Cargo's
+# feature unification would give mtproxy-rust both sides' symbols.
 unit:
-	$(CARGO) test --workspace --quiet
+	$(CARGO) test --workspace --exclude parity-tests --quiet
+	$(CARGO) test -p parity-tests --quiet
+
+# The end-to-end suite against the binary of each build in E2E_SETS.
+e2e:
+	@for set in $(E2E_SETS); do \
+		echo "e2e --features $$set"; \
+		$(CARGO) test -p mtproxy --test e2e --quiet --features $$set || exit 1; \
+	done
+
+# The demo with one-second loads: the release all-Rust build under load.
+load-smoke:
+	DEMO_SECONDS=1 scripts/demo.sh
 
 # The differential suite again, with the C side under ASan + UBSan.
 asan:
@@ -69,6 +87,11 @@ bench:
 	$(CARGO) xtask bench-record
 	$(CARGO) xtask status
 
+# End-to-end figures, all-C against all-Rust (commit measurements/e2e.json).
+perf:
+	scripts/perf.sh
+	$(CARGO) xtask status
+
 status:
 	$(CARGO) xtask status
 
@@ -76,18 +99,7 @@ headers:
 	$(CARGO) xtask gen
 
 demo: setup
-	@echo "== all-C build (no features) =="
-	$(CARGO) build --quiet --bin mtproxy-rust
-	./target/debug/mtproxy-rust selftest
-	@echo
-	@echo "== all-Rust build (rust-all) =="
-	$(CARGO) build --quiet --bin mtproxy-rust --features rust-all
-	./target/debug/mtproxy-rust selftest
-	@echo
-	@echo "== mixed build (rust-md5,rust-aesni256): the C key derivation calls the Rust MD5 =="
-	$(CARGO) build --quiet --bin mtproxy-rust --features rust-md5,rust-aesni256
-	./target/debug/mtproxy-rust --modules
-	./target/debug/mtproxy-rust selftest
+	scripts/demo.sh
 
 clean:
 	$(CARGO) clean

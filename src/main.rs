@@ -1,21 +1,18 @@
 //! `mtproxy-rust`: the Rust-owned binary of the hybrid C/Rust MTProto proxy.
 //!
 //! Each module's contract symbols come from C (c-legacy/, compiled by
-//! build.rs) or from Rust (mtproxy-ffi), as the `rust-*` features chose. The
-//! proxy runtime itself is the subject of later issues; today the binary
-//! reports its module map and checks every linked contract with known answers.
+//! build.rs) or from Rust (mtproxy-ffi), as the `rust-*` features chose.
+//! `main` parses upstream's command line (cli.rs) and runs the engine module;
+//! `--modules` prints the module map and `selftest` checks every linked
+//! contract with known answers.
 
 // Links the Rust exports of the modules switched to Rust.
 use mtproxy_ffi as _;
 
+mod cli;
 mod selftest;
 
 use std::process::ExitCode;
-
-const USAGE: &str = "usage: mtproxy-rust <command>
-  --modules   print which side (c or rust) implements each module in this build
-  selftest    run known-answer checks through every linked module contract
-  --help      this text";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,16 +25,32 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("selftest") => selftest::run(),
-        Some("--help" | "-h") => {
-            println!("{USAGE}");
+        _ => run_proxy(&args),
+    }
+}
+
+/// Parses the upstream command line and hands it to the engine module
+/// (C or Rust, as linked).
+fn run_proxy(args: &[String]) -> ExitCode {
+    match cli::parse(args) {
+        Ok(cli::Command::Help) => {
+            println!("{}", cli::USAGE);
             ExitCode::SUCCESS
         }
-        Some(other) => {
-            eprintln!("mtproxy-rust: unknown command `{other}`\n{USAGE}");
-            ExitCode::from(2)
+        Ok(cli::Command::Run(config, warnings)) => {
+            for w in warnings {
+                eprintln!("mtproxy-rust: warning: {w}");
+            }
+            match mtproxy_sys::c::engine_main::run(&config) {
+                Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
+                Err(e) => {
+                    eprintln!("mtproxy-rust: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
-        None => {
-            eprintln!("{USAGE}");
+        Err(e) => {
+            eprintln!("mtproxy-rust: {e}\n{}", cli::USAGE);
             ExitCode::from(2)
         }
     }

@@ -1,13 +1,14 @@
 //! The differential suite: one module per file, each comparing the C reference
 //! copy (`cref_*`) with the Rust implementation on the same inputs.
 
-// The runtime modules' Rust side is reached through the plain contract
-// symbols, which mtproxy-ffi exports with the features set in Cargo.toml.
+// The Rust runtime modules are reached through their contract symbols
+// (`mtproxy_sys::c`), which mtproxy-ffi provides in this binary.
 use mtproxy_ffi as _;
 
 mod aesni256;
 mod crc32;
 mod crc32c;
+mod engine_main;
 mod ext_framing;
 mod fake_tls;
 mod jobs_threads;
@@ -15,6 +16,7 @@ mod kprintf;
 mod md5;
 mod mp_queue;
 mod mtproto_config;
+mod mtproto_proxy;
 mod net_crypto_aes;
 mod net_events;
 mod obfs2;

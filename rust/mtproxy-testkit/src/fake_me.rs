@@ -63,6 +63,9 @@ pub struct FakeMeConfig {
     pub clock_offset: i64,
     /// Seeds the nonce generator; random when `None`.
     pub seed: Option<u64>,
+    /// Port on 127.0.0.1 to listen on; 0 = kernel-chosen. A fixed port lets
+    /// a test restart the middle-end where the proxy's config points.
+    pub port: u16,
 }
 
 impl FakeMeConfig {
@@ -74,6 +77,7 @@ impl FakeMeConfig {
             behaviour: Behaviour::Echo,
             clock_offset: 0,
             seed: None,
+            port: 0,
         }
     }
 }
@@ -389,10 +393,10 @@ pub struct FakeMe {
 }
 
 impl FakeMe {
-    /// Binds 127.0.0.1:0 and starts accepting.
+    /// Binds 127.0.0.1:`config.port` and starts accepting.
     pub fn start(config: FakeMeConfig) -> io::Result<FakeMe> {
         let secret = load_secret(&config.secret)?;
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let listener = TcpListener::bind(("127.0.0.1", config.port))?;
         let addr = listener.local_addr()?;
         let ip = match addr {
             SocketAddr::V4(v4) => u32::from(*v4.ip()),

@@ -8,4 +8,5 @@
 pub mod client;
 pub mod fake_me;
 pub mod fronting;
+pub mod load;
 pub mod process;

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod contracts;
+mod e2e_table;
 mod status;
 mod symcheck;
 mod util;

@@ -216,6 +216,7 @@ fn render(
     rows: &[ModuleStatus],
     parity: &ParityRecord,
     bench: &BenchRecord,
+    e2e: &str,
 ) -> (String, String) {
     let mut md = String::new();
     md.push_str("# Migration status\n\n");
@@ -301,11 +302,14 @@ fn render(
             }
         }
     }
+    md.push_str(e2e);
     md.push_str("\n## Upstream files not needed\n\n| upstream | reason |\n|---|---|\n");
     for n in &manifest.not_needed {
         md.push_str(&format!("| {} | {} |\n", n.upstream, n.reason));
     }
-    md.push_str("\n## Upstream files planned (no implementation yet)\n\n| issue | what | upstream files |\n|---|---|---|\n");
+    if !manifest.planned.is_empty() {
+        md.push_str("\n## Upstream files planned (no implementation yet)\n\n| issue | what | upstream files |\n|---|---|---|\n");
+    }
     for p in &manifest.planned {
         md.push_str(&format!(
             "| #{} | {} | {} |\n",
@@ -342,7 +346,8 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
         .iter()
         .map(|m| module_status(root, m, &parity, &bench))
         .collect();
-    let (md, json) = render(&manifest, &rows, &parity, &bench);
+    let e2e = crate::e2e_table::render(root)?;
+    let (md, json) = render(&manifest, &rows, &parity, &bench, &e2e);
     let mut stale = Vec::new();
     write_or_compare(&root.join("MIGRATION_STATUS.md"), &md, check, &mut stale)?;
     write_or_compare(

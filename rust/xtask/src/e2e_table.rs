@@ -1,0 +1,104 @@
+//! The end-to-end section of the dashboard: measurements/e2e.json (written
+//! by `make perf`, scripts/perf.sh) as one row per scenario, all-C against
+//! all-Rust, with the figure that matters for that scenario.
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+const E2E_FILE: &str = "measurements/e2e.json";
+
+fn num(report: &Value, key: &str) -> Option<f64> {
+    report.get(key)?.as_f64()
+}
+
+/// The figures shown for one report, by scenario kind.
+fn figures(scenario: &str, r: &Value) -> String {
+    let f = |key: &str, digits: usize| {
+        num(r, key).map_or("n/a".to_string(), |v| format!("{v:.digits$}"))
+    };
+    if scenario.starts_with("upload") {
+        format!(
+            "{} MB/s, {} CPU-s/GB",
+            f("up_mb_per_sec", 0),
+            f("cpu_seconds_per_gb", 2)
+        )
+    } else if scenario.starts_with("download") {
+        format!(
+            "{} MB/s, {} CPU-s/GB",
+            f("down_mb_per_sec", 0),
+            f("cpu_seconds_per_gb", 2)
+        )
+    } else if scenario.starts_with("echo") {
+        let per_rt = match (num(r, "proxy_cpu_seconds"), num(r, "round_trips")) {
+            (Some(cpu), Some(n)) if n > 0.0 => format!("{:.1}", cpu * 1e6 / n),
+            _ => "n/a".into(),
+        };
+        format!(
+            "p50 {} µs, p99 {} µs, {per_rt} CPU-µs/round trip",
+            f("rtt_p50_us", 0),
+            f("rtt_p99_us", 0)
+        )
+    } else if scenario.starts_with("handshakes") {
+        format!(
+            "{}/s, {} CPU-ms each",
+            f("handshakes_per_sec", 0),
+            f("handshake_cpu_ms", 3)
+        )
+    } else if scenario.starts_with("idle CPU") {
+        match (num(r, "proxy_cpu_seconds"), num(r, "seconds")) {
+            (Some(cpu), Some(s)) if s > 0.0 => format!("{:.2}% of a core", cpu * 100.0 / s),
+            _ => "n/a".into(),
+        }
+    } else if scenario.starts_with("idle") {
+        let cpu = match (num(r, "proxy_cpu_seconds"), num(r, "seconds")) {
+            (Some(cpu), Some(s)) if s > 0.0 => format!("{:.2}%", cpu * 100.0 / s),
+            _ => "n/a".into(),
+        };
+        format!(
+            "{} B RSS/conn, {cpu} CPU idle",
+            f("rss_bytes_per_connection", 0)
+        )
+    } else {
+        r.to_string()
+    }
+}
+
+/// The markdown section, or "" when nothing was measured yet.
+pub fn render(root: &Path) -> Result<String, String> {
+    let Ok(text) = fs::read_to_string(root.join(E2E_FILE)) else {
+        return Ok(String::new());
+    };
+    let rows: Vec<Value> = serde_json::from_str(&text).map_err(|e| format!("{E2E_FILE}: {e}"))?;
+    // scenario -> build -> figures, in first-seen scenario order.
+    let mut order = Vec::new();
+    let mut table: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for row in &rows {
+        let scenario = row["scenario"].as_str().unwrap_or("?").to_string();
+        let build = row["build"].as_str().unwrap_or("?").to_string();
+        if !table.contains_key(&scenario) {
+            order.push(scenario.clone());
+        }
+        let cell = match &row["report"] {
+            Value::Null => "failed".to_string(),
+            r if num(r, "errors").unwrap_or(0.0) > 0.0 => {
+                format!("{} ({} errors)", figures(&scenario, r), r["errors"])
+            }
+            r => figures(&scenario, r),
+        };
+        table.entry(scenario).or_default().insert(build, cell);
+    }
+    let mut md = String::from(
+        "\n## End to end: all-C against all-Rust (`make perf`)\n\nThe proxy between mtproxy-load and the fake middle-end on loopback, one run for both builds; CPU and memory are the proxy process's own (/proc). GB counts both directions.\n\n| scenario | all-C | all-Rust |\n|---|---|---|\n",
+    );
+    for scenario in order {
+        let builds = &table[&scenario];
+        let cell = |b: &str| builds.get(b).cloned().unwrap_or_else(|| "n/a".into());
+        md.push_str(&format!(
+            "| {scenario} | {} | {} |\n",
+            cell("c"),
+            cell("rust")
+        ));
+    }
+    Ok(md)
+}

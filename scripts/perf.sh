@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# `make perf`: the all-C and the all-Rust proxy measured end to end in one
+# run with mtproxy-load against the test kit's fake middle-end, on loopback.
+# Writes measurements/e2e.json (one object per build and scenario) and
+# prints a table. Figures are from /proc/PID of the proxy only (the load
+# generator and the fake middle-end share the machine and are not counted).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS=${PERF_SECONDS:-4}
+IDLE_CONNS=${PERF_IDLE_CONNS:-10000}
+OUT=${PERF_OUT:-measurements/e2e.json}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+ulimit -n "$(ulimit -Hn)"
+
+wait_for_file() {
+    for _ in $(seq 1 3000); do
+        [[ -s $1 ]] && return 0
+        sleep 0.01
+    done
+    echo "perf: $1 never appeared" >&2
+    return 1
+}
+
+echo "== building release binaries (all-C, all-Rust, test kit) =="
+mkdir -p target/perf
+cargo build --quiet --release --bin mtproxy-rust
+cp target/release/mtproxy-rust target/perf/mtproxy-c
+cargo build --quiet --release --bin mtproxy-rust --features rust-all
+cp target/release/mtproxy-rust target/perf/mtproxy-rust
+cargo build --quiet --release -p mtproxy-testkit --bins
+kit=target/release
+
+head -c 128 /dev/urandom >"$work/proxy-secret"
+secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+hex_domain=$(printf localhost | od -An -tx1 | tr -d ' \n')
+
+"$kit/fake-domain" --port-file "$work/domain-port" </dev/null >/dev/null 2>&1 &
+pids+=($!)
+wait_for_file "$work/domain-port"
+domain_port=$(cat "$work/domain-port")
+
+# One fake middle-end per answer behaviour; each runs until its stdin closes.
+start_me() { # name behaviour
+    mkfifo "$work/$1.in"
+    "$kit/fake-me" --secret-file "$work/proxy-secret" --port-file "$work/$1.port" \
+        --conf-out "$work/$1.conf" --dc 2 --behaviour "$2" <"$work/$1.in" >/dev/null 2>&1 &
+    pids+=($!)
+    eval "exec {fd}>\"$work/$1.in\""
+    wait_for_file "$work/$1.port"
+}
+start_me echo echo
+start_me up reply:64
+start_me down reply:65536
+
+proxy_pid=
+start_proxy() { # binary conf workers extra...
+    local bin=$1 conf=$2 workers=$3
+    shift 3
+    rm -f "$work/ports"
+    "$bin" -H 0 -M "$workers" -S "$secret" --aes-pwd "$work/proxy-secret" --ports-file "$work/ports" \
+        "$@" "$work/$conf.conf" >/dev/null 2>"$work/proxy.err" &
+    proxy_pid=$!
+    pids+=($proxy_pid)
+    wait_for_file "$work/ports"
+    proxy_port=$(awk '$1 == "client" {print $2; exit}' "$work/ports")
+    sleep 0.3 # let the middle-end connections finish their handshakes
+}
+stop_proxy() {
+    kill -TERM "$proxy_pid"
+    wait "$proxy_pid" || true
+}
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+results=()
+record() { # build scenario json
+    results+=("{\"build\":\"$1\",\"scenario\":\"$2\",\"report\":$3}")
+    printf '%-6s %-34s %s\n' "$1" "$2" "$3"
+}
+load() { # build scenario mtproxy-load args...
+    local build=$1 scenario=$2
+    shift 2
+    local json
+    json=$("$kit/mtproxy-load" --proxy "127.0.0.1:$proxy_port" --pid "$proxy_pid" --json --quiet "$@") || true
+    record "$build" "$scenario" "${json:-null}"
+}
+
+for build in c rust; do
+    bin=target/perf/mtproxy-$build
+    echo "== $build build =="
+    for conns in 1 64; do
+        start_proxy "$bin" up 1
+        load $build "upload intermediate x$conns" --secret "$secret" --connections $conns --size 65536 --window 4 --duration "$SECS"
+        stop_proxy
+        start_proxy "$bin" down 1
+        load $build "download intermediate x$conns" --secret "$secret" --connections $conns --mode download --window 4 --duration "$SECS"
+        stop_proxy
+        start_proxy "$bin" up 1 -D "localhost:$domain_port"
+        load $build "upload fake-tls x$conns" --secret "ee$secret$hex_domain" --connections $conns --size 65536 --window 4 --duration "$SECS"
+        stop_proxy
+        start_proxy "$bin" down 1 -D "localhost:$domain_port"
+        load $build "download fake-tls x$conns" --secret "ee$secret$hex_domain" --connections $conns --mode download --window 4 --duration "$SECS"
+        stop_proxy
+    done
+    for conns in 100 1000; do
+        start_proxy "$bin" echo 1
+        load $build "echo 64B x$conns" --secret "$secret" --connections $conns --size 64 --window 1 --duration "$SECS"
+        stop_proxy
+    done
+    start_proxy "$bin" echo 1
+    before=$(cpu_of "$proxy_pid")
+    sleep "$SECS"
+    after=$(cpu_of "$proxy_pid")
+    record $build "idle CPU, 0 connections" "{\"proxy_cpu_seconds\":$(awk "BEGIN {print ($after - $before) / 100}"),\"seconds\":$SECS}"
+    load $build "handshakes obfs2 x2000" --secret "$secret" --connections 2000 --mode idle --duration 0
+    stop_proxy
+    start_proxy "$bin" echo 1 -D "localhost:$domain_port"
+    load $build "handshakes fake-tls x2000" --secret "ee$secret$hex_domain" --connections 2000 --mode idle --duration 0
+    stop_proxy
+    start_proxy "$bin" echo 1
+    load $build "idle x$IDLE_CONNS" --secret "$secret" --connections "$IDLE_CONNS" --mode idle --duration "$SECS"
+    stop_proxy
+    for workers in 1 2; do
+        start_proxy "$bin" up "$workers"
+        load $build "upload intermediate x64 -M $workers" --secret "$secret" --connections 64 --size 65536 --window 4 --duration "$SECS"
+        stop_proxy
+    done
+done
+
+mkdir -p "$(dirname "$OUT")"
+{
+    echo "["
+    for i in "${!results[@]}"; do
+        sep=,
+        [[ $i -eq $((${#results[@]} - 1)) ]] && sep=
+        echo "  ${results[$i]}$sep"
+    done
+    echo "]"
+} >"$OUT"
+echo "wrote $OUT"

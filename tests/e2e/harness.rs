@@ -1,0 +1,246 @@
+//! Starting the built `mtproxy-rust` against the test kit's fakes.
+use mtproxy_testkit::client::{ClientOptions, TestClient, Transport};
+use mtproxy_testkit::fake_me::{Event, FakeMe, FakeMeConfig, SecretSource};
+use mtproxy_testkit::process::ChildGuard;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const SECRET_HEX: &str = "0123456789abcdef0123456789abcdef";
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A scratch directory removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mtproxy-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A proxy-secret file's bytes (128 bytes like the official one).
+pub fn proxy_secret() -> Vec<u8> {
+    (0..128u32).map(|i| (i * 37 + 11) as u8).collect()
+}
+
+/// A fake middle-end, the files pointing the proxy at it, and the proxy.
+pub struct Rig {
+    pub scratch: Scratch,
+    pub me: FakeMe,
+    pub proxy: Proxy,
+}
+
+pub struct Proxy {
+    pub child: ChildGuard,
+    pub port: u16,
+    pub stats_port: Option<u16>,
+    pub stderr: PathBuf,
+}
+
+impl Proxy {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id().expect("proxy running") as i32
+    }
+
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+pub fn start_me(scratch: &Scratch, port: u16) -> FakeMe {
+    let secret = scratch.path("proxy-secret");
+    if !secret.exists() {
+        std::fs::write(&secret, proxy_secret()).unwrap();
+    }
+    FakeMe::start(FakeMeConfig {
+        port,
+        ..FakeMeConfig::new(SecretSource::File(secret))
+    })
+    .expect("fake middle-end starts")
+}
+
+/// Starts the proxy binary with the rig's files plus `extra` arguments and
+/// waits until it has bound its ports.
+pub fn start_proxy(scratch: &Scratch, conf: &Path, extra: &[&str]) -> Proxy {
+    let ports_file = scratch.path("ports");
+    let _ = std::fs::remove_file(&ports_file);
+    let stderr = scratch.path("proxy.stderr");
+    let stdout = scratch.path("proxy.stdout");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"));
+    cmd.args([
+        "-H",
+        "0",
+        "-p",
+        "0",
+        "-M",
+        "1",
+        "-S",
+        SECRET_HEX,
+        "--aes-pwd",
+    ])
+    .arg(scratch.path("proxy-secret"))
+    .arg("--ports-file")
+    .arg(&ports_file)
+    .args(extra)
+    .arg(conf)
+    .stdin(Stdio::null())
+    .stdout(std::fs::File::create(&stdout).unwrap())
+    .stderr(std::fs::File::create(&stderr).unwrap());
+    let mut child = ChildGuard::new(cmd.spawn().expect("spawn mtproxy-rust"));
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&ports_file) {
+            let mut port = None;
+            let mut stats_port = None;
+            for line in text.lines() {
+                match line.split_once(' ') {
+                    Some(("client", p)) if port.is_none() => port = p.trim().parse().ok(),
+                    Some(("stats", p)) => stats_port = p.trim().parse().ok(),
+                    _ => {}
+                }
+            }
+            let port = port.expect("client port in ports file");
+            return Proxy {
+                child,
+                port,
+                stats_port,
+                stderr,
+            };
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "proxy exited with {status} before binding:\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "proxy did not write its ports file"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl Rig {
+    /// Fake ME for DC 2 (default), proxy with one worker and `extra` args.
+    pub fn start(extra: &[&str]) -> Rig {
+        let scratch = Scratch::new();
+        let me = start_me(&scratch, 0);
+        let conf = scratch.path("proxy-multi.conf");
+        std::fs::write(&conf, me.proxy_multi_conf(&[2])).unwrap();
+        let proxy = start_proxy(&scratch, &conf, extra);
+        let rig = Rig { scratch, me, proxy };
+        rig.wait_me_ready();
+        rig
+    }
+
+    /// Waits until the proxy's middle-end connection finished its handshake.
+    pub fn wait_me_ready(&self) {
+        let ready = self.me.handle().wait_for(WAIT, |events| {
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Ready { .. }))
+                .then_some(())
+        });
+        assert!(
+            ready.is_some(),
+            "no ready ME connection; proxy stderr:\n{}",
+            self.proxy.stderr_text()
+        );
+    }
+
+    pub fn client(&self, secret: &str, transport: Transport) -> TestClient {
+        TestClient::connect(
+            self.proxy.addr(),
+            secret,
+            transport,
+            2,
+            ClientOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("connect: {e}; proxy stderr:\n{}", self.proxy.stderr_text()))
+    }
+
+    pub fn stats(&self) -> std::collections::HashMap<String, String> {
+        let (status, body) = http_get(self.proxy.stats_port.expect("stats port"), "/stats");
+        assert_eq!(status, 200, "{body}");
+        body.lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+/// `GET path` on 127.0.0.1:port: (status, body).
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+/// An MTProto-looking packet the proxy forwards (§3.1: nonzero auth key id,
+/// at least 56 bytes, a multiple of 4), `len` bytes, its content derived
+/// from `seed`.
+pub fn packet(len: usize, seed: u32) -> Vec<u8> {
+    assert!(len >= 56 && len % 4 == 0);
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut p: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    p[0] = 1;
+    p
+}
+
+/// Resident memory of a process in KiB (/proc/PID/status VmRSS).
+pub fn rss_kib(pid: i32) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn signal(pid: i32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).unwrap();
+}

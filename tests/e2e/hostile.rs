@@ -1,0 +1,195 @@
+//! Wrong secrets, garbage, replays, stalls and slow readers.
+use crate::harness::*;
+use mtproxy_testkit::client::{ClientOptions, Received, TestClient, Transport};
+use mtproxy_testkit::fake_me::{Behaviour, Event};
+use mtproxy_testkit::fronting::FakeDomain;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Reads until EOF or `WAIT`; returns the bytes and whether EOF was seen.
+fn drain(stream: &mut TcpStream) -> (Vec<u8>, bool) {
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (got, true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (got, true),
+            Err(_) => return (got, false),
+        }
+    }
+}
+
+fn forwarded(rig: &Rig) -> usize {
+    rig.me
+        .handle()
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::ProxyReq(_)))
+        .count()
+}
+
+#[test]
+fn wrong_secret_and_garbage_are_closed_without_an_answer() {
+    let rig = Rig::start(&[]);
+    let mut wrong = TestClient::connect(
+        rig.proxy.addr(),
+        "00000000000000000000000000000001",
+        Transport::Intermediate,
+        2,
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let _ = wrong.send_packet(&packet(64, 1), false);
+    let mut stream = wrong.into_stream();
+    let (bytes, eof) = drain(&mut stream);
+    assert!(
+        bytes.is_empty() && eof,
+        "wrong secret: got {} bytes, eof {eof}",
+        bytes.len()
+    );
+
+    let mut garbage = TcpStream::connect(rig.proxy.addr()).unwrap();
+    garbage.write_all(&packet(64, 77)).unwrap();
+    garbage.write_all(&[0x55; 300]).unwrap();
+    let (bytes, eof) = drain(&mut garbage);
+    assert!(
+        bytes.is_empty() && eof,
+        "garbage: got {} bytes, eof {eof}",
+        bytes.len()
+    );
+    assert_eq!(forwarded(&rig), 0);
+
+    // The proxy still serves.
+    let mut ok = rig.client(SECRET_HEX, Transport::Intermediate);
+    ok.send_packet(&packet(64, 5), false).unwrap();
+    assert_eq!(
+        ok.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 5))
+    );
+}
+
+#[test]
+fn half_header_then_silence_does_not_block_others_and_is_closed() {
+    let rig = Rig::start(&[]);
+    let mut half = TcpStream::connect(rig.proxy.addr()).unwrap();
+    half.write_all(&[0x11; 30]).unwrap();
+    let mut ok = rig.client(SECRET_HEX, Transport::Abridged);
+    ok.send_packet(&packet(64, 5), false).unwrap();
+    assert_eq!(
+        ok.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 5))
+    );
+    let started = Instant::now();
+    let (bytes, eof) = drain(&mut half);
+    assert!(
+        bytes.is_empty() && eof,
+        "the 10 s handshake deadline closes the connection"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn replayed_client_hello_is_relayed_to_the_domain() {
+    let domain = FakeDomain::start(FakeDomain::tls_like_reply()).unwrap();
+    let d = format!("localhost:{}", domain.port());
+    let rig = Rig::start(&["-D", &d]);
+    let hex_domain: String = b"localhost".iter().map(|b| format!("{b:02x}")).collect();
+    let secret = format!("ee{SECRET_HEX}{hex_domain}");
+    let first = rig.client(&secret, Transport::Padded);
+    let hello = first.client_hello().unwrap().to_vec();
+    let mut replay = TcpStream::connect(rig.proxy.addr()).unwrap();
+    replay.write_all(&hello).unwrap();
+    let relayed = domain.wait_for(WAIT, |conns| {
+        conns
+            .iter()
+            .find(|c| c.received.len() >= hello.len())
+            .map(|c| c.received.clone())
+    });
+    assert_eq!(
+        relayed.as_deref(),
+        Some(&hello[..]),
+        "the replay reaches the domain unchanged"
+    );
+    let mut reply = vec![0u8; FakeDomain::tls_like_reply().len()];
+    replay.set_read_timeout(Some(WAIT)).unwrap();
+    replay.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, FakeDomain::tls_like_reply());
+    // A wrong secret in fake-TLS mode is relayed too.
+    let wrong = format!("ee0000000000000000000000000000000f{hex_domain}");
+    assert!(TestClient::connect(
+        rig.proxy.addr(),
+        &wrong,
+        Transport::Padded,
+        2,
+        ClientOptions::default()
+    )
+    .is_err());
+    let n = domain.wait_for(WAIT, |conns| (conns.len() >= 2).then_some(conns.len()));
+    assert_eq!(n, Some(2));
+}
+
+#[test]
+fn slow_reader_keeps_proxy_memory_bounded() {
+    let rig = Rig::start(&[]);
+    rig.me
+        .handle()
+        .set_behaviour(Behaviour::ReplyBytes(512 * 1024));
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    let before = rss_kib(rig.proxy.pid());
+    // 64 requests ask for 32 MiB of answers; the client reads none of it.
+    for i in 0..64 {
+        client.send_packet(&packet(64, i), false).unwrap();
+    }
+    let stream = client.into_stream();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut peak = 0;
+    while Instant::now() < deadline {
+        peak = peak.max(rss_kib(rig.proxy.pid()));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(stream);
+    assert!(
+        peak < before + 16 * 1024,
+        "proxy RSS grew from {before} KiB to {peak} KiB for one non-reading client"
+    );
+}
+
+#[test]
+fn unthrottled_bursts_both_ways_lose_nothing() {
+    // TestClient cannot be split into a reader and a writer, so it writes
+    // bursts of 16 x 64 KiB (four times the proxy's per-connection soft cap)
+    // without reading, then reads the 16 echoes: both directions fill up
+    // and backpressure must pause, not drop or reorder.
+    const BURSTS: u32 = 40;
+    const BURST: u32 = 16;
+    const LEN: usize = 64 * 1024;
+    let rig = Rig::start(&[]);
+    let pid = rig.proxy.pid();
+    let start_rss = rss_kib(pid);
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    for b in 0..BURSTS {
+        for k in 0..BURST {
+            client
+                .send_packet(&packet(LEN, b * BURST + k), false)
+                .unwrap();
+        }
+        for k in 0..BURST {
+            match client.recv_packet(WAIT).unwrap() {
+                Received::Packet(p) => assert!(
+                    p == packet(LEN, b * BURST + k),
+                    "echo {} changed or out of order",
+                    b * BURST + k
+                ),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    let end_rss = rss_kib(pid);
+    assert!(
+        end_rss < start_rss + 64 * 1024,
+        "RSS {start_rss} -> {end_rss} KiB"
+    );
+}

@@ -1,0 +1,178 @@
+//! Closing from either side, middle-end restarts, SIGHUP, SIGTERM.
+use crate::harness::*;
+use mtproxy_testkit::client::{Received, Transport};
+use mtproxy_testkit::fake_me::{Behaviour, Event};
+use nix::sys::signal::Signal;
+use std::time::{Duration, Instant};
+
+fn ext_id_of_first_request(rig: &Rig) -> i64 {
+    rig.me
+        .handle()
+        .wait_for(WAIT, |events| {
+            events.iter().find_map(|e| match e {
+                Event::ProxyReq(r) => Some(r.ext_conn_id),
+                _ => None,
+            })
+        })
+        .expect("a request reached the middle-end")
+}
+
+#[test]
+fn client_close_is_reported_and_middle_end_close_closes_the_client() {
+    let rig = Rig::start(&[]);
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    client.send_packet(&packet(64, 1), false).unwrap();
+    assert_eq!(
+        client.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 1))
+    );
+    let ext = ext_id_of_first_request(&rig);
+    drop(client);
+    let closed = rig.me.handle().wait_for(WAIT, |events| {
+        events
+            .iter()
+            .any(|e| matches!(e, Event::CloseConn { ext_conn_id, .. } if *ext_conn_id == ext))
+            .then_some(())
+    });
+    assert!(closed.is_some(), "no RPC_CLOSE_EXT for {ext}");
+
+    rig.me.handle().set_behaviour(Behaviour::CloseExt);
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    client.send_packet(&packet(64, 2), false).unwrap();
+    assert!(
+        client.recv_packet(WAIT).is_err(),
+        "CLOSE_EXT must close the client"
+    );
+}
+
+#[test]
+fn middle_end_restart_closes_bound_clients_and_service_resumes() {
+    let rig = Rig::start(&[]);
+    let mut client = rig.client(SECRET_HEX, Transport::Abridged);
+    client.send_packet(&packet(64, 1), false).unwrap();
+    assert_eq!(
+        client.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 1))
+    );
+    // Replace the middle-end by a new one on the same port.
+    let Rig { scratch, me, proxy } = rig;
+    let port = me.port();
+    drop(me);
+    let me = start_me(&scratch, port);
+    let rig = Rig { scratch, me, proxy };
+    assert!(
+        client.recv_packet(WAIT).is_err(),
+        "a client bound to the lost ME is closed"
+    );
+    rig.wait_me_ready();
+    let mut again = rig.client(SECRET_HEX, Transport::Abridged);
+    again.send_packet(&packet(64, 2), false).unwrap();
+    assert_eq!(
+        again.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 2))
+    );
+}
+
+#[test]
+fn sighup_reloads_the_config_without_dropping_clients() {
+    let rig = Rig::start(&[]);
+    let mut old = rig.client(SECRET_HEX, Transport::Intermediate);
+    old.send_packet(&packet(64, 1), false).unwrap();
+    assert_eq!(
+        old.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 1))
+    );
+    let second = start_me(&rig.scratch, 0);
+    std::fs::write(
+        rig.scratch.path("proxy-multi.conf"),
+        second.proxy_multi_conf(&[2]),
+    )
+    .unwrap();
+    signal(rig.proxy.pid(), Signal::SIGHUP);
+    let ready = second.handle().wait_for(WAIT, |events| {
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Ready { .. }))
+            .then_some(())
+    });
+    assert!(
+        ready.is_some(),
+        "no connection to the new middle-end:\n{}",
+        rig.proxy.stderr_text()
+    );
+    let mut new = rig.client(SECRET_HEX, Transport::Intermediate);
+    new.send_packet(&packet(64, 2), false).unwrap();
+    assert_eq!(
+        new.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 2))
+    );
+    assert!(second
+        .handle()
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::ProxyReq(_))));
+    // The old client keeps its connection to the old middle-end.
+    old.send_packet(&packet(64, 3), false).unwrap();
+    assert_eq!(
+        old.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 3))
+    );
+}
+
+#[test]
+fn sigterm_lets_accepted_data_finish_then_exits_cleanly() {
+    let rig = Rig::start(&["--shutdown-grace-ms", "3000"]);
+    rig.me.handle().set_behaviour(Behaviour::Echo);
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    client.send_packet(&packet(64, 0), false).unwrap();
+    assert_eq!(
+        client.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 0))
+    );
+    for i in 1..=10 {
+        client.send_packet(&packet(4096, i), false).unwrap();
+    }
+    // Every packet the middle-end acknowledged (received) gets its answer.
+    let got = rig.me.handle().wait_for(WAIT, |events| {
+        (events
+            .iter()
+            .filter(|e| matches!(e, Event::ProxyReq(_)))
+            .count()
+            >= 11)
+            .then_some(())
+    });
+    assert!(got.is_some());
+    let Rig {
+        mut proxy,
+        me,
+        scratch,
+    } = rig;
+    signal(proxy.pid(), Signal::SIGTERM);
+    for i in 1..=10 {
+        assert_eq!(
+            client.recv_packet(WAIT).unwrap(),
+            Received::Packet(packet(4096, i))
+        );
+    }
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = proxy.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "proxy did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        proxy.stderr_text()
+    );
+    assert!(
+        client.recv_packet(WAIT).is_err(),
+        "connections are closed at exit"
+    );
+    drop((me, scratch));
+}

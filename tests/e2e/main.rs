@@ -1,0 +1,9 @@
+//! End-to-end tests: the built `mtproxy-rust` (whatever features this test
+//! binary was compiled with) between the test kit's clients and its fake
+//! middle-end / fronting domain, all on loopback. The same suite runs for
+//! every build of the CI matrix.
+mod harness;
+mod hostile;
+mod lifecycle;
+mod stats;
+mod transports;
