@@ -425,9 +425,12 @@ int engine_drop_privileges(const char *user) {
     engine_log("-u %s: no such user%s%s", user, errno ? ": " : "", errno ? strerror(errno) : "");
     return -1;
   }
-  /* Groups first: after setuid we may no longer change them. */
   gid_t gid = pw->pw_gid;
   uid_t uid = pw->pw_uid;
+  if (geteuid() != 0 && uid == geteuid() && gid == getegid()) {
+    return 0; /* already that user: an unprivileged run needs no switch */
+  }
+  /* Groups first: after setuid we may no longer change them. */
   if (setgroups(1, &gid) != 0) {
     engine_log("-u %s: setgroups failed: %s", user, strerror(errno));
     return -1;

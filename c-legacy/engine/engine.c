@@ -46,7 +46,9 @@ void engine_log(const char *fmt, ...) {
   size_t len = mtp_log_format_line(line, sizeof(line), (int32_t)getpid(), usec,
                                    (const uint8_t *)msg, msg_len);
   if (len >= sizeof(line)) {
+    /* Cut (escapes can quadruple a message); the line still ends. */
     len = sizeof(line) - 1;
+    line[len - 1] = '\n';
   }
   /* One write per line, so lines of different threads do not interleave. */
   ssize_t written = write(STDERR_FILENO, line, len);
