@@ -480,13 +480,11 @@ void engine_print_links(const mtp_engine_config *config, const engine_sockets *s
       printf("tg://proxy?server=%s&port=%u&secret=dd%s\n", server, port, secret);
       continue;
     }
-    for (size_t d = 0; d < config->n_domains; d++) {
-      const char *spec = config->domains[d];
-      const char *colon = strrchr(spec, ':');
-      size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-      if (len > MTP_PROXY_MAX_DOMAIN_LEN) {
-        continue;
-      }
+    /* Fake-TLS: the first domain is the one clients are told about. */
+    const char *spec = config->domains[0];
+    const char *colon = strrchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (len <= MTP_PROXY_MAX_DOMAIN_LEN) {
       hex((const uint8_t *)spec, len, domain);
       printf("tg://proxy?server=%s&port=%u&secret=ee%s%s\n", server, port, secret, domain);
     }

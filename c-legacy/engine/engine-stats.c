@@ -24,9 +24,10 @@
 #define STATS_DEADLINE_MS 5000
 #define PROC_STATUS_MAX (64 * 1024)
 
-static const char VERSION[] = "mtproxy-rust c-engine " "0.1.0";
-static const char TEXT_TYPE[] = "text/plain; charset=utf-8";
-static const char METRICS_TYPE[] = "text/plain; version=0.0.4; charset=utf-8";
+/* Same form as the Rust engine's, with the side that built the page. */
+static const char VERSION[] = "mtproxy-rust-0.1.0 (C engine)";
+static const char TEXT_TYPE[] = "text/plain";
+static const char METRICS_TYPE[] = "text/plain; version=0.0.4";
 
 typedef enum conn_state {
   CONN_FREE = 0,
@@ -312,8 +313,8 @@ static int conn_read_head(stats_server *s, stats_conn *c) {
   }
   s->pending_queries--;
   s->queries++;
-  if (req.status != 200 && req.status != 404) {
-    s->bad_headers++;
+  if (req.status != 200) {
+    s->bad_headers++; /* every refused request, as the Rust engine counts */
   }
   c->state = CONN_WRITING;
   if (build_response(s, c, &req) != 0) {

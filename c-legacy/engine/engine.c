@@ -182,8 +182,10 @@ static void handle_signals(engine *e, int sfd) {
       case SIGTERM:
       case SIGINT:
         if (e->stopping) {
+          /* The user insists: skip the grace period (same status as
+           * the Rust engine). */
           engine_log("second stop signal: exiting at once");
-          _exit(MTP_ENGINE_EXIT_FAILURE);
+          _exit(MTP_ENGINE_EXIT_OK);
         }
         e->stopping = 1;
         engine_log("signal %u: stopping (grace %u ms)", si.ssi_signo,
