@@ -3,8 +3,11 @@
 #include "mtp_server_functions.h"
 
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define MAX_SIZE_DIGITS 19
@@ -103,4 +106,15 @@ int32_t mtp_raise_file_limit(uint64_t wanted, mtp_file_limit *result) {
   result->soft = current.rlim_cur;
   result->hard = current.rlim_max;
   return current.rlim_cur >= wanted ? 0 : MTP_SF_CLAMPED;
+}
+
+int32_t mtp_set_tcp_window_clamp(int32_t fd, uint32_t clamp) {
+  if (fd < 0 || clamp > (uint32_t)INT32_MAX) {
+    return MTP_SF_ERR_ARG;
+  }
+  int value = (int)clamp;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, &value, sizeof value) != 0) {
+    return MTP_SF_ERR_SYSCALL;
+  }
+  return 0;
 }

@@ -99,4 +99,12 @@ int32_t mtp_change_user(const char *name);
  */
 int32_t mtp_raise_file_limit(uint64_t wanted, struct mtp_file_limit *result);
 
+/*
+ Sets TCP_WINDOW_CLAMP on socket `fd` to `clamp` bytes (`-W`; a
+ listener's clamp is inherited by the sockets it accepts). Returns 0,
+ `MTP_SF_ERR_ARG` for a negative fd or a clamp above `INT32_MAX`, or
+ `MTP_SF_ERR_SYSCALL` if the kernel refused (errno tells why).
+ */
+int32_t mtp_set_tcp_window_clamp(int32_t fd, uint32_t clamp);
+
 #endif  /* MTP_SERVER_FUNCTIONS_H */

@@ -185,3 +185,29 @@ proptest! {
         prop_assert_eq!(cc::lookup_user(&name), rc::lookup_user(&name));
     }
 }
+
+#[test]
+fn tcp_window_clamp_results_agree() {
+    use mtproxy_sys::c::server_functions as rust_linked;
+    use std::os::fd::AsRawFd;
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let file = std::fs::File::open("/dev/null").unwrap();
+    for (fd, clamp) in [
+        (socket.as_raw_fd(), 131_072),
+        (socket.as_raw_fd(), 1),
+        (socket.as_raw_fd(), u32::MAX),
+        (file.as_raw_fd(), 65_536),
+        (-1, 65_536),
+    ] {
+        assert_eq!(
+            cc::set_tcp_window_clamp(fd, clamp),
+            rust_linked::set_tcp_window_clamp(fd, clamp),
+            "fd {fd} clamp {clamp}"
+        );
+    }
+    assert_eq!(
+        cc::set_tcp_window_clamp(socket.as_raw_fd(), 131_072),
+        Ok(())
+    );
+    assert!(cc::set_tcp_window_clamp(file.as_raw_fd(), 1).is_err());
+}

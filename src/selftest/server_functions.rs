@@ -38,4 +38,16 @@ pub const CHECKS: &[Check] = &[
         let rc = unsafe { raw::mtp_raise_file_limit(0, std::ptr::null_mut()) };
         expect_eq("raise_file_limit(NULL)", rc, raw::MTP_SF_ERR_ARG)
     }),
+    ("tcp window clamp", || {
+        use std::os::fd::AsRawFd;
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let file = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
+        expect_eq("on a socket", sf::set_tcp_window_clamp(socket.as_raw_fd(), 131_072), Ok(()))?;
+        expect_eq(
+            "on /dev/null",
+            sf::set_tcp_window_clamp(file.as_raw_fd(), 1),
+            Err(raw::MTP_SF_ERR_SYSCALL),
+        )?;
+        expect_eq("negative fd", sf::set_tcp_window_clamp(-1, 1), Err(raw::MTP_SF_ERR_ARG))
+    }),
 ];

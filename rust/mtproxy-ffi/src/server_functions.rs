@@ -155,3 +155,35 @@ pub unsafe extern "C" fn mtp_raise_file_limit(wanted: u64, result: *mut mtp_file
         Err(code) => code,
     }
 }
+
+/// Sets TCP_WINDOW_CLAMP on socket `fd` to `clamp` bytes (`-W`; a
+/// listener's clamp is inherited by the sockets it accepts). Returns 0,
+/// `MTP_SF_ERR_ARG` for a negative fd or a clamp above `INT32_MAX`, or
+/// `MTP_SF_ERR_SYSCALL` if the kernel refused (errno tells why).
+#[no_mangle]
+pub extern "C" fn mtp_set_tcp_window_clamp(fd: i32, clamp: u32) -> i32 {
+    let Ok(value) = libc::c_int::try_from(clamp) else {
+        return MTP_SF_ERR_ARG;
+    };
+    if fd < 0 {
+        return MTP_SF_ERR_ARG;
+    }
+    // A single socket option with no safe wrapper in nix: the call itself
+    // is the whole Rust side of this function.
+    // SAFETY: `value` is a live c_int and its exact size is passed; the
+    // kernel validates `fd`.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_WINDOW_CLAMP,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        0
+    } else {
+        MTP_SF_ERR_SYSCALL
+    }
+}

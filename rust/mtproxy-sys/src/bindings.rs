@@ -552,6 +552,9 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_raise_file_limit(wanted: u64, result: *mut mtp_file_limit) -> i32;
 }
+unsafe extern "C" {
+    pub fn mtp_set_tcp_window_clamp(fd: i32, clamp: u32) -> i32;
+}
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct mtp_proc_stat {

@@ -223,6 +223,10 @@ unsafe extern "C" {
     pub fn mtp_raise_file_limit(wanted: u64, result: *mut mtp_file_limit) -> i32;
 }
 unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_set_tcp_window_clamp"]
+    pub fn mtp_set_tcp_window_clamp(fd: i32, clamp: u32) -> i32;
+}
+unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_parse_proc_stat"]
     pub fn mtp_parse_proc_stat(s: *const u8, len: usize, out: *mut mtp_proc_stat) -> i32;
 }

@@ -112,6 +112,12 @@ impl Worker<'_> {
             return;
         }
         let _ = stream.set_nodelay(true);
+        let clamp = self.proxy.settings.window_clamp;
+        if clamp > 0 {
+            // Best effort, like TCP_NODELAY: the connection works without it.
+            let _ =
+                mtproxy_sys::c::server_functions::set_tcp_window_clamp(stream.as_raw_fd(), clamp);
+        }
         let (slot, generation) = self.clients.next_slot();
         if slot >> msg::EXT_CONN_SLOT_BITS != 0
             || self

@@ -55,3 +55,13 @@ pub fn raise_file_limit(wanted: u64) -> Result<(FileLimit, bool), i32> {
         code => Err(code),
     }
 }
+
+/// TCP_WINDOW_CLAMP on a socket; `Err` holds the contract's code.
+#[inline]
+pub fn set_tcp_window_clamp(fd: std::os::fd::RawFd, clamp: u32) -> Result<(), i32> {
+    // SAFETY: plain values; the contract validates both.
+    match unsafe { ffi::mtp_set_tcp_window_clamp(fd, clamp) } {
+        0 => Ok(()),
+        code => Err(code),
+    }
+}
