@@ -13,23 +13,7 @@ FEATURES=${FEATURES-rust-all}
 SECONDS_PER_RUN=${DEMO_SECONDS:-2}
 PROFILE_DIR=target/release
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-wait_for_file() {
-    for _ in $(seq 1 2000); do
-        [[ -s $1 ]] && return 0
-        sleep 0.01
-    done
-    echo "demo: $1 never appeared" >&2
-    return 1
-}
+source scripts/lib.sh
 
 echo "== building mtproxy-rust (features: ${FEATURES:-none}) and the test kit (release) =="
 cargo build --quiet --release --bin mtproxy-rust ${FEATURES:+--features "$FEATURES"}

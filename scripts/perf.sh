@@ -10,24 +10,8 @@ cd "$(dirname "$0")/.."
 SECS=${PERF_SECONDS:-4}
 IDLE_CONNS=${PERF_IDLE_CONNS:-10000}
 OUT=${PERF_OUT:-measurements/e2e.json}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+source scripts/lib.sh
 ulimit -n "$(ulimit -Hn)"
-
-wait_for_file() {
-    for _ in $(seq 1 3000); do
-        [[ -s $1 ]] && return 0
-        sleep 0.01
-    done
-    echo "perf: $1 never appeared" >&2
-    return 1
-}
 
 echo "== building release binaries (all-C, all-Rust, test kit) =="
 mkdir -p target/perf

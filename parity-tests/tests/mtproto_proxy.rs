@@ -64,14 +64,9 @@ macro_rules! start_side {
         let worker = std::thread::spawn(move || {
             runner.worker_run(0, vec![OwnedFd::from(listener)]).unwrap();
         });
-        let ready = me.handle().wait_for(WAIT, |events| {
-            events
-                .iter()
-                .any(|e| matches!(e, Event::Ready { .. }))
-                .then_some(())
-        });
+        let ready = me.handle().wait_ready(WAIT);
         assert!(
-            ready.is_some(),
+            ready,
             "{} proxy never reached its middle-end",
             stringify!($module)
         );

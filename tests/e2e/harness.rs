@@ -1,6 +1,6 @@
 //! Starting the built `mtproxy-rust` against the test kit's fakes.
 use mtproxy_testkit::client::{ClientOptions, TestClient, Transport};
-use mtproxy_testkit::fake_me::{Event, FakeMe, FakeMeConfig, SecretSource};
+use mtproxy_testkit::fake_me::{FakeMe, FakeMeConfig, SecretSource};
 use mtproxy_testkit::process::ChildGuard;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -160,14 +160,9 @@ impl Rig {
 
     /// Waits until the proxy's middle-end connection finished its handshake.
     pub fn wait_me_ready(&self) {
-        let ready = self.me.handle().wait_for(WAIT, |events| {
-            events
-                .iter()
-                .any(|e| matches!(e, Event::Ready { .. }))
-                .then_some(())
-        });
+        let ready = self.me.handle().wait_ready(WAIT);
         assert!(
-            ready.is_some(),
+            ready,
             "no ready ME connection; proxy stderr:\n{}",
             self.proxy.stderr_text()
         );

@@ -89,14 +89,9 @@ fn sighup_reloads_the_config_without_dropping_clients() {
     )
     .unwrap();
     signal(rig.proxy.pid(), Signal::SIGHUP);
-    let ready = second.handle().wait_for(WAIT, |events| {
-        events
-            .iter()
-            .any(|e| matches!(e, Event::Ready { .. }))
-            .then_some(())
-    });
+    let ready = second.handle().wait_ready(WAIT);
     assert!(
-        ready.is_some(),
+        ready,
         "no connection to the new middle-end:\n{}",
         rig.proxy.stderr_text()
     );

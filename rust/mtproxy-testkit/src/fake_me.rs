@@ -355,6 +355,18 @@ impl FakeMeHandle {
         lock(&self.0.overrides).insert(conn, behaviour);
     }
 
+    /// Waits until some connection finished the nonce and handshake
+    /// exchange (a proxy is connected); false after `timeout`.
+    pub fn wait_ready(&self, timeout: Duration) -> bool {
+        self.wait_for(timeout, |events| {
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Ready { .. }))
+                .then_some(())
+        })
+        .is_some()
+    }
+
     /// A copy of the log so far.
     pub fn events(&self) -> Vec<Event> {
         lock(&self.0.log).clone()
