@@ -105,8 +105,13 @@ fn find<'a>(
     })
 }
 
-/// Splits the arguments into (long option name, value) pairs and positionals.
-fn tokenize(args: &[String]) -> Result<(Vec<(String, Option<String>)>, Vec<String>), String> {
+/// An option by its long name, with its value if it has one.
+type Opt = (String, Option<String>);
+/// One option letter or long name as written: (short, long).
+type Spelled = (Option<String>, Option<String>);
+
+/// Splits the arguments into options and positionals.
+fn tokenize(args: &[String]) -> Result<(Vec<Opt>, Vec<String>), String> {
     let mut options = Vec::new();
     let mut positional = Vec::new();
     let mut i = 0;
@@ -117,34 +122,33 @@ fn tokenize(args: &[String]) -> Result<(Vec<(String, Option<String>)>, Vec<Strin
             positional.extend(args[i..].iter().cloned());
             break;
         }
-        let (names, inline): (Vec<(Option<String>, Option<String>)>, Option<String>) =
-            if let Some(rest) = arg.strip_prefix("--") {
-                let (name, value) = match rest.split_once('=') {
-                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                    None => (rest.to_string(), None),
-                };
-                (vec![(None, Some(name))], value)
-            } else if arg.len() > 1 && arg.starts_with('-') {
-                // `-vvv`, `-6v`, `-H443` (value glued to a value option).
-                let body = &arg[1..];
-                let mut out = Vec::new();
-                let mut glued = None;
-                for (pos, ch) in body.char_indices() {
-                    let s = ch.to_string();
-                    if find(WITH_VALUE, Some(&s), None).is_some()
-                        && pos + ch.len_utf8() < body.len()
-                    {
-                        out.push((Some(s), None));
-                        glued = Some(body[pos + ch.len_utf8()..].to_string());
-                        break;
-                    }
-                    out.push((Some(s), None));
-                }
-                (out, glued)
-            } else {
-                positional.push(arg.clone());
-                continue;
+        let (names, inline): (Vec<Spelled>, Option<String>) = if let Some(rest) =
+            arg.strip_prefix("--")
+        {
+            let (name, value) = match rest.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (rest.to_string(), None),
             };
+            (vec![(None, Some(name))], value)
+        } else if arg.len() > 1 && arg.starts_with('-') {
+            // `-vvv`, `-6v`, `-H443` (value glued to a value option).
+            let body = &arg[1..];
+            let mut out = Vec::new();
+            let mut glued = None;
+            for (pos, ch) in body.char_indices() {
+                let s = ch.to_string();
+                if find(WITH_VALUE, Some(&s), None).is_some() && pos + ch.len_utf8() < body.len() {
+                    out.push((Some(s), None));
+                    glued = Some(body[pos + ch.len_utf8()..].to_string());
+                    break;
+                }
+                out.push((Some(s), None));
+            }
+            (out, glued)
+        } else {
+            positional.push(arg.clone());
+            continue;
+        };
         let count = names.len();
         for (k, (short, long)) in names.into_iter().enumerate() {
             let last = k + 1 == count;

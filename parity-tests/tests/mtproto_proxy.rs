@@ -84,11 +84,15 @@ macro_rules! start_side {
     }};
 }
 
+/// An RPC_PROXY_REQ without the ports: flags, ext_conn_id, client address,
+/// ad tag, payload.
+type Request = (u32, i64, std::net::Ipv6Addr, Option<[u8; 16]>, Vec<u8>);
+
 /// What a session looked like from outside, ports left out.
 #[derive(Debug, PartialEq, Eq)]
 struct Observed {
     at_client: Vec<Received>,
-    at_me: Vec<(u32, i64, std::net::Ipv6Addr, Option<[u8; 16]>, Vec<u8>)>,
+    at_me: Vec<Request>,
     closes: usize,
 }
 

@@ -86,7 +86,10 @@ fn largest_packet_passes_and_a_larger_one_closes() {
     let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
     echo_round(&mut client, 1_044_480, 1);
     let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
-    client.send_packet(&packet(1_044_484, 2), false).unwrap();
+    // An intermediate length header one word over the limit, then data.
+    let mut frame = 1_044_484u32.to_le_bytes().to_vec();
+    frame.extend_from_slice(&packet(4096, 2));
+    client.send_unframed(&frame).unwrap();
     assert!(
         client.recv_packet(WAIT).is_err(),
         "an oversized packet must close the connection"

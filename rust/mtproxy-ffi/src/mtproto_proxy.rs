@@ -3,8 +3,11 @@
 //! replay cache, the counters); each worker thread runs its own event loop
 //! on its own reactor (net-events contract) with its own client and
 //! middle-end connections. Behaviour: ARCHITECTURE.md, "The proxy runtime".
+use crate::raw;
+use mtproxy_core::runtime::{Domain, ProxySettings};
+use mtproxy_rt::proxy::Proxy;
 use mtproxy_sys::bindings::mtp_proxy_stats;
-use std::ffi::c_void;
+use std::os::fd::{FromRawFd, OwnedFd};
 
 /// Longest fronting domain name.
 pub const MTP_PROXY_MAX_DOMAIN_LEN: usize = 253;
@@ -67,7 +70,83 @@ pub struct mtp_proxy_settings {
 
 /// A proxy handle.
 #[allow(non_camel_case_types)]
-pub struct mtp_proxy(c_void);
+pub struct mtp_proxy(Proxy);
+
+/// Writes `text` NUL-terminated (cut to fit) into `err[..err_cap]`.
+///
+/// # Safety
+/// `err` must be NULL or point to `err_cap` writable bytes.
+unsafe fn write_err(err: *mut u8, err_cap: usize, text: &str) {
+    // SAFETY: `err` is NULL or `err_cap` writable bytes (caller).
+    let buf = unsafe { raw::bytes_mut(err, err_cap) };
+    if let Some(last) = buf.len().checked_sub(1) {
+        let n = text.len().min(last);
+        buf[..n].copy_from_slice(&text.as_bytes()[..n]);
+        buf[n] = 0;
+    }
+}
+
+/// The settings in Rust form, or why they are unusable.
+///
+/// # Safety
+/// Every `(pointer, count)` pair of `s` must be valid.
+unsafe fn convert_settings(s: &mtp_proxy_settings) -> Result<ProxySettings, &'static str> {
+    if s.n_secrets > 16 || (s.n_secrets > 0 && s.secrets.is_null()) {
+        return Err("bad secret list");
+    }
+    // SAFETY: `secrets` holds `n_secrets` 16-byte keys (caller).
+    let packed = unsafe { raw::bytes(s.secrets, s.n_secrets * 16) };
+    let secrets = packed
+        .chunks_exact(16)
+        .map(|k| <[u8; 16]>::try_from(k).unwrap_or_default())
+        .collect();
+    if s.n_domains > 0 && s.domains.is_null() {
+        return Err("bad domain list");
+    }
+    let domains: &[mtp_proxy_domain] = if s.n_domains == 0 {
+        &[]
+    } else {
+        // SAFETY: non-null and `n_domains` entries long (caller).
+        unsafe { std::slice::from_raw_parts(s.domains, s.n_domains) }
+    };
+    let mut converted = Vec::with_capacity(domains.len());
+    for d in domains {
+        if d.name_len == 0 || d.name_len > MTP_PROXY_MAX_DOMAIN_LEN {
+            return Err("bad domain name length");
+        }
+        converted.push(Domain {
+            name: d.name[..d.name_len].to_vec(),
+            relay_ipv4: d.relay_ipv4,
+            relay_port: d.relay_port,
+        });
+    }
+    // SAFETY: NULL or 16 readable bytes (caller).
+    let ad_tag = unsafe { raw::array::<16>(s.ad_tag) }.copied();
+    if s.n_nat_info > 0 && s.nat_info.is_null() {
+        return Err("bad nat-info list");
+    }
+    let nat: &[u32] = if s.n_nat_info == 0 {
+        &[]
+    } else {
+        // SAFETY: non-null, `n_nat_info` pairs of u32 (caller).
+        unsafe { std::slice::from_raw_parts(s.nat_info, s.n_nat_info * 2) }
+    };
+    Ok(ProxySettings {
+        secrets,
+        domains: converted,
+        ad_tag,
+        // SAFETY: valid byte pairs (caller).
+        proxy_secret: unsafe { raw::bytes(s.proxy_secret, s.proxy_secret_len) }.to_vec(),
+        // SAFETY: valid byte pairs (caller).
+        config: unsafe { raw::bytes(s.config, s.config_len) }.to_vec(),
+        nat_info: nat.chunks_exact(2).map(|p| (p[0], p[1])).collect(),
+        workers: s.workers,
+        max_client_connections: s.max_client_connections,
+        window_clamp: s.window_clamp,
+        buffer_limit: s.buffer_limit,
+        seed: s.seed,
+    })
+}
 
 /// A new proxy from `*settings`, or NULL with a NUL-terminated reason in
 /// `err` (up to `err_cap` bytes, may be NULL/0) if the settings, the config
@@ -82,8 +161,29 @@ pub unsafe extern "C" fn mtp_proxy_new(
     err: *mut u8,
     err_cap: usize,
 ) -> *mut mtp_proxy {
-    let _ = (settings, err, err_cap);
-    unimplemented!()
+    // SAFETY: NULL or a valid settings struct (caller).
+    let Some(settings) = (unsafe { settings.as_ref() }) else {
+        // SAFETY: `err` is `err_cap` writable bytes (caller).
+        unsafe { write_err(err, err_cap, "null settings") };
+        return std::ptr::null_mut();
+    };
+    // SAFETY: the settings' pairs are valid (caller).
+    let converted = match unsafe { convert_settings(settings) } {
+        Ok(c) => c,
+        Err(text) => {
+            // SAFETY: as above.
+            unsafe { write_err(err, err_cap, text) };
+            return std::ptr::null_mut();
+        }
+    };
+    match Proxy::new(converted) {
+        Ok(proxy) => Box::into_raw(Box::new(mtp_proxy(proxy))),
+        Err(text) => {
+            // SAFETY: as above.
+            unsafe { write_err(err, err_cap, &text) };
+            std::ptr::null_mut()
+        }
+    }
 }
 
 /// Frees a proxy after every `mtp_proxy_worker_run` returned. NULL does
@@ -93,8 +193,11 @@ pub unsafe extern "C" fn mtp_proxy_new(
 /// `proxy` must be NULL or a live handle with no worker running.
 #[no_mangle]
 pub unsafe extern "C" fn mtp_proxy_free(proxy: *mut mtp_proxy) {
-    let _ = proxy;
-    unimplemented!()
+    if !proxy.is_null() {
+        // SAFETY: a live handle from `mtp_proxy_new`, no worker running,
+        // freed once (caller).
+        drop(unsafe { Box::from_raw(proxy) });
+    }
 }
 
 /// Runs worker `index` on the calling thread until the proxy is stopped and
@@ -113,8 +216,32 @@ pub unsafe extern "C" fn mtp_proxy_worker_run(
     listen_fds: *const i32,
     n_fds: usize,
 ) -> i32 {
-    let _ = (proxy, index, listen_fds, n_fds);
-    unimplemented!()
+    // SAFETY: a live handle (caller); workers only share it.
+    let Some(proxy) = (unsafe { proxy.as_ref() }) else {
+        return MTP_PROXY_ERR_ARG;
+    };
+    if n_fds > 0 && listen_fds.is_null() {
+        return MTP_PROXY_ERR_ARG;
+    }
+    let fds: &[i32] = if n_fds == 0 {
+        &[]
+    } else {
+        // SAFETY: `n_fds` fds (caller).
+        unsafe { std::slice::from_raw_parts(listen_fds, n_fds) }
+    };
+    if fds.iter().any(|&fd| fd < 0) {
+        return MTP_PROXY_ERR_ARG;
+    }
+    let owned = fds
+        .iter()
+        // SAFETY: each fd is an open listening socket whose ownership the
+        // caller hands over to the worker.
+        .map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect();
+    match proxy.0.worker_run(index, owned) {
+        Ok(()) => 0,
+        Err(_) => MTP_PROXY_ERR_SYS,
+    }
 }
 
 /// Replaces the config (proxy-multi.conf text) and the proxy secret, as on
@@ -137,16 +264,25 @@ pub unsafe extern "C" fn mtp_proxy_reload(
     err: *mut u8,
     err_cap: usize,
 ) -> i32 {
-    let _ = (
-        proxy,
-        config,
-        config_len,
-        proxy_secret,
-        proxy_secret_len,
-        err,
-        err_cap,
-    );
-    unimplemented!()
+    // SAFETY: a live handle (caller).
+    let Some(proxy) = (unsafe { proxy.as_ref() }) else {
+        return MTP_PROXY_ERR_ARG;
+    };
+    // SAFETY: valid byte pairs (caller).
+    let (config, secret) = unsafe {
+        (
+            raw::bytes(config, config_len),
+            raw::bytes(proxy_secret, proxy_secret_len),
+        )
+    };
+    match proxy.0.reload(config, secret) {
+        Ok(()) => 0,
+        Err(text) => {
+            // SAFETY: `err` is `err_cap` writable bytes (caller).
+            unsafe { write_err(err, err_cap, &text) };
+            MTP_PROXY_ERR_CONFIG
+        }
+    }
 }
 
 /// Begins a graceful stop: workers close their listeners at once, let
@@ -158,8 +294,10 @@ pub unsafe extern "C" fn mtp_proxy_reload(
 /// `proxy` must be a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn mtp_proxy_stop(proxy: *mut mtp_proxy, grace_ms: u32) {
-    let _ = (proxy, grace_ms);
-    unimplemented!()
+    // SAFETY: a live handle (caller).
+    if let Some(proxy) = unsafe { proxy.as_ref() } {
+        proxy.0.stop(grace_ms);
+    }
 }
 
 /// Writes the proxy's counters (sums over the workers) into the proxy
@@ -173,6 +311,8 @@ pub unsafe extern "C" fn mtp_proxy_collect_stats(
     proxy: *const mtp_proxy,
     out: *mut mtp_proxy_stats,
 ) {
-    let _ = (proxy, out);
-    unimplemented!()
+    // SAFETY: a live handle and NULL or a writable struct (caller).
+    if let (Some(proxy), Some(out)) = unsafe { (proxy.as_ref(), out.as_mut()) } {
+        proxy.0.collect_stats(out);
+    }
 }

@@ -278,6 +278,14 @@ impl TestClient {
         self.send_stream_bytes(&mut frame)
     }
 
+    /// Hostile mode: sends `plain` as obfuscated2 stream bytes (encrypted,
+    /// and wrapped in records in fake-TLS mode) without framing, e.g. a
+    /// length header the transport forbids.
+    pub fn send_unframed(&mut self, plain: &[u8]) -> Result<()> {
+        let mut data = plain.to_vec();
+        self.send_stream_bytes(&mut data)
+    }
+
     /// Encrypts bytes of the obfuscated2 stream and sends them.
     fn send_stream_bytes(&mut self, data: &mut [u8]) -> Result<()> {
         self.encrypt

@@ -332,7 +332,7 @@ impl Report {
             ),
             ("errors", self.errors.to_string()),
         ];
-        if let Some(v) = self.handshake_cpu_ms {
+        if let Some(v) = self.handshake_cpu_ms.filter(|_| self.connections >= 100) {
             rows.push(("proxy CPU ms/handshake", format!("{v:.4}")));
         }
         if let Some(cpu) = self.proxy_cpu_seconds {

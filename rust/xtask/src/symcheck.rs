@@ -18,6 +18,8 @@ pub const DEFAULT_SETS: &[&str] = &[
     "rust-crypto",
     "rust-net",
     "rust-mtproto",
+    "rust-jobs",
+    "rust-engine",
     "rust-crc32",
     "rust-md5",
     "rust-net-crypto-aes",

@@ -1,0 +1,743 @@
+//! Client connections (docs/RUNTIME.md, "Client connections"): the
+//! obfuscated2 / fake-TLS handshake, the relay to the fronting domain for
+//! rejected ones, and the data path: decrypt in place, cut packets, filter,
+//! forward as PROXY_REQ; answers framed, encrypted in place and queued.
+
+use super::buffers::OutQueue;
+use super::relay::Relay;
+use super::routing::{pick_connection, token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
+use super::worker::{Worker, CLIENT_DEADLINE_MS, READ_CHUNK};
+use super::Counters;
+use mtproxy_core::crypto::aesni256::{AesContext, AesMode};
+use mtproxy_core::mtproto::rpc_proxy_msg as msg;
+use mtproxy_core::net::ext_framing::{self as framing, FrameDecoder, FROM_CLIENT, FROM_PROXY};
+use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
+use mtproxy_core::net::obfs2::{CtrKey, ServerHeader, HEADER_LEN};
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+
+pub(crate) enum Phase {
+    /// Collecting the 64-byte header or the ClientHello.
+    Hello,
+    /// ServerHello sent; collecting the inner header from the records.
+    TlsInner {
+        reader: RecordReader,
+        inner: Vec<u8>,
+    },
+    Data(Box<Stream>),
+    Relay(Box<Relay>),
+}
+
+/// The obfuscated stream of an accepted client.
+pub(crate) struct Stream {
+    dec: AesContext,
+    enc: AesContext,
+    tls: Option<RecordReader>,
+    framer: FrameDecoder,
+    mode: i32,
+    dc: i16,
+}
+
+/// A packet waiting for a ready middle-end connection.
+pub(crate) struct Pending {
+    packet: Vec<u8>,
+    quick_ack: bool,
+    unencrypted: bool,
+}
+
+pub(crate) struct Client {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    pub phase: Phase,
+    /// Everything received before the handshake completed (for a relay).
+    pub raw: Vec<u8>,
+    pub out: OutQueue,
+    /// The ME connection slot this client is bound to, and its ext id.
+    pub me: Option<usize>,
+    pub ext_id: i64,
+    /// The ME closed this client (CLOSE_EXT or lost): tell it nothing.
+    pub me_gone: bool,
+    pub pending: VecDeque<Pending>,
+    pub pending_bytes: usize,
+    pub pending_timer: Option<u64>,
+    pub handshake_timer: Option<u64>,
+    pub flood_timer: Option<u64>,
+    pub drain_timer: Option<u64>,
+    pub read_paused: bool,
+    /// Counted in its ME connection's `over_cap_clients`.
+    pub over_cap: bool,
+    /// Close once the output is flushed.
+    pub closing: bool,
+}
+
+fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
+    // CTR accepts any length, so this cannot fail.
+    let _ = ctx.crypt_in_place(data);
+}
+
+fn ctr(key: &CtrKey) -> Option<AesContext> {
+    AesContext::new(AesMode::Ctr, &key.key, &key.iv).ok()
+}
+
+/// 16-byte address as PROXY_REQ carries it, IPv4 mapped and translated.
+fn wire_address(addr: &SocketAddr, nat: &[(u32, u32)]) -> [u8; 16] {
+    let ipv4 = match addr {
+        SocketAddr::V4(a) => Some(*a.ip()),
+        SocketAddr::V6(a) => a.ip().to_ipv4_mapped(),
+    };
+    match (ipv4, addr) {
+        (Some(v4), _) => msg::ipv4_mapped(super::routing::nat_translate(nat, u32::from(v4))),
+        (None, SocketAddr::V6(a)) => a.ip().octets(),
+        (None, SocketAddr::V4(_)) => [0; 16],
+    }
+}
+
+impl Worker<'_> {
+    pub(crate) fn tls_mode(&self) -> bool {
+        !self.proxy.settings.domains.is_empty()
+    }
+
+    pub(crate) fn packed_secrets(&self) -> Vec<u8> {
+        self.proxy.settings.secrets.concat()
+    }
+
+    pub fn client_accepted(&mut self, stream: TcpStream) {
+        let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+            return;
+        };
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let (slot, generation) = self.clients.next_slot();
+        if slot >> msg::EXT_CONN_SLOT_BITS != 0
+            || self
+                .reactor
+                .add(stream.as_raw_fd(), token(Kind::Client, slot, generation))
+                .is_err()
+        {
+            return;
+        }
+        let timer = self.reactor.timer(
+            token(Kind::HandshakeTimer, slot, generation),
+            CLIENT_DEADLINE_MS,
+        );
+        self.clients.insert(Client {
+            stream,
+            peer,
+            local,
+            phase: Phase::Hello,
+            raw: Vec::new(),
+            out: OutQueue::default(),
+            me: None,
+            ext_id: 0,
+            me_gone: false,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            pending_timer: None,
+            handshake_timer: Some(timer),
+            flood_timer: None,
+            drain_timer: None,
+            read_paused: false,
+            over_cap: false,
+            closing: false,
+        });
+        let c = &self.proxy.counters;
+        Counters::add(&c.clients, 1);
+        Counters::add(&c.allocated_inbound, 1);
+        // Bytes may already be waiting; edge-triggered registration reports
+        // them, but reading now saves a round.
+        self.client_readable(slot);
+    }
+
+    pub fn client_event(&mut self, slot: usize, bits: u32) {
+        if bits & EV_WRITE != 0 {
+            self.dirty_clients.push(slot);
+        }
+        if bits & (EV_READ | EV_CLOSED) != 0 {
+            self.client_readable(slot);
+        }
+    }
+
+    /// Whether the client may be read now (backpressure).
+    pub(crate) fn client_may_read(&self, slot: usize) -> bool {
+        let Some(c) = self.clients.get(slot) else {
+            return false;
+        };
+        match &c.phase {
+            Phase::Relay(r) => !r.out.over_cap(),
+            Phase::Data(_) => {
+                let me_over =
+                    c.me.and_then(|m| self.mes.get(m))
+                        .is_some_and(|m| m.out.over_cap());
+                !me_over && self.under_budget() && c.pending_bytes <= super::QUEUE_SOFT_CAP
+            }
+            _ => true,
+        }
+    }
+
+    pub fn client_readable(&mut self, slot: usize) {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        buf.resize(READ_CHUNK, 0);
+        loop {
+            if !self.client_may_read(slot) {
+                if let Some(c) = self.clients.get_mut(slot) {
+                    c.read_paused = true;
+                }
+                break;
+            }
+            let Some(c) = self.clients.get_mut(slot) else {
+                break;
+            };
+            c.read_paused = false;
+            match c.stream.read(&mut buf) {
+                Ok(0) => {
+                    self.client_eof(slot);
+                    break;
+                }
+                Ok(n) => self.client_bytes(slot, &mut buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.close_client(slot, false);
+                    break;
+                }
+            }
+        }
+        self.read_buf = buf;
+    }
+
+    pub(crate) fn client_eof(&mut self, slot: usize) {
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        if matches!(c.phase, Phase::Relay(_)) {
+            // Pass what the client sent on, then close both.
+            self.set_closing(slot);
+        } else {
+            self.close_client(slot, false);
+        }
+    }
+
+    pub(crate) fn client_bytes(&mut self, slot: usize, data: &mut [u8]) {
+        let tls_mode = self.tls_mode();
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        match &mut c.phase {
+            Phase::Hello => {
+                c.raw.extend_from_slice(data);
+                if tls_mode {
+                    self.check_hello(slot);
+                } else {
+                    self.check_obfs2_header(slot);
+                }
+            }
+            Phase::TlsInner { .. } => {
+                c.raw.extend_from_slice(data);
+                self.tls_inner_bytes(slot, data);
+            }
+            Phase::Data(_) => self.stream_bytes(slot, data),
+            Phase::Relay(relay) => {
+                relay.out.push_slice(data);
+                let n = data.len();
+                self.account(0, n);
+                self.dirty_clients.push(slot);
+            }
+        }
+    }
+
+    /// The handshake succeeded: set up the ciphers and framing, then take
+    /// the bytes that came after the header.
+    pub(crate) fn start_stream(
+        &mut self,
+        slot: usize,
+        h: &ServerHeader,
+        tls: Option<RecordReader>,
+        rest: &[u8],
+    ) {
+        let (Some(mut dec), Some(enc)) = (ctr(&h.read), ctr(&h.write)) else {
+            return self.close_client(slot, false);
+        };
+        let (Ok(mode), Some(c)) = (framing::mode_from_tag(h.tag), self.clients.get_mut(slot))
+        else {
+            return self.close_client(slot, false);
+        };
+        let Ok(framer) = FrameDecoder::new(mode, FROM_CLIENT) else {
+            return self.close_client(slot, false);
+        };
+        // The header used the first 64 keystream bytes.
+        crypt(&mut dec, &mut [0u8; HEADER_LEN]);
+        c.phase = Phase::Data(Box::new(Stream {
+            dec,
+            enc,
+            tls,
+            framer,
+            mode,
+            dc: h.dc,
+        }));
+        if let Some(timer) = c.handshake_timer.take() {
+            self.reactor.cancel(timer);
+        }
+        let mut rest = rest.to_vec();
+        self.decoded_bytes(slot, &mut rest);
+    }
+
+    /// Ciphertext of an accepted client (record framing still on in TLS).
+    pub(crate) fn stream_bytes(&mut self, slot: usize, data: &mut [u8]) {
+        let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
+            return;
+        };
+        let Some(reader) = s.tls.as_mut() else {
+            return self.decoded_bytes(slot, data);
+        };
+        // Payload bytes never outnumber record bytes: unwrap into the
+        // front of the same buffer's copy.
+        let mut payload = std::mem::take(&mut self.message_buf);
+        payload.resize(data.len(), 0);
+        let mut done = 0;
+        let mut made_total = 0;
+        let mut failed = false;
+        while done < data.len() {
+            match reader.feed(&data[done..], &mut payload[made_total..]) {
+                Ok((used, made)) => {
+                    done += used;
+                    made_total += made;
+                }
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if made_total > 0 {
+            self.decoded_bytes(slot, &mut payload[..made_total]);
+        }
+        self.message_buf = payload;
+        if failed {
+            self.close_client(slot, false);
+        }
+    }
+
+    /// Obfuscated2 ciphertext: decrypt in place, cut into packets.
+    pub(crate) fn decoded_bytes(&mut self, slot: usize, data: &mut [u8]) {
+        let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
+            return;
+        };
+        crypt(&mut s.dec, data);
+        let mut packet = std::mem::take(&mut self.packet_buf);
+        let mut rest: &[u8] = data;
+        'feed: while let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
+            let Ok(took) = s.framer.feed(rest) else {
+                self.close_client(slot, false);
+                break;
+            };
+            rest = &rest[took..];
+            loop {
+                let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
+                    break 'feed;
+                };
+                match s.framer.next_packet(&mut packet) {
+                    Ok(Some(info)) => {
+                        self.client_packet(slot, &packet[..info.length], info.quick_ack)
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        self.close_client(slot, false);
+                        break 'feed;
+                    }
+                }
+            }
+            if rest.is_empty() {
+                break;
+            }
+        }
+        self.packet_buf = packet;
+    }
+
+    fn client_packet(&mut self, slot: usize, packet: &[u8], quick_ack: bool) {
+        let verdict = framing::classify_packet(packet);
+        match verdict.action {
+            framing::PING => self.send_to_client(slot, &verdict.pong),
+            framing::FORWARD => self.forward(slot, packet, quick_ack, verdict.unencrypted),
+            _ => {}
+        }
+    }
+
+    fn forward(&mut self, slot: usize, packet: &[u8], quick_ack: bool, unencrypted: bool) {
+        let Some(c) = self.clients.get(slot) else {
+            return;
+        };
+        if let Some(me) = c.me {
+            return self.send_request(slot, me, packet, quick_ack, unencrypted);
+        }
+        let Phase::Data(s) = &c.phase else {
+            return;
+        };
+        let routable = self.snapshot.config.lookup(i32::from(s.dc)).is_some();
+        if c.pending.is_empty() && !self.try_bind(slot) && !routable {
+            Counters::add(&self.proxy.counters.dropped_queries, 1);
+            return;
+        }
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        match c.me {
+            Some(me) => self.send_request(slot, me, packet, quick_ack, unencrypted),
+            None => {
+                c.pending.push_back(Pending {
+                    packet: packet.to_vec(),
+                    quick_ack,
+                    unencrypted,
+                });
+                c.pending_bytes += packet.len();
+                if c.pending_timer.is_none() {
+                    let generation = self.clients.generation(slot).unwrap_or(0);
+                    let tok = token(Kind::PendingTimer, slot, generation);
+                    let timer = self.reactor.timer(tok, CLIENT_DEADLINE_MS);
+                    if let Some(c) = self.clients.get_mut(slot) {
+                        c.pending_timer = Some(timer);
+                    }
+                    self.waiting.push(slot);
+                }
+                self.account(0, packet.len());
+            }
+        }
+    }
+
+    /// Binds an unbound client to a ready connection of its cluster.
+    pub fn try_bind(&mut self, slot: usize) -> bool {
+        let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
+            return false;
+        };
+        let Some(cluster) = self.snapshot.config.lookup(i32::from(s.dc)) else {
+            return false;
+        };
+        let mes = &self.mes;
+        let ready = |conn: usize| mes.get(conn).is_some_and(|m| m.is_ready() && !m.retiring);
+        let picked = pick_connection(
+            &self.snapshot.config,
+            cluster,
+            self.round_robin,
+            &self.conn_of_target,
+            ready,
+        );
+        let Some(me) = picked else {
+            return false;
+        };
+        self.round_robin = self.round_robin.wrapping_add(1);
+        if self.last_ext_id.len() <= slot {
+            self.last_ext_id.resize(slot + 1, 0);
+        }
+        let Ok(id) = msg::ext_conn_id_next(self.last_ext_id[slot], slot as u32) else {
+            return false;
+        };
+        self.last_ext_id[slot] = id;
+        if let Some(m) = self.mes.get_mut(me) {
+            m.bound.insert(slot);
+        }
+        if let Some(c) = self.clients.get_mut(slot) {
+            c.me = Some(me);
+            c.ext_id = id;
+        }
+        let proxy = self.proxy;
+        let counters = &proxy.counters;
+        Counters::add(&counters.ext_connections, 1);
+        Counters::add(&counters.ext_connections_created, 1);
+        // Packets that waited go first, in order.
+        let pending = self.clients.get_mut(slot).map(|c| {
+            if let Some(timer) = c.pending_timer.take() {
+                self.reactor.cancel(timer);
+            }
+            c.pending_bytes = 0;
+            std::mem::take(&mut c.pending)
+        });
+        for p in pending.unwrap_or_default() {
+            self.account(p.packet.len(), 0);
+            self.send_request(slot, me, &p.packet, p.quick_ack, p.unencrypted);
+        }
+        true
+    }
+
+    /// An ME connection became ready: bind the clients waiting for one.
+    pub fn retry_waiting(&mut self) {
+        for slot in std::mem::take(&mut self.waiting) {
+            let waits = self
+                .clients
+                .get(slot)
+                .is_some_and(|c| c.me.is_none() && !c.pending.is_empty());
+            if !waits {
+                continue;
+            }
+            if self.try_bind(slot) {
+                self.rerun_clients.push(slot);
+            } else {
+                self.waiting.push(slot);
+            }
+        }
+    }
+
+    fn send_request(
+        &mut self,
+        slot: usize,
+        me: usize,
+        packet: &[u8],
+        quick_ack: bool,
+        unencrypted: bool,
+    ) {
+        let Some(c) = self.clients.get(slot) else {
+            return;
+        };
+        let Phase::Data(s) = &c.phase else {
+            return;
+        };
+        let settings = &self.proxy.settings;
+        let transport = match s.mode {
+            framing::MODE_ABRIDGED => msg::TRANSPORT_ABRIDGED,
+            framing::MODE_INTERMEDIATE => msg::TRANSPORT_INTERMEDIATE,
+            _ => msg::TRANSPORT_PADDED,
+        };
+        let has_tag = settings.ad_tag.is_some();
+        let Ok(flags) = msg::proxy_req_flags(transport, quick_ack, unencrypted, has_tag, false)
+        else {
+            return;
+        };
+        let req = msg::ProxyReq {
+            flags,
+            ext_conn_id: c.ext_id,
+            client_ip: wire_address(&c.peer, &settings.nat_info),
+            client_port: i32::from(c.peer.port()),
+            proxy_ip: wire_address(&c.local, &settings.nat_info),
+            proxy_port: i32::from(c.local.port()),
+            ad_tag: settings.ad_tag.unwrap_or_default(),
+        };
+        let mut message = std::mem::take(&mut self.message_buf);
+        message.resize(msg::PROXY_REQ_MAX_HEADER_LEN + packet.len(), 0);
+        if let Ok(n) = msg::encode_proxy_req(&req, packet, &mut message) {
+            self.me_send(me, &message[..n]);
+            Counters::add(&self.proxy.counters.forwarded_queries, 1);
+        }
+        self.message_buf = message;
+    }
+
+    /// Frames `payload` for the client, encrypts it and queues it.
+    pub fn send_to_client(&mut self, slot: usize, payload: &[u8]) {
+        let mut padding = [0u8; framing::MAX_PROXY_PADDING];
+        let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
+            return;
+        };
+        let pad_len = if s.mode == framing::MODE_PADDED {
+            let [len] = self.rng.bytes::<1>();
+            let pad_len = usize::from(len) % (framing::MAX_PROXY_PADDING + 1);
+            self.rng.fill(&mut padding[..pad_len]);
+            pad_len
+        } else {
+            0
+        };
+        let max = framing::MAX_HEADER_LEN + payload.len() + pad_len;
+        self.queue_encrypted(slot, max, |mode, out| {
+            framing::encode_packet(FROM_PROXY, mode, false, payload, &padding[..pad_len], out).ok()
+        });
+    }
+
+    pub fn send_quick_ack(&mut self, slot: usize, confirm: u32) {
+        let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
+            return;
+        };
+        let mut random = [0u8; framing::QUICK_ACK_RANDOM_LEN];
+        if s.mode == framing::MODE_PADDED {
+            self.rng.fill(&mut random);
+        }
+        self.queue_encrypted(slot, framing::MAX_QUICK_ACK_LEN, |mode, out| {
+            framing::encode_quick_ack(mode, confirm, &random, out).ok()
+        });
+    }
+
+    /// Writes at most `max` bytes with `encode` (given the transport mode),
+    /// encrypts them and queues them, wrapped in TLS records if needed.
+    fn queue_encrypted(
+        &mut self,
+        slot: usize,
+        max: usize,
+        encode: impl FnOnce(i32, &mut [u8]) -> Option<usize>,
+    ) {
+        let mut scratch = std::mem::take(&mut self.message_buf);
+        scratch.resize(max, 0);
+        let Some(c) = self.clients.get_mut(slot) else {
+            self.message_buf = scratch;
+            return;
+        };
+        let before = c.out.len();
+        if let Phase::Data(s) = &mut c.phase {
+            if let Some(n) = encode(s.mode, &mut scratch) {
+                let plain = &mut scratch[..n];
+                crypt(&mut s.enc, plain);
+                if s.tls.is_some() {
+                    c.out.append_with(tls::wrapped_len(n), |dst| {
+                        let _ = tls::wrap_records(plain, dst);
+                    });
+                } else {
+                    c.out.push_slice(plain);
+                }
+            }
+        }
+        let after = c.out.len();
+        self.message_buf = scratch;
+        self.account(before, after);
+        self.dirty_clients.push(slot);
+        self.client_cap_changed(slot);
+    }
+
+    /// Keeps the ME's count of over-cap clients and the flood timer in
+    /// step with the client's queue.
+    pub fn client_cap_changed(&mut self, slot: usize) {
+        let generation = self.clients.generation(slot).unwrap_or(0);
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        let over = c.out.over_cap();
+        if over == c.over_cap {
+            return;
+        }
+        c.over_cap = over;
+        if over {
+            let tok = token(Kind::FloodTimer, slot, generation);
+            c.flood_timer = Some(self.reactor.timer(tok, CLIENT_DEADLINE_MS));
+        } else if let Some(timer) = c.flood_timer.take() {
+            self.reactor.cancel(timer);
+        }
+        let me = c.me;
+        if let Some(m) = me.and_then(|me| self.mes.get_mut(me)) {
+            if over {
+                m.over_cap_clients += 1;
+            } else {
+                m.over_cap_clients = m.over_cap_clients.saturating_sub(1);
+                if m.over_cap_clients == 0 && m.read_paused {
+                    self.rerun_mes.extend(me);
+                }
+            }
+        }
+    }
+
+    pub fn client_flush(&mut self, slot: usize) {
+        let was_over_budget = !self.under_budget();
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        let before = c.out.len();
+        let mut dead = c.out.flush_to(&mut c.stream).is_err();
+        let mut after = c.out.len();
+        let mut resume_relay = false;
+        let mut resume_client = false;
+        if let Phase::Relay(r) = &mut c.phase {
+            if r.connected {
+                let relay_before = r.out.len();
+                dead |= r.out.flush_to(&mut r.stream).is_err();
+                let relay_after = r.out.len();
+                resume_client = c.read_paused && !r.out.over_cap();
+                resume_relay = r.read_paused && !c.out.over_cap();
+                // Account both queues together.
+                after += relay_after;
+                let total_before = before + relay_before;
+                let closing_done = c.closing && c.out.is_empty() && r.out.is_empty();
+                self.account(total_before, after);
+                if dead || closing_done {
+                    return self.close_client(slot, false);
+                }
+                if resume_client {
+                    self.rerun_clients.push(slot);
+                }
+                if resume_relay {
+                    self.relay_readable(slot);
+                }
+                self.budget_relieved(was_over_budget);
+                return;
+            }
+        }
+        let closing_done = c.closing && c.out.is_empty() && !matches!(c.phase, Phase::Relay(_));
+        self.account(before, after);
+        if dead || closing_done {
+            return self.close_client(slot, false);
+        }
+        let _ = (resume_relay, resume_client);
+        self.client_cap_changed(slot);
+        self.budget_relieved(was_over_budget);
+    }
+
+    /// Close once everything queued is written (10 s at most).
+    pub fn set_closing(&mut self, slot: usize) {
+        let generation = self.clients.generation(slot).unwrap_or(0);
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        if !c.closing {
+            c.closing = true;
+            let tok = token(Kind::DrainTimer, slot, generation);
+            c.drain_timer = Some(self.reactor.timer(tok, CLIENT_DEADLINE_MS));
+        }
+        self.dirty_clients.push(slot);
+    }
+
+    pub fn client_flood_timeout(&mut self, slot: usize) {
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        c.flood_timer = None;
+        if c.out.over_cap() {
+            Counters::add(&self.proxy.counters.failed_flood, 1);
+            self.close_client(slot, false);
+        }
+    }
+
+    pub fn client_pending_timeout(&mut self, slot: usize) {
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        c.pending_timer = None;
+        if c.me.is_none() && !c.pending.is_empty() {
+            let dropped = c.pending.len() as i64;
+            Counters::add(&self.proxy.counters.dropped_queries, dropped);
+            self.close_client(slot, false);
+        }
+    }
+
+    /// Closes and frees a client; tells its ME connection unless the ME
+    /// ended it. `_shutdown`: the worker is exiting.
+    pub fn close_client(&mut self, slot: usize, _shutdown: bool) {
+        let was_over_budget = !self.under_budget();
+        let Some(c) = self.clients.remove(slot) else {
+            return;
+        };
+        let _ = self.reactor.remove(c.stream.as_raw_fd());
+        for timer in [
+            c.handshake_timer,
+            c.flood_timer,
+            c.pending_timer,
+            c.drain_timer,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.reactor.cancel(timer);
+        }
+        let mut queued = c.out.len() + c.pending_bytes;
+        if let Phase::Relay(r) = &c.phase {
+            let _ = self.reactor.remove(r.stream.as_raw_fd());
+            queued += r.out.len();
+            Counters::add(&self.proxy.counters.allocated_outbound, -1);
+        }
+        self.account(queued, 0);
+        let proxy = self.proxy;
+        let counters = &proxy.counters;
+        Counters::add(&counters.clients, -1);
+        Counters::add(&counters.allocated_inbound, -1);
+        if let Some(me) = c.me {
+            Counters::add(&counters.ext_connections, -1);
+            self.me_unbind(me, slot, c.over_cap, (!c.me_gone).then_some(c.ext_id));
+        }
+        self.budget_relieved(was_over_budget);
+    }
+}

@@ -1,0 +1,158 @@
+//! The client handshakes (docs/RUNTIME.md, "Client connections"): the
+//! 64-byte obfuscated2 header, or the fake-TLS ClientHello (checked against
+//! the shared replay cache), the ServerHello and the inner header carried
+//! in the first application-data records. Rejected fake-TLS clients go to
+//! the relay (relay.rs).
+
+use super::client::Phase;
+use super::worker::Worker;
+use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
+use mtproxy_core::net::obfs2::{self, HEADER_LEN};
+
+/// The longest first record a fake-TLS client may send (RUNTIME.md).
+const MAX_HELLO: usize = 16384 + 5;
+/// Fake certificate size range when the domain was not probed
+/// (PROTOCOL.md §2.4 defaults): 2500 + 0..1120 bytes.
+const FAKE_CERT_BASE: u32 = 2500;
+const FAKE_CERT_SPREAD: u32 = 1120;
+
+impl Worker<'_> {
+    pub(crate) fn check_obfs2_header(&mut self, slot: usize) {
+        let secrets = self.packed_secrets();
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        if c.raw.len() < HEADER_LEN {
+            return;
+        }
+        let raw = std::mem::take(&mut c.raw);
+        match obfs2::parse_header(&raw, &secrets, false) {
+            Ok(header) => self.start_stream(slot, &header, None, &raw[HEADER_LEN..]),
+            Err(_) => self.close_client(slot, false),
+        }
+    }
+
+    pub(crate) fn check_hello(&mut self, slot: usize) {
+        let Some(c) = self.clients.get(slot) else {
+            return;
+        };
+        let len = match tls::detect_client_hello(&c.raw) {
+            Err(tls::ERR_NEED_MORE) => return,
+            Ok(len) if len <= MAX_HELLO => len,
+            _ => return self.start_relay(slot),
+        };
+        if c.raw.len() < len {
+            return;
+        }
+        let settings = &self.proxy.settings;
+        let domains: Vec<&[u8]> = settings.domains.iter().map(|d| d.name.as_slice()).collect();
+        let verdict = {
+            let mut cache = self
+                .proxy
+                .replay
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = super::unix_now();
+            tls::check_client_hello(
+                &c.raw[..len],
+                c.raw.len(),
+                &settings.secrets,
+                &domains,
+                &mut cache,
+                now,
+            )
+        };
+        match verdict {
+            Ok(check) if check.verdict == tls::VERDICT_ACCEPT => {
+                self.send_server_hello(slot, &check)
+            }
+            _ => self.start_relay(slot),
+        }
+    }
+
+    pub(crate) fn send_server_hello(&mut self, slot: usize, check: &tls::HelloCheck) {
+        let Some(secret) = usize::try_from(check.secret_index)
+            .ok()
+            .and_then(|i| self.proxy.settings.secrets.get(i))
+        else {
+            return self.start_relay(slot);
+        };
+        let app_data_len = (FAKE_CERT_BASE + self.rng.u32() % FAKE_CERT_SPREAD) as usize;
+        let mut random = vec![0u8; 32 + app_data_len];
+        self.rng.fill(&mut random);
+        let mut flight = vec![0u8; tls::SERVER_HELLO_FIXED_LEN + app_data_len];
+        let built = tls::build_server_hello(
+            &check.client_random,
+            &check.session_id,
+            check.cipher_suite,
+            secret,
+            app_data_len,
+            false,
+            &random,
+            &mut flight,
+        );
+        let Ok(n) = built else {
+            return self.start_relay(slot);
+        };
+        flight.truncate(n);
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        c.out.push_vec(flight);
+        c.phase = Phase::TlsInner {
+            reader: RecordReader::new(true),
+            inner: Vec::new(),
+        };
+        self.account(0, n);
+        self.dirty_clients.push(slot);
+    }
+
+    pub(crate) fn tls_inner_bytes(&mut self, slot: usize, data: &[u8]) {
+        let secrets = self.packed_secrets();
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        let Phase::TlsInner { reader, inner } = &mut c.phase else {
+            return;
+        };
+        let mut payload = vec![0u8; data.len()];
+        let mut done = 0;
+        while done < data.len() {
+            match reader.feed(&data[done..], &mut payload) {
+                Ok((used, made)) => {
+                    inner.extend_from_slice(&payload[..made]);
+                    done += used;
+                }
+                Err(_) => return self.close_client(slot, false),
+            }
+        }
+        if inner.len() < HEADER_LEN {
+            return;
+        }
+        let inner = std::mem::take(inner);
+        let Phase::TlsInner { reader, .. } = std::mem::replace(&mut c.phase, Phase::Hello) else {
+            return;
+        };
+        match obfs2::parse_header(&inner, &secrets, true) {
+            Ok(header) => {
+                c.raw = Vec::new();
+                self.start_stream(slot, &header, Some(reader), &inner[HEADER_LEN..]);
+            }
+            Err(_) => self.start_relay(slot),
+        }
+    }
+
+    pub fn client_handshake_timeout(&mut self, slot: usize) {
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        c.handshake_timer = None;
+        if matches!(c.phase, Phase::Hello | Phase::TlsInner { .. }) {
+            if self.tls_mode() {
+                self.start_relay(slot);
+            } else {
+                self.close_client(slot, false);
+            }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Routing helpers (docs/RUNTIME.md, "Routing and the middle-end pool"):
+//! the slab that gives connections stable slots and generations (tokens and
+//! ext ids are built from them), event tokens, NAT translation and the
+//! choice of a middle-end connection inside a cluster.
+
+use mtproxy_core::mtproto::mtproto_config::{ProxyConfig, Target};
+
+/// Event bits of the net-events contract, as the reactor reports them.
+pub(crate) const EV_READ: u32 = mtproxy_sys::bindings::MTP_EV_READ as u32;
+pub(crate) const EV_WRITE: u32 = mtproxy_sys::bindings::MTP_EV_WRITE as u32;
+pub(crate) const EV_CLOSED: u32 = mtproxy_sys::bindings::MTP_EV_CLOSED as u32;
+
+/// What an event token names; timers have kinds of their own so a stale
+/// timer is told apart from socket readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Listener = 1,
+    Client = 2,
+    Relay = 3,
+    Me = 4,
+    HandshakeTimer = 5,
+    FloodTimer = 6,
+    PendingTimer = 7,
+    MeTimer = 8,
+    GraceTimer = 9,
+    DrainTimer = 10,
+}
+
+impl Kind {
+    fn from_bits(bits: u64) -> Option<Kind> {
+        Some(match bits {
+            1 => Kind::Listener,
+            2 => Kind::Client,
+            3 => Kind::Relay,
+            4 => Kind::Me,
+            5 => Kind::HandshakeTimer,
+            6 => Kind::FloodTimer,
+            7 => Kind::PendingTimer,
+            8 => Kind::MeTimer,
+            9 => Kind::GraceTimer,
+            10 => Kind::DrainTimer,
+            _ => return None,
+        })
+    }
+}
+
+/// `kind | slot << 4 | generation << 32`; 0 is the reactor's wake token.
+pub(crate) fn token(kind: Kind, slot: usize, generation: u32) -> u64 {
+    kind as u64 | ((slot as u64) & 0x0fff_ffff) << 4 | u64::from(generation) << 32
+}
+
+pub(crate) fn split_token(token: u64) -> Option<(Kind, usize, u32)> {
+    let kind = Kind::from_bits(token & 0xf)?;
+    Some((
+        kind,
+        ((token >> 4) & 0x0fff_ffff) as usize,
+        (token >> 32) as u32,
+    ))
+}
+
+/// Slots with generations: a freed slot's next occupant gets a new
+/// generation, so tokens of the old one are recognised as stale.
+pub(crate) struct Slab<T> {
+    entries: Vec<(u32, Option<T>)>,
+    free: Vec<usize>,
+    live: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            entries: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    /// The slot and generation the next `insert` will use.
+    pub fn next_slot(&self) -> (usize, u32) {
+        match self.free.last() {
+            Some(&slot) => (slot, self.entries[slot].0.wrapping_add(1)),
+            None => (self.entries.len(), 1),
+        }
+    }
+
+    pub fn insert(&mut self, value: T) -> (usize, u32) {
+        self.live += 1;
+        if let Some(slot) = self.free.pop() {
+            let entry = &mut self.entries[slot];
+            entry.0 = entry.0.wrapping_add(1);
+            entry.1 = Some(value);
+            (slot, entry.0)
+        } else {
+            self.entries.push((1, Some(value)));
+            (self.entries.len() - 1, 1)
+        }
+    }
+
+    pub fn remove(&mut self, slot: usize) -> Option<T> {
+        let value = self.entries.get_mut(slot)?.1.take()?;
+        self.free.push(slot);
+        self.live -= 1;
+        Some(value)
+    }
+
+    pub fn get(&self, slot: usize) -> Option<&T> {
+        self.entries.get(slot)?.1.as_ref()
+    }
+
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut T> {
+        self.entries.get_mut(slot)?.1.as_mut()
+    }
+
+    pub fn generation(&self, slot: usize) -> Option<u32> {
+        let (g, value) = self.entries.get(slot)?;
+        value.as_ref().map(|_| *g)
+    }
+
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn slots(&self) -> Vec<usize> {
+        let live = self.entries.iter().enumerate();
+        live.filter(|(_, (_, v))| v.is_some())
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// `--nat-info`: the global address of a local one.
+pub(crate) fn nat_translate(rules: &[(u32, u32)], ip: u32) -> u32 {
+    rules
+        .iter()
+        .find(|(local, _)| *local == ip)
+        .map_or(ip, |(_, global)| *global)
+}
+
+/// The identity of a middle-end address across config generations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TargetKey {
+    pub family: i32,
+    pub ipv4: u32,
+    pub ipv6: [u8; 16],
+    pub port: i32,
+}
+
+impl From<&Target> for TargetKey {
+    fn from(t: &Target) -> Self {
+        TargetKey {
+            family: t.family,
+            ipv4: t.ipv4,
+            ipv6: t.ipv6,
+            port: t.port,
+        }
+    }
+}
+
+/// The connection for a client of `cluster`: the first line, starting at
+/// `counter` (modulo the line count), whose connection `ready` accepts.
+/// `conn_of` maps a config target index to the worker's connection slot.
+pub(crate) fn pick_connection(
+    config: &ProxyConfig,
+    cluster: usize,
+    counter: usize,
+    conn_of: &[usize],
+    ready: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    let lines = config.cluster(cluster)?.target_count;
+    (0..lines)
+        .filter_map(|i| config.cluster_target(cluster, (counter + i) % lines))
+        .filter_map(|target| conn_of.get(target).copied())
+        .find(|&conn| ready(conn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_never_collide_with_wake() {
+        let t = token(Kind::Me, 12345, 0xdead_beef);
+        assert_ne!(t, 0);
+        assert_eq!(split_token(t), Some((Kind::Me, 12345, 0xdead_beef)));
+        assert_eq!(split_token(0), None);
+    }
+
+    #[test]
+    fn slab_reuses_slots_with_new_generations() {
+        let mut slab = Slab::default();
+        let (a, ga) = slab.insert("a");
+        assert_eq!(slab.next_slot(), (1, 1));
+        let (b, _) = slab.insert("b");
+        assert_eq!(slab.remove(a), Some("a"));
+        assert_eq!(slab.next_slot(), (a, ga + 1));
+        let (c, gc) = slab.insert("c");
+        assert_eq!((c, gc), (a, ga + 1));
+        assert_eq!(slab.generation(a), Some(gc));
+        assert_eq!(slab.get(c).copied(), Some("c"));
+        assert_eq!(slab.len(), 2);
+        assert_eq!(slab.slots(), vec![a, b]);
+    }
+
+    #[test]
+    fn nat_rules_translate_matching_addresses_only() {
+        let rules = [(0x0a00_0001, 0x0102_0304)];
+        assert_eq!(nat_translate(&rules, 0x0a00_0001), 0x0102_0304);
+        assert_eq!(nat_translate(&rules, 0x7f00_0001), 0x7f00_0001);
+    }
+
+    #[test]
+    fn picks_the_first_ready_line_from_the_counter() {
+        let text = b"proxy_for 2 127.0.0.1:1; proxy_for 2 127.0.0.1:2; proxy_for 2 127.0.0.1:3; default 2;";
+        let config = ProxyConfig::parse(text, 1).unwrap();
+        let cluster = config.lookup(5).unwrap();
+        let conn_of = [10, 11, 12];
+        assert_eq!(
+            pick_connection(&config, cluster, 0, &conn_of, |_| true),
+            Some(10)
+        );
+        assert_eq!(
+            pick_connection(&config, cluster, 4, &conn_of, |_| true),
+            Some(11)
+        );
+        assert_eq!(
+            pick_connection(&config, cluster, 1, &conn_of, |c| c == 10),
+            Some(10)
+        );
+        assert_eq!(
+            pick_connection(&config, cluster, 1, &conn_of, |_| false),
+            None
+        );
+    }
+}
