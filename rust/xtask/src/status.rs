@@ -154,6 +154,24 @@ fn sys_api_file(m: &Module) -> String {
     format!("rust/mtproxy-sys/src/api/{stem}")
 }
 
+/// The Rust core's files: the file itself, or every `.rs` file of its
+/// directory when the core is a `mod.rs` (the runtime modules).
+fn core_files(root: &Path, core: &str) -> Vec<String> {
+    if !core.ends_with("/mod.rs") {
+        return vec![core.to_string()];
+    }
+    let dir = Path::new(core).parent().unwrap_or(Path::new(""));
+    crate::contracts::walk(&root.join(dir))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .filter_map(|p| {
+            p.strip_prefix(root)
+                .ok()
+                .map(|r| r.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
 fn module_status(
     root: &Path,
     m: &Module,
@@ -161,7 +179,8 @@ fn module_status(
     bench: &BenchRecord,
 ) -> ModuleStatus {
     let c_lines: usize = m.c_files.iter().map(|f| code_lines(root, f)).sum();
-    let rust_files = [m.rust_core.clone(), m.rust_ffi.clone(), sys_api_file(m)];
+    let mut rust_files = core_files(root, &m.rust_core);
+    rust_files.extend([m.rust_ffi.clone(), sys_api_file(m)]);
     let rust_lines: usize = rust_files.iter().map(|f| code_lines(root, f)).sum();
     let unsafe_total: usize = rust_files.iter().map(|f| unsafe_count(root, f)).sum();
     let contract_fns = fs::read_to_string(root.join(&m.contract))
@@ -243,8 +262,13 @@ fn render(
         md.push_str(&format!("Benchmarks measured on: {}.\n", bench.machine));
     }
     md.push_str("\nRust lines = core + FFI shim + sys wrapper; `unsafe` counts the keyword in the shim and wrapper (mtproxy-core forbids it).\nBench ratio = Rust time / C time, worst over the module's benchmarks (≤ 1.00: Rust at least as fast).\n");
-    let mut groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
-    groups.dedup();
+    // Groups in the order they first appear in the manifest.
+    let mut groups: Vec<&str> = Vec::new();
+    for r in rows {
+        if !groups.contains(&r.group.as_str()) {
+            groups.push(&r.group);
+        }
+    }
     for g in groups {
         md.push_str(&format!("\n## Group `{g}` (feature `rust-{g}`)\n\n"));
         md.push_str("| module | upstream | C lines | Rust lines | unsafe | contract (fns) | differential tests | bench Rust/C | status |\n|---|---|---|---|---|---|---|---|---|\n");
