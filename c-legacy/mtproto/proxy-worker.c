@@ -305,8 +305,10 @@ static int event_loop(px_worker *w) {
       } else {
         dispatch(w, events[i].token, events[i].events);
       }
-      settle(w);
     }
+    /* Once per round: the packets of every client read in this round leave
+     * in one write per middle-end connection. */
+    settle(w);
     if (w->stopping && mtp_reactor_now_ms() >= w->stop_deadline) {
       break;
     }

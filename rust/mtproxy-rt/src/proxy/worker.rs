@@ -137,8 +137,10 @@ impl<'p> Worker<'p> {
                 } else {
                     self.dispatch(event.token, event.events);
                 }
-                self.settle();
             }
+            // Once per round: the packets of every client read in this
+            // round leave in one write per middle-end connection.
+            self.settle();
             if self.stopping && self.grace_expired() {
                 break;
             }
