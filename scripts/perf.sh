@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECS=${PERF_SECONDS:-4}
+REPEAT=${PERF_REPEAT:-3}
 IDLE_CONNS=${PERF_IDLE_CONNS:-10000}
 OUT=${PERF_OUT:-measurements/e2e.json}
 source scripts/lib.sh
@@ -76,45 +77,51 @@ load() { # build scenario mtproxy-load args...
     record "$build" "$scenario" "${json:-null}"
 }
 
-for build in c rust; do
-    bin=target/perf/mtproxy-$build
-    echo "== $build build =="
-    for conns in 1 64; do
-        start_proxy "$bin" up 1
-        load $build "upload intermediate x$conns" --secret "$secret" --connections $conns --size 65536 --window 4 --duration "$SECS"
-        stop_proxy
-        start_proxy "$bin" down 1
-        load $build "download intermediate x$conns" --secret "$secret" --connections $conns --mode download --window 4 --duration "$SECS"
-        stop_proxy
-        start_proxy "$bin" up 1 -D "localhost:$domain_port"
-        load $build "upload fake-tls x$conns" --secret "ee$secret$hex_domain" --connections $conns --size 65536 --window 4 --duration "$SECS"
-        stop_proxy
-        start_proxy "$bin" down 1 -D "localhost:$domain_port"
-        load $build "download fake-tls x$conns" --secret "ee$secret$hex_domain" --connections $conns --mode download --window 4 --duration "$SECS"
-        stop_proxy
-    done
-    for conns in 100 1000; do
-        start_proxy "$bin" echo 1
-        load $build "echo 64B x$conns" --secret "$secret" --connections $conns --size 64 --window 1 --duration "$SECS"
-        stop_proxy
-    done
-    start_proxy "$bin" echo 1
+# measure BUILD NAME CONF WORKERS PROXY_ARGS LOAD_ARGS...: one proxy run
+# under one load. PROXY_ARGS is one word list ("" for none).
+measure() {
+    local build=$1 name=$2 conf=$3 workers=$4 proxy_args=$5
+    shift 5
+    # shellcheck disable=SC2086 # PROXY_ARGS is a word list on purpose
+    start_proxy "target/perf/mtproxy-$build" "$conf" "$workers" $proxy_args
+    load "$build" "$name" "$@"
+    stop_proxy
+}
+
+idle_cpu() { # build
+    start_proxy "target/perf/mtproxy-$1" echo 1
+    local before after
     before=$(cpu_of "$proxy_pid")
     sleep "$SECS"
     after=$(cpu_of "$proxy_pid")
-    record $build "idle CPU, 0 connections" "{\"proxy_cpu_seconds\":$(awk "BEGIN {print ($after - $before) / 100}"),\"seconds\":$SECS}"
-    load $build "handshakes obfs2 x2000" --secret "$secret" --connections 2000 --mode idle --duration 0
+    record "$1" "idle CPU, 0 connections" "{\"proxy_cpu_seconds\":$(awk "BEGIN {print ($after - $before) / 100}"),\"seconds\":$SECS}"
     stop_proxy
-    start_proxy "$bin" echo 1 -D "localhost:$domain_port"
-    load $build "handshakes fake-tls x2000" --secret "ee$secret$hex_domain" --connections 2000 --mode idle --duration 0
-    stop_proxy
-    start_proxy "$bin" echo 1
-    load $build "idle x$IDLE_CONNS" --secret "$secret" --connections "$IDLE_CONNS" --mode idle --duration "$SECS"
-    stop_proxy
-    for workers in 1 2; do
-        start_proxy "$bin" up "$workers"
-        load $build "upload intermediate x64 -M $workers" --secret "$secret" --connections 64 --size 65536 --window 4 --duration "$SECS"
-        stop_proxy
+}
+
+tls="-D localhost:$domain_port"
+ee="ee$secret$hex_domain"
+# Each scenario runs REPEAT times, the builds alternating, so both see the
+# same machine; the dashboard shows the median of each figure.
+for rep in $(seq 1 "$REPEAT"); do
+    echo "== round $rep of $REPEAT =="
+    record floor "crypto floor" "$("$kit/crypto-floor")"
+    for build in c rust; do
+        for conns in 1 64; do
+            measure $build "upload intermediate x$conns" up 1 "" --secret "$secret" --connections $conns --size 65536 --window 4 --duration "$SECS"
+            measure $build "download intermediate x$conns" down 1 "" --secret "$secret" --connections $conns --mode download --window 4 --duration "$SECS"
+            measure $build "upload fake-tls x$conns" up 1 "$tls" --secret "$ee" --connections $conns --size 65536 --window 4 --duration "$SECS"
+            measure $build "download fake-tls x$conns" down 1 "$tls" --secret "$ee" --connections $conns --mode download --window 4 --duration "$SECS"
+        done
+        for conns in 100 1000; do
+            measure $build "echo 64B x$conns" echo 1 "" --secret "$secret" --connections $conns --size 64 --window 1 --duration "$SECS"
+        done
+        idle_cpu $build
+        measure $build "handshakes obfs2 x2000" echo 1 "" --secret "$secret" --connections 2000 --mode idle --duration 0
+        measure $build "handshakes fake-tls x2000" echo 1 "$tls" --secret "$ee" --connections 2000 --mode idle --duration 0
+        measure $build "idle x$IDLE_CONNS" echo 1 "" --secret "$secret" --connections "$IDLE_CONNS" --mode idle --duration "$SECS"
+        for workers in 1 2; do
+            measure $build "upload intermediate x64 -M $workers" up "$workers" "" --secret "$secret" --connections 64 --size 65536 --window 4 --duration "$SECS"
+        done
     done
 done
 

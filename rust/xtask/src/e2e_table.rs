@@ -13,7 +13,7 @@ fn num(report: &Value, key: &str) -> Option<f64> {
 }
 
 /// The figures shown for one report, by scenario kind.
-fn figures(scenario: &str, r: &Value) -> String {
+fn figures(scenario: &str, r: &Value, floor: &Floor) -> String {
     let f = |key: &str, digits: usize| {
         num(r, key).map_or("n/a".to_string(), |v| format!("{v:.digits$}"))
     };
@@ -64,33 +64,98 @@ fn figures(scenario: &str, r: &Value) -> String {
     }
 }
 
+/// The crypto-only cost per GB each way, measured in the same run.
+#[derive(Default)]
+struct Floor {
+    upload: Option<f64>,
+    download: Option<f64>,
+}
+
+/// A report whose numeric fields are the medians over `reports`.
+fn median_report(reports: &[&Value]) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(Value::Object(first)) = reports.first() {
+        for key in first.keys() {
+            let mut values: Vec<f64> = reports.iter().filter_map(|r| num(r, key)).collect();
+            if values.is_empty() {
+                continue;
+            }
+            values.sort_by(f64::total_cmp);
+            let median = values[values.len() / 2];
+            out.insert(key.clone(), serde_json::json!(median));
+        }
+    }
+    Value::Object(out)
+}
+
 /// The markdown section, or "" when nothing was measured yet.
 pub fn render(root: &Path) -> Result<String, String> {
     let Ok(text) = fs::read_to_string(root.join(E2E_FILE)) else {
         return Ok(String::new());
     };
     let rows: Vec<Value> = serde_json::from_str(&text).map_err(|e| format!("{E2E_FILE}: {e}"))?;
-    // scenario -> build -> figures, in first-seen scenario order.
+    // scenario -> build -> reports, in first-seen scenario order.
     let mut order = Vec::new();
-    let mut table: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut runs: BTreeMap<String, BTreeMap<String, Vec<Value>>> = BTreeMap::new();
     for row in &rows {
         let scenario = row["scenario"].as_str().unwrap_or("?").to_string();
         let build = row["build"].as_str().unwrap_or("?").to_string();
-        if !table.contains_key(&scenario) {
+        if !runs.contains_key(&scenario) {
             order.push(scenario.clone());
         }
-        let cell = match &row["report"] {
-            Value::Null => "failed".to_string(),
-            r if num(r, "errors").unwrap_or(0.0) > 0.0 => {
-                format!("{} ({} errors)", figures(&scenario, r), r["errors"])
+        runs.entry(scenario)
+            .or_default()
+            .entry(build)
+            .or_default()
+            .push(row["report"].clone());
+    }
+    let floor = runs
+        .get("crypto floor")
+        .and_then(|b| b.get("floor"))
+        .map(|reports| {
+            let ok: Vec<&Value> = reports.iter().filter(|r| !r.is_null()).collect();
+            let r = median_report(&ok);
+            Floor {
+                upload: num(&r, "upload_floor_s_per_gb"),
+                download: num(&r, "download_floor_s_per_gb"),
             }
-            r => figures(&scenario, r),
-        };
-        table.entry(scenario).or_default().insert(build, cell);
+        })
+        .unwrap_or_default();
+    order.retain(|s| s != "crypto floor");
+    let mut table: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut repeats = 0;
+    for (scenario, builds) in &runs {
+        for (build, reports) in builds.iter().filter(|(b, _)| b.as_str() != "floor") {
+            repeats = repeats.max(reports.len());
+            let ok: Vec<&Value> = reports.iter().filter(|r| !r.is_null()).collect();
+            let cell = if ok.is_empty() {
+                "failed".to_string()
+            } else {
+                let r = median_report(&ok);
+                let errors = num(&r, "errors").unwrap_or(0.0);
+                let failed = reports.len() - ok.len();
+                let mut cell = figures(scenario, &r, &floor);
+                if errors > 0.0 || failed > 0 {
+                    cell.push_str(&format!(" ({errors} errors, {failed} failed runs)"));
+                }
+                cell
+            };
+            table
+                .entry(scenario.clone())
+                .or_default()
+                .insert(build.clone(), cell);
+        }
     }
     let mut md = String::from(
-        "\n## End to end: all-C against all-Rust (`make perf`)\n\nThe proxy between mtproxy-load and the fake middle-end on loopback, one run for both builds; CPU and memory are the proxy process's own (/proc). GB counts both directions.\n\n| scenario | all-C | all-Rust |\n|---|---|---|\n",
+        "\n## End to end: all-C against all-Rust (`make perf`)\n\nThe proxy between mtproxy-load and the fake middle-end on loopback, in rounds that run every scenario on both builds; CPU and memory are the proxy process's own (/proc); GB counts both directions. Each figure is the median of ",
     );
+    md.push_str(&format!("{repeats} runs."));
+    if let (Some(up), Some(down)) = (floor.upload, floor.download) {
+        md.push_str(&format!(
+            " Crypto floor in the same run (`crypto-floor`, the project's AES): upload {up:.2} CPU-s/GB (CTR decrypt + CBC encrypt), download {down:.2} CPU-s/GB (CBC decrypt + CTR encrypt)."
+        ));
+    }
+    md.push_str("\n\n| scenario | all-C | all-Rust |\n|---|---|---|\n");
     for scenario in order {
         let builds = &table[&scenario];
         let cell = |b: &str| builds.get(b).cloned().unwrap_or_else(|| "n/a".into());
