@@ -17,17 +17,23 @@ fn figures(scenario: &str, r: &Value, floor: &Floor) -> String {
     let f = |key: &str, digits: usize| {
         num(r, key).map_or("n/a".to_string(), |v| format!("{v:.digits$}"))
     };
+    let times_floor = |floor: Option<f64>| match (num(r, "cpu_seconds_per_gb"), floor) {
+        (Some(v), Some(fl)) if fl > 0.0 => format!(" ({:.1}x floor)", v / fl),
+        _ => String::new(),
+    };
     if scenario.starts_with("upload") {
         format!(
-            "{} MB/s, {} CPU-s/GB",
+            "{} MB/s, {} CPU-s/GB{}",
             f("up_mb_per_sec", 0),
-            f("cpu_seconds_per_gb", 2)
+            f("cpu_seconds_per_gb", 2),
+            times_floor(floor.upload)
         )
     } else if scenario.starts_with("download") {
         format!(
-            "{} MB/s, {} CPU-s/GB",
+            "{} MB/s, {} CPU-s/GB{}",
             f("down_mb_per_sec", 0),
-            f("cpu_seconds_per_gb", 2)
+            f("cpu_seconds_per_gb", 2),
+            times_floor(floor.download)
         )
     } else if scenario.starts_with("echo") {
         let per_rt = match (num(r, "proxy_cpu_seconds"), num(r, "round_trips")) {
