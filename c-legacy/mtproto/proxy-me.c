@@ -703,6 +703,17 @@ static void drop_socket(px_worker *w, px_me *m) {
   }
 }
 
+/* Unbinds every client of the connection (each is closed once its output is
+ * flushed) and closes the socket. */
+static void release_clients_and_socket(px_worker *w, px_me *m) {
+  while (m->n_bound > 0) {
+    uint32_t client = m->bound[--m->n_bound];
+    px_client_detach(w, client);
+    px_client_set_closing(w, client);
+  }
+  drop_socket(w, m);
+}
+
 /* The connection failed or closed: its clients are closed once their output
  * is flushed, and a reconnect is scheduled. */
 static void me_lost(px_worker *w, size_t slot) {
@@ -710,12 +721,7 @@ static void me_lost(px_worker *w, size_t slot) {
   if (m == NULL) {
     return;
   }
-  while (m->n_bound > 0) {
-    uint32_t client = m->bound[--m->n_bound];
-    px_client_detach(w, client);
-    px_client_set_closing(w, client);
-  }
-  drop_socket(w, m);
+  release_clients_and_socket(w, m);
   m->gen++; /* events and timers of the lost socket are stale now */
   if (m->retiring || w->stopping) {
     px_me_close(w, slot);
@@ -732,12 +738,7 @@ void px_me_close(px_worker *w, size_t slot) {
   if (m == NULL) {
     return;
   }
-  while (m->n_bound > 0) {
-    uint32_t client = m->bound[--m->n_bound];
-    px_client_detach(w, client);
-    px_client_set_closing(w, client);
-  }
-  drop_socket(w, m);
+  release_clients_and_socket(w, m);
   free(m->bound);
   free(m);
   w->mes[slot] = NULL;
