@@ -193,3 +193,31 @@ fn unthrottled_bursts_both_ways_lose_nothing() {
         "RSS {start_rss} -> {end_rss} KiB"
     );
 }
+
+#[test]
+fn a_client_that_never_reads_is_closed_as_a_flood_and_others_resume() {
+    let rig = Rig::start(&[]);
+    rig.me
+        .handle()
+        .set_behaviour(Behaviour::ReplyBytes(512 * 1024));
+    let mut hog = rig.client(SECRET_HEX, Transport::Intermediate);
+    // 32 MiB of answers that are never read: the kernel's buffers fill, then
+    // the proxy's queue for this client passes its cap and the middle-end
+    // link (shared with the next client) stops being read.
+    for i in 0..64 {
+        hog.send_packet(&packet(64, i), false).unwrap();
+    }
+    let _hog = hog.into_stream();
+    let mut other = rig.client(SECRET_HEX, Transport::Intermediate);
+    other.send_packet(&packet(64, 99), false).unwrap();
+    // After 10 s over the cap the hog is closed and the link moves again.
+    match other.recv_packet(Duration::from_secs(40)).unwrap() {
+        Received::Packet(p) => assert_eq!(p.len(), 512 * 1024),
+        got => panic!("{got:?}"),
+    }
+    let flood: i64 = rig.stats()["connections_failed_flood"]
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(flood, 1, "the non-reading client is counted as a flood");
+}

@@ -64,6 +64,8 @@ pub struct Report {
     pub proxy_cpu_seconds: Option<f64>,
     /// Proxy CPU seconds per GB relayed (both directions counted).
     pub cpu_seconds_per_gb: Option<f64>,
+    /// The part of it spent in the kernel (system time): TCP and wake-ups.
+    pub kernel_seconds_per_gb: Option<f64>,
     pub proxy_rss_kib_before: Option<u64>,
     pub proxy_rss_kib_after: Option<u64>,
     /// (RSS after connecting − before) / connections, in bytes.
@@ -81,6 +83,11 @@ pub fn load_packet(len: usize, seq: u64) -> Vec<u8> {
 
 /// User + system CPU seconds of a process, from /proc/PID/stat.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    user_and_system_seconds(pid).map(|(user, system)| user + system)
+}
+
+/// (user, system) CPU seconds of a process, from /proc/PID/stat.
+pub fn user_and_system_seconds(pid: u32) -> Option<(f64, f64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are the
     // 14th and 15th fields of the line.
@@ -88,7 +95,7 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / clock_ticks())
+    Some((utime / clock_ticks(), stime / clock_ticks()))
 }
 
 fn clock_ticks() -> f64 {
@@ -241,7 +248,7 @@ pub fn run(config: &LoadConfig) -> Result<Report, String> {
         rtts: Mutex::new(Vec::new()),
     });
     let stop = Arc::new(AtomicBool::new(false));
-    let cpu_before = config.pid.and_then(cpu_seconds);
+    let cpu_before = config.pid.and_then(user_and_system_seconds);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for (id, client) in clients.into_iter().enumerate() {
@@ -276,11 +283,13 @@ pub fn run(config: &LoadConfig) -> Result<Report, String> {
     rtts.sort_unstable();
     report.rtt_p50_us = percentile(&rtts, 0.50);
     report.rtt_p99_us = percentile(&rtts, 0.99);
-    if let (Some(a), Some(b)) = (cpu_before, config.pid.and_then(cpu_seconds)) {
-        report.proxy_cpu_seconds = Some(b - a);
+    if let (Some(a), Some(b)) = (cpu_before, config.pid.and_then(user_and_system_seconds)) {
+        let cpu = (b.0 - a.0) + (b.1 - a.1);
+        report.proxy_cpu_seconds = Some(cpu);
         let gb = (report.up_bytes + report.down_bytes) as f64 / 1e9;
         if gb > 0.0 {
-            report.cpu_seconds_per_gb = Some((b - a) / gb);
+            report.cpu_seconds_per_gb = Some(cpu / gb);
+            report.kernel_seconds_per_gb = Some((b.1 - a.1) / gb);
         }
     }
     report.proxy_rss_kib_after = config.pid.and_then(rss_kib);
@@ -296,7 +305,7 @@ impl Report {
     /// One JSON object (no external serializer: the fields are numbers).
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"connections\":{},\"seconds\":{:.3},\"handshakes_per_sec\":{:.1},\"handshake_cpu_ms\":{},\"up_bytes\":{},\"down_bytes\":{},\"up_mb_per_sec\":{:.2},\"down_mb_per_sec\":{:.2},\"round_trips\":{},\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"errors\":{},\"proxy_cpu_seconds\":{},\"cpu_seconds_per_gb\":{},\"proxy_rss_kib_before\":{},\"proxy_rss_kib_after\":{},\"rss_bytes_per_connection\":{}}}",
+            "{{\"connections\":{},\"seconds\":{:.3},\"handshakes_per_sec\":{:.1},\"handshake_cpu_ms\":{},\"up_bytes\":{},\"down_bytes\":{},\"up_mb_per_sec\":{:.2},\"down_mb_per_sec\":{:.2},\"round_trips\":{},\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"errors\":{},\"proxy_cpu_seconds\":{},\"cpu_seconds_per_gb\":{},\"kernel_seconds_per_gb\":{},\"proxy_rss_kib_before\":{},\"proxy_rss_kib_after\":{},\"rss_bytes_per_connection\":{}}}",
             self.connections,
             self.seconds,
             self.handshakes_per_sec,
@@ -311,6 +320,7 @@ impl Report {
             self.errors,
             opt(&self.proxy_cpu_seconds.map(|v| format!("{v:.3}"))),
             opt(&self.cpu_seconds_per_gb.map(|v| format!("{v:.3}"))),
+            opt(&self.kernel_seconds_per_gb.map(|v| format!("{v:.3}"))),
             opt(&self.proxy_rss_kib_before),
             opt(&self.proxy_rss_kib_after),
             opt(&self.rss_bytes_per_connection.map(|v| format!("{v:.0}"))),
@@ -340,6 +350,9 @@ impl Report {
         }
         if let Some(v) = self.cpu_seconds_per_gb {
             rows.push(("proxy CPU s/GB", format!("{v:.3}")));
+        }
+        if let Some(v) = self.kernel_seconds_per_gb {
+            rows.push(("  of which kernel", format!("{v:.3}")));
         }
         if let Some(v) = self.rss_bytes_per_connection {
             rows.push(("RSS bytes/conn", format!("{v:.0}")));

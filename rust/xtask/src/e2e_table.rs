@@ -17,9 +17,15 @@ fn figures(scenario: &str, r: &Value, floor: &Floor) -> String {
     let f = |key: &str, digits: usize| {
         num(r, key).map_or("n/a".to_string(), |v| format!("{v:.digits$}"))
     };
-    let times_floor = |floor: Option<f64>| match (num(r, "cpu_seconds_per_gb"), floor) {
-        (Some(v), Some(fl)) if fl > 0.0 => format!(" ({:.1}x floor)", v / fl),
-        _ => String::new(),
+    let times_floor = |floor: Option<f64>| {
+        let ratio = match (num(r, "cpu_seconds_per_gb"), floor) {
+            (Some(v), Some(fl)) if fl > 0.0 => format!("{:.1}x floor", v / fl),
+            _ => "n/a".into(),
+        };
+        match num(r, "kernel_seconds_per_gb") {
+            Some(k) => format!(" ({ratio}; kernel {k:.2})"),
+            None => format!(" ({ratio})"),
+        }
     };
     if scenario.starts_with("upload") {
         format!(
