@@ -171,3 +171,30 @@ fn sigterm_lets_accepted_data_finish_then_exits_cleanly() {
     );
     drop((me, scratch));
 }
+
+#[test]
+fn client_limit_defers_new_clients_until_one_leaves() {
+    let rig = Rig::start(&["-C", "2"]);
+    let mut first = rig.client(SECRET_HEX, Transport::Intermediate);
+    let mut second = rig.client(SECRET_HEX, Transport::Intermediate);
+    for (i, c) in [&mut first, &mut second].into_iter().enumerate() {
+        c.send_packet(&packet(64, i as u32), false).unwrap();
+        assert_eq!(
+            c.recv_packet(WAIT).unwrap(),
+            Received::Packet(packet(64, i as u32))
+        );
+    }
+    // The third connection waits in the kernel's backlog: not served...
+    let mut third = rig.client(SECRET_HEX, Transport::Intermediate);
+    third.send_packet(&packet(64, 3), false).unwrap();
+    assert!(matches!(
+        third.recv_packet(Duration::from_millis(500)),
+        Err(mtproxy_testkit::client::ClientError::Timeout)
+    ));
+    // ...until a client leaves.
+    drop(first);
+    assert_eq!(
+        third.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 3))
+    );
+}
