@@ -47,7 +47,7 @@ port=$(awk '$1 == "client" {print $2; exit}' "$work/ports")
 stats_port=$(awk '$1 == "stats" {print $2}' "$work/ports")
 
 echo
-echo "== proxy running (pid $proxy), links it printed =="
+echo "== fake-TLS proxy running (pid $proxy, -D $domain), the links it printed =="
 cat "$work/proxy.out"
 echo "stats: http://127.0.0.1:$stats_port/stats   metrics: http://127.0.0.1:$stats_port/metrics"
 
@@ -58,6 +58,9 @@ proxy2=$!
 pids+=($proxy2)
 wait_for_file "$work/ports2"
 port2=$(awk '$1 == "client" {print $2; exit}' "$work/ports2")
+echo
+echo "== obfuscated2 proxy running (pid $proxy2), the links it printed =="
+cat "$work/proxy2.out"
 
 hex_domain=$(printf '%s' "$domain" | od -An -tx1 | tr -d ' \n')
 run_load() {

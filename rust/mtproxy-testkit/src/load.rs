@@ -336,12 +336,15 @@ impl Report {
             ("upload MB/s", format!("{:.2}", self.up_mb_per_sec)),
             ("download MB/s", format!("{:.2}", self.down_mb_per_sec)),
             ("round trips", self.round_trips.to_string()),
-            (
-                "rtt p50 / p99 (us)",
-                format!("{} / {}", self.rtt_p50_us, self.rtt_p99_us),
-            ),
             ("errors", self.errors.to_string()),
         ];
+        // Latency is sampled only with one packet in flight (--window 1).
+        if self.rtt_p99_us > 0 {
+            rows.push((
+                "rtt p50 / p99 (us)",
+                format!("{} / {}", self.rtt_p50_us, self.rtt_p99_us),
+            ));
+        }
         if let Some(v) = self.handshake_cpu_ms.filter(|_| self.connections >= 100) {
             rows.push(("proxy CPU ms/handshake", format!("{v:.4}")));
         }
