@@ -221,3 +221,71 @@ fn a_client_that_never_reads_is_closed_as_a_flood_and_others_resume() {
         .unwrap();
     assert_eq!(flood, 1, "the non-reading client is counted as a flood");
 }
+
+fn open_fds(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn garbage_storm_leaks_no_descriptors_and_service_continues() {
+    let rig = Rig::start(&[]);
+    let pid = rig.proxy.pid();
+    let baseline = open_fds(pid);
+    // 400 connections of every hostile shape, 50 at a time, while a real
+    // client keeps round-tripping.
+    std::thread::scope(|scope| {
+        let rig = &rig;
+        scope.spawn(move || {
+            let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+            for i in 0..50 {
+                client.send_packet(&packet(256, i), false).unwrap();
+                assert_eq!(
+                    client.recv_packet(WAIT).unwrap(),
+                    Received::Packet(packet(256, i))
+                );
+            }
+        });
+        for batch in 0..8u32 {
+            let handles: Vec<_> = (0..50u32)
+                .map(|k| {
+                    scope.spawn(move || {
+                        let i = batch * 50 + k;
+                        let Ok(mut s) = TcpStream::connect(rig.proxy.addr()) else {
+                            return;
+                        };
+                        let junk = packet(64 + 4 * (i as usize % 300), i);
+                        let data: &[u8] = match i % 4 {
+                            0 => &junk[..(i as usize % 63) + 1],
+                            1 => &junk,
+                            2 => b"\x16\x03\x01\x02\x00",
+                            _ => b"GET / HTTP/1.1\r\n\r\n",
+                        };
+                        let _ = s.write_all(data);
+                        if i % 3 == 0 {
+                            let _ = s.shutdown(std::net::Shutdown::Write);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+        }
+    });
+    // Connections still in their 10 s handshake deadline close by then.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while open_fds(pid) > baseline + 1 {
+        assert!(
+            Instant::now() < deadline,
+            "proxy holds {} fds, {baseline} before the storm",
+            open_fds(pid)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut after = rig.client(SECRET_HEX, Transport::Abridged);
+    after.send_packet(&packet(64, 1), false).unwrap();
+    assert_eq!(
+        after.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 1))
+    );
+}
