@@ -66,4 +66,5 @@ fn refusals_match() {
         assert_eq!(c, rust, "{what}");
         assert_eq!(c, 1, "{what} must be refused");
     }
+    let _ = std::fs::remove_dir_all(scratch("").parent().unwrap());
 }
