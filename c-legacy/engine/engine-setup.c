@@ -4,6 +4,7 @@
  * a failure of any step (except the fd limit) ends the run. */
 #include "mtp_engine_main.h"
 #include "mtp_mtproto_proxy.h"
+#include "mtp_obfs2.h"
 
 #include "engine/engine-internal.h"
 
@@ -446,13 +447,14 @@ int engine_drop_privileges(const char *user) {
   return 0;
 }
 
-static void hex(const uint8_t *data, size_t len, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < len; i++) {
-    out[2 * i] = digits[data[i] >> 4];
-    out[2 * i + 1] = digits[data[i] & 15];
+/* Prints the link of one secret form, formatted by the obfs2 module; a form
+ * it refuses (an invalid domain) prints nothing. */
+static void print_link(const char *server, unsigned port, const mtp_obfs2_secret *secret) {
+  uint8_t text[MTP_OBFS2_MAX_SECRET_TEXT_LEN + 1];
+  size_t len = 0;
+  if (mtp_obfs2_format_secret(secret, text, sizeof text, &len) == 0) {
+    printf("tg://proxy?server=%s&port=%u&secret=%s\n", server, port, (const char *)text);
   }
-  out[2 * len] = '\0';
 }
 
 void engine_print_links(const mtp_engine_config *config, const engine_sockets *socks) {
@@ -471,22 +473,26 @@ void engine_print_links(const mtp_engine_config *config, const engine_sockets *s
     snprintf(server, sizeof(server), "SERVER_IP");
   }
   unsigned port = socks->client_ports[0];
-  char secret[33];
-  char domain[2 * MTP_PROXY_MAX_DOMAIN_LEN + 1];
   for (size_t i = 0; i < config->n_secrets; i++) {
-    hex(config->secrets + 16 * i, 16, secret);
+    mtp_obfs2_secret secret;
+    memset(&secret, 0, sizeof secret);
+    memcpy(secret.key, config->secrets + 16 * i, sizeof secret.key);
     if (config->n_domains == 0) {
-      printf("tg://proxy?server=%s&port=%u&secret=%s\n", server, port, secret);
-      printf("tg://proxy?server=%s&port=%u&secret=dd%s\n", server, port, secret);
+      secret.kind = MTP_OBFS2_SECRET_PLAIN;
+      print_link(server, port, &secret);
+      secret.kind = MTP_OBFS2_SECRET_PADDED;
+      print_link(server, port, &secret);
       continue;
     }
     /* Fake-TLS: the first domain is the one clients are told about. */
     const char *spec = config->domains[0];
     const char *colon = strrchr(spec, ':');
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-    if (len <= MTP_PROXY_MAX_DOMAIN_LEN) {
-      hex((const uint8_t *)spec, len, domain);
-      printf("tg://proxy?server=%s&port=%u&secret=ee%s%s\n", server, port, secret, domain);
+    if (len <= sizeof secret.domain) {
+      secret.kind = MTP_OBFS2_SECRET_FAKE_TLS;
+      memcpy(secret.domain, spec, len);
+      secret.domain_len = len;
+      print_link(server, port, &secret);
     }
   }
   fflush(stdout);

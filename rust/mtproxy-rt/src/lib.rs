@@ -5,6 +5,7 @@
 //! contracts too (mtproxy-sys), so each can be C or Rust independently.
 #![forbid(unsafe_code)]
 
+mod clock;
 pub mod engine;
 pub mod jobs;
 pub mod proxy;

@@ -1,14 +1,25 @@
 //! The `tg://proxy` links printed at start-up, one per secret and mode.
-use std::fmt::Write;
 use std::net::Ipv4Addr;
 
+use mtproxy_core::net::obfs2::{
+    format_secret, Secret, MAX_DOMAIN_LEN, SECRET_FAKE_TLS, SECRET_PADDED, SECRET_PLAIN,
+};
 use mtproxy_core::runtime::EngineConfig;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+/// The link form of `key` as `kind` (with `domain` for fake TLS), by the
+/// obfs2 core's formatter; `None` for a domain it refuses.
+fn secret_text(key: &[u8; 16], kind: i32, domain: &[u8]) -> Option<String> {
+    let mut secret = Secret {
+        kind,
+        key: *key,
+        domain: [0; MAX_DOMAIN_LEN],
+        domain_len: domain.len(),
+    };
+    secret
+        .domain
+        .get_mut(..domain.len())?
+        .copy_from_slice(domain);
+    format_secret(&secret).ok()
 }
 
 /// The server shown in links: `--address`, else the global side of the
@@ -33,13 +44,15 @@ pub fn links(config: &EngineConfig, port: u16) -> Vec<String> {
         .first()
         .map(|d| d.split_once(':').map_or(d.as_str(), |(name, _)| name));
     let mut out = Vec::new();
-    for secret in &config.secrets {
-        let secret = hex(secret);
+    for key in &config.secrets {
         let forms = match domain {
-            Some(name) => vec![format!("ee{secret}{}", hex(name.as_bytes()))],
-            None => vec![secret.clone(), format!("dd{secret}")],
+            Some(name) => vec![secret_text(key, SECRET_FAKE_TLS, name.as_bytes())],
+            None => vec![
+                secret_text(key, SECRET_PLAIN, &[]),
+                secret_text(key, SECRET_PADDED, &[]),
+            ],
         };
-        for form in forms {
+        for form in forms.into_iter().flatten() {
             out.push(format!(
                 "tg://proxy?server={server}&port={port}&secret={form}"
             ));

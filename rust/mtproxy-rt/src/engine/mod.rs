@@ -9,10 +9,10 @@ mod setup;
 mod signals;
 mod stats_server;
 
+use crate::clock::unix_now;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mtproxy_core::runtime::EngineConfig;
 use mtproxy_sys::c::mtproto_proxy::Proxy;
@@ -36,12 +36,6 @@ const TOKEN_STATS_LISTENER: u64 = 2;
 
 /// The build string reported as `version`.
 const VERSION: &str = concat!("mtproxy-rust-", env!("CARGO_PKG_VERSION"));
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

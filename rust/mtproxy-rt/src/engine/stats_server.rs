@@ -3,10 +3,10 @@
 //!
 //! Connection tokens are `STATS_CONN_BASE + slot`; the engine owns the
 //! other tokens.
+use crate::clock::unix_now;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mtproxy_sys::c::net_events::Reactor;
 use mtproxy_sys::c::stats_http::{self, ProxyStats, StatsStrings};
@@ -46,12 +46,6 @@ pub struct StatsServer {
     listener_token: u64,
     slots: Vec<Option<Connection>>,
     pub counters: HttpCounters,
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
 /// Renders with a growing buffer: the renderers report the full length

@@ -98,13 +98,7 @@ pub struct Proxy {
     pub(crate) start_time: i64,
 }
 
-/// Seconds since the epoch (the wall clock; the fake-TLS and nonce checks
-/// compare against the peer's clock).
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+pub(crate) use crate::clock::unix_now;
 
 fn parse_snapshot(config: &[u8], proxy_secret: &[u8], generation: u64) -> Result<Snapshot, String> {
     use mtproxy_core::crypto::net_crypto_aes::{SECRET_MAX_LEN, SECRET_MIN_LEN};
