@@ -449,7 +449,9 @@ int32_t mtp_tls_build_server_hello(const uint8_t *client_random, const uint8_t *
   size_t key_share_at = swap_extensions ? EXTENSIONS_OFFSET + 6 : EXTENSIONS_OFFSET;
   size_t versions_at = swap_extensions ? EXTENSIONS_OFFSET : EXTENSIONS_OFFSET + 40;
   memcpy(p + key_share_at, KEY_SHARE_HEAD, 8);
-  memcpy(p + key_share_at + 8, random, 32);
+  if (mtp_tls_x25519_public_key(random, p + key_share_at + 8) != 0) {
+    return MTP_TLS_ERR_ARG;
+  }
   memcpy(p + versions_at, SUPPORTED_VERSIONS, 6);
   memcpy(p + EXTENSIONS_END, CCS_THEN_DATA, 9);
   put_be16(p + 136, app_data_len);

@@ -142,6 +142,23 @@
 #define MTP_TLS_MAX_RECORD_PAYLOAD 1425
 
 /*
+ Domain probe (§2.4): hello length, random bytes it takes, records of a
+ flight a reply describes.
+ */
+#define MTP_TLS_PROBE_HELLO_LEN 517
+
+#define MTP_TLS_PROBE_RANDOM_LEN 100
+
+#define MTP_TLS_PROBE_MAX_RECORDS 8
+
+/*
+ Fake record length with no learned profile: BASE + r % SPREAD.
+ */
+#define MTP_TLS_FALLBACK_APP_DATA_BASE 2500
+
+#define MTP_TLS_FALLBACK_APP_DATA_SPREAD 1120
+
+/*
  Opaque inbound record decoder (constant memory).
  */
 typedef struct mtp_tls_reader mtp_tls_reader;
@@ -205,6 +222,52 @@ typedef struct mtp_tls_server_hello_info {
     size_t app_data_len;
     size_t total_len;
 } mtp_tls_server_hello_info;
+
+/*
+ What one probe connection saw of a domain's first flight (§2.4).
+ */
+typedef struct mtp_tls_probe_reply {
+    /*
+     1 if the ServerHello put supported_versions before key_share.
+     */
+    int32_t extensions_swapped;
+    /*
+     `xx` of the `13 xx` suite the server chose.
+     */
+    uint8_t cipher_suite;
+    /*
+     Complete application-data records seen (≤ 8) and their lengths.
+     */
+    size_t record_count;
+    size_t record_lens[8];
+    /*
+     One record carrying the whole flight: payloads plus the headers of
+     the records after the first, capped at 16640.
+     */
+    size_t flight_len;
+} mtp_tls_probe_reply;
+
+/*
+ How the fake ServerHello looks for one domain: learned from a probe
+ (`learned` 1) or the fallback (all zero).
+ */
+typedef struct mtp_tls_profile {
+    int32_t learned;
+    /*
+     1: supported_versions before key_share.
+     */
+    int32_t extensions_swapped;
+    /*
+     N; with `randomize` 1 each hello uses N−1, N or N+1 (¼, ½, ¼).
+     */
+    size_t app_data_len;
+    int32_t randomize;
+    /*
+     Records the domain's flight had, and the probe's unix time.
+     */
+    size_t record_count;
+    int64_t learned_at;
+} mtp_tls_profile;
 
 /*
  Classifies the first `len` bytes of a connection: 0 and `*record_len`
@@ -297,8 +360,8 @@ int32_t mtp_tls_replay_cache_oldest(const struct mtp_tls_replay_cache *cache, in
 
 /*
  Writes the 138 + N byte ServerHello flight of §2.3 to `out` (`*written`
- = its length): `random` is exactly 32 + N bytes (key-share stand-in, then
- the N fake payload bytes; the key share is not a computed X25519 point),
+ = its length): `random` is exactly 32 + N bytes (the key share's X25519
+ private key, whose public key is sent, then the N fake payload bytes),
  `cipher_suite` 1..3, N ≤ 16640, `swap_extensions` 0 or 1. Errors:
  `MTP_TLS_ERR_ARG`, `MTP_TLS_ERR_SPACE`.
 
@@ -414,5 +477,70 @@ int32_t mtp_tls_wrap_records(const uint8_t *payload,
                              uint8_t *out,
                              size_t out_cap,
                              size_t *written);
+
+/*
+ `public_key` = the X25519 public key of the 32-byte `private_key` (RFC
+ 7748, clamped scalar times the base point). Errors: `MTP_TLS_ERR_ARG`.
+
+ # Safety
+ `private_key` 32 readable bytes, `public_key` 32 writable bytes (nulls:
+ `MTP_TLS_ERR_ARG`).
+ */
+int32_t mtp_tls_x25519_public_key(const uint8_t *private_key, uint8_t *public_key);
+
+/*
+ Writes the 517-byte probe ClientHello for `domain` (1..255 bytes, no NUL)
+ to `out` (`*written` = 517): TLS 1.3, X25519 key share from `random[64..96]`,
+ client random `random[0..32]`, session id `random[32..64]`, GREASE from
+ `random[96..100]`, SNI, ALPN h2/http1.1. Errors: `MTP_TLS_ERR_ARG`,
+ `MTP_TLS_ERR_SPACE`.
+
+ # Safety
+ `domain`: `domain_len` bytes; `random`: 100 bytes; `out`: `out_cap`
+ writable bytes; `written` null or writable.
+ */
+int32_t mtp_tls_build_probe_hello(const uint8_t *domain,
+                                  size_t domain_len,
+                                  const uint8_t *random,
+                                  uint8_t *out,
+                                  size_t out_cap,
+                                  size_t *written);
+
+/*
+ Parses what a domain sent after the probe hello with `session_id`: the
+ TLS 1.3 ServerHello (key_share and supported_versions only), an optional
+ ChangeCipherSpec, the complete `17 03 03` records. Errors:
+ `MTP_TLS_ERR_NEED_MORE` (no complete data record yet),
+ `MTP_TLS_ERR_BAD_SERVER_HELLO`, `MTP_TLS_ERR_ARG`.
+
+ # Safety
+ `data`: `len` bytes; `session_id` 32 bytes; `out` writable (nulls:
+ `MTP_TLS_ERR_ARG`).
+ */
+int32_t mtp_tls_parse_probe_reply(const uint8_t *data,
+                                  size_t len,
+                                  const uint8_t *session_id,
+                                  struct mtp_tls_probe_reply *out);
+
+/*
+ Folds `count` (≥ 1) probe replies into the profile learned at `now`
+ (upstream's rule over the flight lengths). Errors: `MTP_TLS_ERR_ARG`.
+
+ # Safety
+ `replies`: `count` readable replies; `out` writable (nulls: `MTP_TLS_ERR_ARG`).
+ */
+int32_t mtp_tls_profile_from_replies(const struct mtp_tls_probe_reply *replies,
+                                     size_t count,
+                                     int64_t now,
+                                     struct mtp_tls_profile *out);
+
+/*
+ The fake record length for one ServerHello under `profile` (null: the
+ fallback), given a fresh random word `r`.
+
+ # Safety
+ `profile` null or readable.
+ */
+size_t mtp_tls_profile_app_data_len(const struct mtp_tls_profile *profile, uint32_t r);
 
 #endif  /* MTP_FAKE_TLS_H */

@@ -5,6 +5,40 @@ const SECRET: [u8; 16] = *b"0123456789abcdef";
 const NOW: i64 = 1_700_000_000;
 
 pub const CHECKS: &[Check] = &[
+    ("x25519 key share (RFC 7748 6.1)", || {
+        let mut private = [0u8; 32];
+        let alice = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
+        for (i, byte) in private.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&alice[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+        }
+        let public = tls::x25519_public_key(&private).map(|k| k[..4].to_vec());
+        expect_eq("public key head", public, Ok(vec![0x85, 0x20, 0xf0, 0x09]))
+    }),
+    ("domain probe: hello, reply, profile", || {
+        let random = [0x5au8; tls::PROBE_RANDOM_LEN];
+        let mut hello = [0u8; tls::PROBE_HELLO_LEN];
+        let n = tls::build_probe_hello(b"example.com", &random, &mut hello);
+        expect_eq("hello", n, Ok(tls::PROBE_HELLO_LEN))?;
+        // A ServerHello echoing the session id, a CCS and one 3000-byte record.
+        let mut reply = vec![0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00, 0x00, 0x76, 0x03, 0x03];
+        reply.extend_from_slice(&[1; 32]);
+        reply.push(0x20);
+        reply.extend_from_slice(&hello[44..76]);
+        reply.extend_from_slice(&[0x13, 0x01, 0x00, 0x00, 0x2e]);
+        reply.extend_from_slice(&[0x00, 0x2b, 0x00, 0x02, 0x03, 0x04]);
+        reply.extend_from_slice(&[0x00, 0x33, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20]);
+        reply.extend_from_slice(&[2; 32]);
+        reply.extend_from_slice(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03, 0x0b, 0xb8]);
+        reply.resize(reply.len() + 3000, 0);
+        let mut session = [0u8; 32];
+        session.copy_from_slice(&hello[44..76]);
+        let parsed = tls::parse_probe_reply(&reply, &session)
+            .map_err(|e| format!("parse: {e}"))?;
+        expect_eq("reply", (parsed.extensions_swapped, parsed.flight_len), (1, 3000))?;
+        let profile = tls::profile_from_replies(&[parsed, parsed], NOW)
+            .map_err(|e| format!("profile: {e}"))?;
+        expect_eq("fixed length", tls::profile_app_data_len(&profile, 3), 3000)
+    }),
     ("server hello vs python oracle", || {
         let client_random: [u8; 32] = std::array::from_fn(|i| i as u8);
         let session: [u8; 32] = std::array::from_fn(|i| 32 + i as u8);
@@ -24,7 +58,7 @@ pub const CHECKS: &[Check] = &[
         expect_eq(
             "server random head",
             &out[11..19],
-            &[0x71, 0x06, 0xd9, 0x6f, 0x0d, 0x94, 0xf3, 0x33][..],
+            &[0xb4, 0xba, 0xf0, 0x2f, 0x9f, 0x1c, 0xf9, 0x20][..],
         )?;
         let info = tls::parse_server_hello(&out, &client_random, &session, &SECRET);
         expect_eq(

@@ -7,7 +7,9 @@
 //! writes its outputs only on success; a rejected hello is a success of the
 //! check (the verdict is its output).
 use crate::raw;
-use mtproxy_core::net::fake_tls::{self as core, HelloCheck, ReplayCache, ServerHelloInfo};
+use mtproxy_core::net::fake_tls::{
+    self as core, HelloCheck, ProbeReply, ReplayCache, ServerHelloInfo, TlsProfile,
+};
 
 /// Not enough bytes yet.
 pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
@@ -67,6 +69,14 @@ pub const MTP_TLS_SERVER_HELLO_FIXED_LEN: i32 = 138;
 pub const MTP_TLS_MAX_FAKE_APP_DATA: i32 = 16_640;
 /// Largest payload of an outbound record.
 pub const MTP_TLS_MAX_RECORD_PAYLOAD: i32 = 1425;
+/// Domain probe (§2.4): hello length, random bytes it takes, records of a
+/// flight a reply describes.
+pub const MTP_TLS_PROBE_HELLO_LEN: i32 = 517;
+pub const MTP_TLS_PROBE_RANDOM_LEN: i32 = 100;
+pub const MTP_TLS_PROBE_MAX_RECORDS: i32 = 8;
+/// Fake record length with no learned profile: BASE + r % SPREAD.
+pub const MTP_TLS_FALLBACK_APP_DATA_BASE: i32 = 2500;
+pub const MTP_TLS_FALLBACK_APP_DATA_SPREAD: i32 = 1120;
 
 const _: () = assert!(
     MTP_TLS_ERR_NEED_MORE == core::ERR_NEED_MORE
@@ -88,6 +98,11 @@ const _: () = assert!(
         && MTP_TLS_SERVER_HELLO_FIXED_LEN as usize == core::SERVER_HELLO_FIXED_LEN
         && MTP_TLS_MAX_FAKE_APP_DATA as usize == core::MAX_FAKE_APP_DATA
         && MTP_TLS_MAX_RECORD_PAYLOAD as usize == core::MAX_RECORD_PAYLOAD
+        && MTP_TLS_PROBE_HELLO_LEN as usize == core::PROBE_HELLO_LEN
+        && MTP_TLS_PROBE_RANDOM_LEN as usize == core::PROBE_RANDOM_LEN
+        && MTP_TLS_PROBE_MAX_RECORDS as usize == core::PROBE_MAX_RECORDS
+        && MTP_TLS_FALLBACK_APP_DATA_BASE as usize == core::FALLBACK_APP_DATA_BASE
+        && MTP_TLS_FALLBACK_APP_DATA_SPREAD as usize == core::FALLBACK_APP_DATA_SPREAD
 );
 
 /// One allowed domain name (bytes, no terminator needed).
@@ -165,6 +180,120 @@ impl From<ServerHelloInfo> for mtp_tls_server_hello_info {
             extensions_swapped,
             app_data_len,
             total_len,
+        }
+    }
+}
+
+/// What one probe connection saw of a domain's first flight (§2.4).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy)]
+pub struct mtp_tls_probe_reply {
+    /// 1 if the ServerHello put supported_versions before key_share.
+    pub extensions_swapped: i32,
+    /// `xx` of the `13 xx` suite the server chose.
+    pub cipher_suite: u8,
+    /// Complete application-data records seen (≤ 8) and their lengths.
+    pub record_count: usize,
+    pub record_lens: [usize; 8],
+    /// One record carrying the whole flight: payloads plus the headers of
+    /// the records after the first, capped at 16640.
+    pub flight_len: usize,
+}
+
+impl From<ProbeReply> for mtp_tls_probe_reply {
+    fn from(r: ProbeReply) -> Self {
+        let ProbeReply {
+            extensions_swapped,
+            cipher_suite,
+            record_count,
+            record_lens,
+            flight_len,
+        } = r;
+        mtp_tls_probe_reply {
+            extensions_swapped,
+            cipher_suite,
+            record_count,
+            record_lens,
+            flight_len,
+        }
+    }
+}
+
+impl From<mtp_tls_probe_reply> for ProbeReply {
+    fn from(r: mtp_tls_probe_reply) -> Self {
+        let mtp_tls_probe_reply {
+            extensions_swapped,
+            cipher_suite,
+            record_count,
+            record_lens,
+            flight_len,
+        } = r;
+        ProbeReply {
+            extensions_swapped,
+            cipher_suite,
+            record_count,
+            record_lens,
+            flight_len,
+        }
+    }
+}
+
+/// How the fake ServerHello looks for one domain: learned from a probe
+/// (`learned` 1) or the fallback (all zero).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy)]
+pub struct mtp_tls_profile {
+    pub learned: i32,
+    /// 1: supported_versions before key_share.
+    pub extensions_swapped: i32,
+    /// N; with `randomize` 1 each hello uses N−1, N or N+1 (¼, ½, ¼).
+    pub app_data_len: usize,
+    pub randomize: i32,
+    /// Records the domain's flight had, and the probe's unix time.
+    pub record_count: usize,
+    pub learned_at: i64,
+}
+
+impl From<TlsProfile> for mtp_tls_profile {
+    fn from(p: TlsProfile) -> Self {
+        let TlsProfile {
+            learned,
+            extensions_swapped,
+            app_data_len,
+            randomize,
+            record_count,
+            learned_at,
+        } = p;
+        mtp_tls_profile {
+            learned,
+            extensions_swapped,
+            app_data_len,
+            randomize,
+            record_count,
+            learned_at,
+        }
+    }
+}
+
+impl From<mtp_tls_profile> for TlsProfile {
+    fn from(p: mtp_tls_profile) -> Self {
+        let mtp_tls_profile {
+            learned,
+            extensions_swapped,
+            app_data_len,
+            randomize,
+            record_count,
+            learned_at,
+        } = p;
+        TlsProfile {
+            learned,
+            extensions_swapped,
+            app_data_len,
+            randomize,
+            record_count,
+            learned_at,
         }
     }
 }
@@ -371,8 +500,8 @@ pub unsafe extern "C" fn mtp_tls_replay_cache_oldest(
 }
 
 /// Writes the 138 + N byte ServerHello flight of §2.3 to `out` (`*written`
-/// = its length): `random` is exactly 32 + N bytes (key-share stand-in, then
-/// the N fake payload bytes; the key share is not a computed X25519 point),
+/// = its length): `random` is exactly 32 + N bytes (the key share's X25519
+/// private key, whose public key is sent, then the N fake payload bytes),
 /// `cipher_suite` 1..3, N ≤ 16640, `swap_extensions` 0 or 1. Errors:
 /// `MTP_TLS_ERR_ARG`, `MTP_TLS_ERR_SPACE`.
 ///
@@ -607,4 +736,141 @@ pub unsafe extern "C" fn mtp_tls_wrap_records(
         Ok(n) => unsafe { put(written, n) },
         Err(code) => code,
     }
+}
+
+/// `public_key` = the X25519 public key of the 32-byte `private_key` (RFC
+/// 7748, clamped scalar times the base point). Errors: `MTP_TLS_ERR_ARG`.
+///
+/// # Safety
+/// `private_key` 32 readable bytes, `public_key` 32 writable bytes (nulls:
+/// `MTP_TLS_ERR_ARG`).
+#[no_mangle]
+pub unsafe extern "C" fn mtp_tls_x25519_public_key(
+    private_key: *const u8,
+    public_key: *mut u8,
+) -> i32 {
+    // SAFETY: forwarded caller contract.
+    let (Some(private), Some(public)) = (unsafe {
+        (
+            raw::array::<32>(private_key),
+            raw::array_mut::<32>(public_key),
+        )
+    }) else {
+        return MTP_TLS_ERR_ARG;
+    };
+    match core::x25519_public_key(private) {
+        Ok(key) => {
+            *public = key;
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// Writes the 517-byte probe ClientHello for `domain` (1..255 bytes, no NUL)
+/// to `out` (`*written` = 517): TLS 1.3, X25519 key share from `random[64..96]`,
+/// client random `random[0..32]`, session id `random[32..64]`, GREASE from
+/// `random[96..100]`, SNI, ALPN h2/http1.1. Errors: `MTP_TLS_ERR_ARG`,
+/// `MTP_TLS_ERR_SPACE`.
+///
+/// # Safety
+/// `domain`: `domain_len` bytes; `random`: 100 bytes; `out`: `out_cap`
+/// writable bytes; `written` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_tls_build_probe_hello(
+    domain: *const u8,
+    domain_len: usize,
+    random: *const u8,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+) -> i32 {
+    // SAFETY: forwarded caller contract.
+    let Some(random) = (unsafe { raw::array::<{ core::PROBE_RANDOM_LEN }>(random) }) else {
+        return MTP_TLS_ERR_ARG;
+    };
+    if (domain.is_null() && domain_len > 0) || (out.is_null() && out_cap > 0) {
+        return MTP_TLS_ERR_ARG;
+    }
+    // SAFETY: forwarded caller contract.
+    let (domain, out) = unsafe { (raw::bytes(domain, domain_len), raw::bytes_mut(out, out_cap)) };
+    match core::build_probe_hello(domain, random, out) {
+        // SAFETY: forwarded caller contract.
+        Ok(n) => unsafe { put(written, n) },
+        Err(code) => code,
+    }
+}
+
+/// Parses what a domain sent after the probe hello with `session_id`: the
+/// TLS 1.3 ServerHello (key_share and supported_versions only), an optional
+/// ChangeCipherSpec, the complete `17 03 03` records. Errors:
+/// `MTP_TLS_ERR_NEED_MORE` (no complete data record yet),
+/// `MTP_TLS_ERR_BAD_SERVER_HELLO`, `MTP_TLS_ERR_ARG`.
+///
+/// # Safety
+/// `data`: `len` bytes; `session_id` 32 bytes; `out` writable (nulls:
+/// `MTP_TLS_ERR_ARG`).
+#[no_mangle]
+pub unsafe extern "C" fn mtp_tls_parse_probe_reply(
+    data: *const u8,
+    len: usize,
+    session_id: *const u8,
+    out: *mut mtp_tls_probe_reply,
+) -> i32 {
+    // SAFETY: forwarded caller contract.
+    let Some(session_id) = (unsafe { raw::array::<32>(session_id) }) else {
+        return MTP_TLS_ERR_ARG;
+    };
+    if out.is_null() || (data.is_null() && len > 0) {
+        return MTP_TLS_ERR_ARG;
+    }
+    // SAFETY: `data` has `len` readable bytes by the caller's contract.
+    let data = unsafe { raw::bytes(data, len) };
+    match core::parse_probe_reply(data, session_id) {
+        // SAFETY: `out` is non-null and writable by the caller's contract.
+        Ok(reply) => unsafe { put(out, reply.into()) },
+        Err(code) => code,
+    }
+}
+
+/// Folds `count` (≥ 1) probe replies into the profile learned at `now`
+/// (upstream's rule over the flight lengths). Errors: `MTP_TLS_ERR_ARG`.
+///
+/// # Safety
+/// `replies`: `count` readable replies; `out` writable (nulls: `MTP_TLS_ERR_ARG`).
+#[no_mangle]
+pub unsafe extern "C" fn mtp_tls_profile_from_replies(
+    replies: *const mtp_tls_probe_reply,
+    count: usize,
+    now: i64,
+    out: *mut mtp_tls_profile,
+) -> i32 {
+    if replies.is_null() || out.is_null() {
+        return MTP_TLS_ERR_ARG;
+    }
+    // SAFETY: `replies` has `count` readable elements by the caller's contract.
+    let replies = unsafe { std::slice::from_raw_parts(replies, count) };
+    let replies: Vec<ProbeReply> = replies.iter().map(|&r| r.into()).collect();
+    match core::profile_from_replies(&replies, now) {
+        // SAFETY: `out` is non-null and writable by the caller's contract.
+        Ok(profile) => unsafe { put(out, profile.into()) },
+        Err(code) => code,
+    }
+}
+
+/// The fake record length for one ServerHello under `profile` (null: the
+/// fallback), given a fresh random word `r`.
+///
+/// # Safety
+/// `profile` null or readable.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_tls_profile_app_data_len(
+    profile: *const mtp_tls_profile,
+    r: u32,
+) -> usize {
+    // SAFETY: null or readable by the caller's contract.
+    let profile: TlsProfile = unsafe { profile.as_ref() }
+        .map(|&p| p.into())
+        .unwrap_or_default();
+    core::profile_app_data_len(&profile, r)
 }

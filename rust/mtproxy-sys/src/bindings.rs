@@ -124,6 +124,11 @@ pub const MTP_TLS_MIN_CLIENT_HELLO: i32 = 517;
 pub const MTP_TLS_SERVER_HELLO_FIXED_LEN: i32 = 138;
 pub const MTP_TLS_MAX_FAKE_APP_DATA: i32 = 16640;
 pub const MTP_TLS_MAX_RECORD_PAYLOAD: i32 = 1425;
+pub const MTP_TLS_PROBE_HELLO_LEN: i32 = 517;
+pub const MTP_TLS_PROBE_RANDOM_LEN: i32 = 100;
+pub const MTP_TLS_PROBE_MAX_RECORDS: i32 = 8;
+pub const MTP_TLS_FALLBACK_APP_DATA_BASE: i32 = 2500;
+pub const MTP_TLS_FALLBACK_APP_DATA_SPREAD: i32 = 1120;
 pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = -1;
 pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = -2;
 pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = -3;
@@ -1043,6 +1048,57 @@ const _: () = {
     ["Offset of field: mtp_tls_server_hello_info::total_len"]
         [::core::mem::offset_of!(mtp_tls_server_hello_info, total_len) - 16usize];
 };
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_tls_probe_reply {
+    pub extensions_swapped: i32,
+    pub cipher_suite: u8,
+    pub record_count: usize,
+    pub record_lens: [usize; 8usize],
+    pub flight_len: usize,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_probe_reply"][::core::mem::size_of::<mtp_tls_probe_reply>() - 88usize];
+    ["Alignment of mtp_tls_probe_reply"][::core::mem::align_of::<mtp_tls_probe_reply>() - 8usize];
+    ["Offset of field: mtp_tls_probe_reply::extensions_swapped"]
+        [::core::mem::offset_of!(mtp_tls_probe_reply, extensions_swapped) - 0usize];
+    ["Offset of field: mtp_tls_probe_reply::cipher_suite"]
+        [::core::mem::offset_of!(mtp_tls_probe_reply, cipher_suite) - 4usize];
+    ["Offset of field: mtp_tls_probe_reply::record_count"]
+        [::core::mem::offset_of!(mtp_tls_probe_reply, record_count) - 8usize];
+    ["Offset of field: mtp_tls_probe_reply::record_lens"]
+        [::core::mem::offset_of!(mtp_tls_probe_reply, record_lens) - 16usize];
+    ["Offset of field: mtp_tls_probe_reply::flight_len"]
+        [::core::mem::offset_of!(mtp_tls_probe_reply, flight_len) - 80usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct mtp_tls_profile {
+    pub learned: i32,
+    pub extensions_swapped: i32,
+    pub app_data_len: usize,
+    pub randomize: i32,
+    pub record_count: usize,
+    pub learned_at: i64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of mtp_tls_profile"][::core::mem::size_of::<mtp_tls_profile>() - 40usize];
+    ["Alignment of mtp_tls_profile"][::core::mem::align_of::<mtp_tls_profile>() - 8usize];
+    ["Offset of field: mtp_tls_profile::learned"]
+        [::core::mem::offset_of!(mtp_tls_profile, learned) - 0usize];
+    ["Offset of field: mtp_tls_profile::extensions_swapped"]
+        [::core::mem::offset_of!(mtp_tls_profile, extensions_swapped) - 4usize];
+    ["Offset of field: mtp_tls_profile::app_data_len"]
+        [::core::mem::offset_of!(mtp_tls_profile, app_data_len) - 8usize];
+    ["Offset of field: mtp_tls_profile::randomize"]
+        [::core::mem::offset_of!(mtp_tls_profile, randomize) - 16usize];
+    ["Offset of field: mtp_tls_profile::record_count"]
+        [::core::mem::offset_of!(mtp_tls_profile, record_count) - 24usize];
+    ["Offset of field: mtp_tls_profile::learned_at"]
+        [::core::mem::offset_of!(mtp_tls_profile, learned_at) - 32usize];
+};
 unsafe extern "C" {
     pub fn mtp_tls_detect_client_hello(data: *const u8, len: usize, record_len: *mut usize) -> i32;
 }
@@ -1152,6 +1208,38 @@ unsafe extern "C" {
         out_cap: usize,
         written: *mut usize,
     ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_x25519_public_key(private_key: *const u8, public_key: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_build_probe_hello(
+        domain: *const u8,
+        domain_len: usize,
+        random: *const u8,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_parse_probe_reply(
+        data: *const u8,
+        len: usize,
+        session_id: *const u8,
+        out: *mut mtp_tls_probe_reply,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_profile_from_replies(
+        replies: *const mtp_tls_probe_reply,
+        count: usize,
+        now: i64,
+        out: *mut mtp_tls_profile,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn mtp_tls_profile_app_data_len(profile: *const mtp_tls_profile, r: u32) -> usize;
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

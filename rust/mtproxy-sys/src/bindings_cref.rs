@@ -547,6 +547,43 @@ unsafe extern "C" {
     ) -> i32;
 }
 unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_x25519_public_key"]
+    pub fn mtp_tls_x25519_public_key(private_key: *const u8, public_key: *mut u8) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_build_probe_hello"]
+    pub fn mtp_tls_build_probe_hello(
+        domain: *const u8,
+        domain_len: usize,
+        random: *const u8,
+        out: *mut u8,
+        out_cap: usize,
+        written: *mut usize,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_parse_probe_reply"]
+    pub fn mtp_tls_parse_probe_reply(
+        data: *const u8,
+        len: usize,
+        session_id: *const u8,
+        out: *mut mtp_tls_probe_reply,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_profile_from_replies"]
+    pub fn mtp_tls_profile_from_replies(
+        replies: *const mtp_tls_probe_reply,
+        count: usize,
+        now: i64,
+        out: *mut mtp_tls_profile,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_profile_app_data_len"]
+    pub fn mtp_tls_profile_app_data_len(profile: *const mtp_tls_profile, r: u32) -> usize;
+}
+unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_rpc_frame_encode"]
     pub fn mtp_rpc_frame_encode(
         seq: i32,

@@ -17,11 +17,17 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 mod client_hello;
+mod probe;
 mod records;
 mod replay_cache;
 mod server_hello;
 
 pub use client_hello::{build_client_hello, MAX_DOMAIN_LEN, MIN_CLIENT_HELLO};
+pub use probe::{
+    build_probe_hello, parse_probe_reply, profile_app_data_len, profile_from_replies, ProbeReply,
+    TlsProfile, FALLBACK_APP_DATA_BASE, FALLBACK_APP_DATA_SPREAD, PROBE_HELLO_LEN,
+    PROBE_MAX_RECORDS, PROBE_RANDOM_LEN,
+};
 pub use records::{wrap_records, wrapped_len, RecordReader, MAX_RECORD_PAYLOAD, MIN_FIRST_RECORD};
 pub use replay_cache::{ReplayCache, MAX_REPLAY_ENTRIES, REPLAY_EXPIRY};
 pub use server_hello::{
@@ -168,6 +174,17 @@ fn sni_name(ext: &[u8]) -> Option<&[u8]> {
         ext.len() >= 5 && list_len == ext.len() - 2 && name_type == 0 && name_len == ext.len() - 5;
     let name = ext.get(5..)?;
     (well_formed && !name.contains(&0)).then_some(name)
+}
+
+/// The X25519 public key of `private` (RFC 7748: the scalar is clamped, then
+/// multiplied with the base point), through aws-lc's fixed-base code, the
+/// fastest of the crates measured (ARCHITECTURE.md). Errors: `ERR_ARG` if
+/// the library refuses the key, which it does not for 32 bytes.
+pub fn x25519_public_key(private: &[u8; 32]) -> Result<[u8; 32], i32> {
+    use aws_lc_rs::agreement::{PrivateKey, X25519};
+    let key = PrivateKey::from_private_key(&X25519, private).map_err(|_| ERR_ARG)?;
+    let public = key.compute_public_key().map_err(|_| ERR_ARG)?;
+    public.as_ref().try_into().map_err(|_| ERR_ARG)
 }
 
 /// HMAC-SHA256 under a 16-byte secret of the concatenation of `parts`.

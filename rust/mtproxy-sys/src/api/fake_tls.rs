@@ -31,6 +31,12 @@ pub const SERVER_HELLO_FIXED_LEN: usize = ffi::MTP_TLS_SERVER_HELLO_FIXED_LEN as
 pub const MAX_FAKE_APP_DATA: usize = ffi::MTP_TLS_MAX_FAKE_APP_DATA as usize;
 pub const MAX_RECORD_PAYLOAD: usize = ffi::MTP_TLS_MAX_RECORD_PAYLOAD as usize;
 pub const SECRET_LEN: usize = 16;
+pub const PROBE_HELLO_LEN: usize = ffi::MTP_TLS_PROBE_HELLO_LEN as usize;
+pub const PROBE_RANDOM_LEN: usize = ffi::MTP_TLS_PROBE_RANDOM_LEN as usize;
+pub const PROBE_MAX_RECORDS: usize = ffi::MTP_TLS_PROBE_MAX_RECORDS as usize;
+pub const FALLBACK_APP_DATA_BASE: usize = ffi::MTP_TLS_FALLBACK_APP_DATA_BASE as usize;
+pub const FALLBACK_APP_DATA_SPREAD: usize = ffi::MTP_TLS_FALLBACK_APP_DATA_SPREAD as usize;
+pub use mtproxy_core::net::fake_tls::{ProbeReply, TlsProfile};
 
 /// As the core's `HelloCheck`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -310,4 +316,96 @@ pub fn wrap_records(payload: &[u8], out: &mut [u8]) -> Result<usize, i32> {
         )
     })?;
     Ok(written)
+}
+
+#[inline]
+pub fn x25519_public_key(private: &[u8; 32]) -> Result<[u8; 32], i32> {
+    let mut public = [0u8; 32];
+    // SAFETY: both arrays are 32 live bytes.
+    status(unsafe { ffi::mtp_tls_x25519_public_key(private.as_ptr(), public.as_mut_ptr()) })?;
+    Ok(public)
+}
+
+#[inline]
+pub fn build_probe_hello(
+    domain: &[u8],
+    random: &[u8; PROBE_RANDOM_LEN],
+    out: &mut [u8],
+) -> Result<usize, i32> {
+    let mut written = 0;
+    // SAFETY: slices and the array are live and sized as the contract says.
+    status(unsafe {
+        ffi::mtp_tls_build_probe_hello(
+            domain.as_ptr(),
+            domain.len(),
+            random.as_ptr(),
+            out.as_mut_ptr(),
+            out.len(),
+            &mut written,
+        )
+    })?;
+    Ok(written)
+}
+
+fn reply_to_c(r: &ProbeReply) -> ffi::mtp_tls_probe_reply {
+    ffi::mtp_tls_probe_reply {
+        extensions_swapped: r.extensions_swapped,
+        cipher_suite: r.cipher_suite,
+        record_count: r.record_count,
+        record_lens: r.record_lens,
+        flight_len: r.flight_len,
+    }
+}
+
+#[inline]
+pub fn parse_probe_reply(data: &[u8], session_id: &[u8; 32]) -> Result<ProbeReply, i32> {
+    let mut out = reply_to_c(&ProbeReply::default());
+    // SAFETY: the slice and array are live; `out` is writable.
+    status(unsafe {
+        ffi::mtp_tls_parse_probe_reply(data.as_ptr(), data.len(), session_id.as_ptr(), &mut out)
+    })?;
+    Ok(ProbeReply {
+        extensions_swapped: out.extensions_swapped,
+        cipher_suite: out.cipher_suite,
+        record_count: out.record_count,
+        record_lens: out.record_lens,
+        flight_len: out.flight_len,
+    })
+}
+
+fn profile_to_c(p: &TlsProfile) -> ffi::mtp_tls_profile {
+    ffi::mtp_tls_profile {
+        learned: p.learned,
+        extensions_swapped: p.extensions_swapped,
+        app_data_len: p.app_data_len,
+        randomize: p.randomize,
+        record_count: p.record_count,
+        learned_at: p.learned_at,
+    }
+}
+
+#[inline]
+pub fn profile_from_replies(replies: &[ProbeReply], now: i64) -> Result<TlsProfile, i32> {
+    let replies: Vec<ffi::mtp_tls_probe_reply> = replies.iter().map(reply_to_c).collect();
+    let mut out = profile_to_c(&TlsProfile::default());
+    // SAFETY: `replies` is a live array of its length (a dangling non-null
+    // pointer when empty, which the contract rejects by count); `out` is writable.
+    status(unsafe {
+        ffi::mtp_tls_profile_from_replies(replies.as_ptr(), replies.len(), now, &mut out)
+    })?;
+    Ok(TlsProfile {
+        learned: out.learned,
+        extensions_swapped: out.extensions_swapped,
+        app_data_len: out.app_data_len,
+        randomize: out.randomize,
+        record_count: out.record_count,
+        learned_at: out.learned_at,
+    })
+}
+
+#[inline]
+pub fn profile_app_data_len(profile: &TlsProfile, r: u32) -> usize {
+    let profile = profile_to_c(profile);
+    // SAFETY: `profile` is a live, readable struct.
+    unsafe { ffi::mtp_tls_profile_app_data_len(&profile, r) }
 }

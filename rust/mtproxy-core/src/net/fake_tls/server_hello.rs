@@ -2,13 +2,13 @@
 //! ChangeCipherSpec, one fake application-data record), its builder for the
 //! proxy and its check for the client side of the test kit.
 //!
-//! The key_share "public key" is 32 caller-supplied random bytes, not a point
-//! computed from a scalar: both implementations stay simple and equal, and a
-//! client never uses it (the handshake is not real TLS). Upstream sends a
-//! valid X25519 point; a censor that validates points could tell the two apart.
+//! The key_share is a real X25519 public key, computed from 32 caller-supplied
+//! random bytes taken as the private key: about half of all random 32-byte
+//! strings are not curve points, which an observer could check, and the
+//! caller's random bytes keep the two implementations equal under a test seed.
 use super::{
-    hmac_parts, ERR_ARG, ERR_BAD_HMAC, ERR_BAD_SERVER_HELLO, ERR_NEED_MORE, ERR_SPACE, RANDOM_LEN,
-    RANDOM_OFFSET, SECRET_LEN, SESSION_ID_OFFSET,
+    hmac_parts, x25519_public_key, ERR_ARG, ERR_BAD_HMAC, ERR_BAD_SERVER_HELLO, ERR_NEED_MORE,
+    ERR_SPACE, RANDOM_LEN, RANDOM_OFFSET, SECRET_LEN, SESSION_ID_OFFSET,
 };
 
 /// Length of everything before the fake application data.
@@ -46,8 +46,8 @@ fn server_random(secret: &[u8; SECRET_LEN], client_random: &[u8; 32], flight: &[
 }
 
 /// Writes the 138 + N byte flight to `out` and returns its length. `random`
-/// must be exactly 32 + N bytes (32 for the key share, then the N payload
-/// bytes); `cipher_suite` is 1, 2 or 3; N ≤ [`MAX_FAKE_APP_DATA`]. `swap_extensions`
+/// must be exactly 32 + N bytes (32 for the key share's private key, then
+/// the N payload bytes); `cipher_suite` is 1, 2 or 3; N ≤ [`MAX_FAKE_APP_DATA`]. `swap_extensions`
 /// puts supported_versions before key_share. Errors: `ERR_ARG`, `ERR_SPACE`.
 #[allow(clippy::too_many_arguments)] // the §2.3 inputs, each distinct
 pub fn build_server_hello(
@@ -70,9 +70,12 @@ pub fn build_server_hello(
     let Some(flight) = out.get_mut(..total) else {
         return Err(ERR_SPACE);
     };
-    let (key_share, payload) = random.split_at(32);
+    let (private, payload) = random.split_at(32);
+    let mut private_key = [0u8; 32];
+    private_key.copy_from_slice(private);
+    let key_share = x25519_public_key(&private_key)?;
     let mut extensions = Vec::with_capacity(EXTENSIONS_END - EXTENSIONS_OFFSET);
-    let key_share_ext = [&KEY_SHARE_HEAD[..], key_share].concat();
+    let key_share_ext = [&KEY_SHARE_HEAD[..], &key_share[..]].concat();
     if swap_extensions {
         extensions.extend_from_slice(&SUPPORTED_VERSIONS);
         extensions.extend_from_slice(&key_share_ext);

@@ -163,3 +163,162 @@ fn records_round_trip_in_small_pieces() {
     );
     assert_eq!(short.feed(b"\x3f", &mut []), Err(ERR_FIRST_RECORD_SHORT));
 }
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn x25519_public_key_matches_rfc7748() {
+    // RFC 7748 §6.1, Alice and Bob.
+    for (private, public) in [
+        (
+            "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+            "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+        ),
+        (
+            "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+            "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+        ),
+    ] {
+        let key: [u8; 32] = unhex(private).try_into().unwrap();
+        assert_eq!(x25519_public_key(&key).unwrap().to_vec(), unhex(public));
+    }
+}
+
+#[test]
+fn server_hello_key_share_is_the_public_key_of_the_random_scalar() {
+    let random: Vec<u8> = (0..32 + 10).map(|i| (i * 7) as u8).collect();
+    let mut out = vec![0; 148];
+    build_server_hello(&[1; 32], &[2; 32], 1, &SECRET, 10, false, &random, &mut out).unwrap();
+    let private: [u8; 32] = random[..32].try_into().unwrap();
+    assert_eq!(out[89..121], x25519_public_key(&private).unwrap());
+}
+
+fn probe_random() -> [u8; PROBE_RANDOM_LEN] {
+    std::array::from_fn(|i| (i * 13 + 5) as u8)
+}
+
+#[test]
+fn probe_hello_is_a_517_byte_tls13_hello_naming_the_domain() {
+    let mut out = [0u8; 600];
+    assert_eq!(
+        build_probe_hello(b"example.com", &probe_random(), &mut out),
+        Ok(PROBE_HELLO_LEN)
+    );
+    let hello = &out[..PROBE_HELLO_LEN];
+    assert_eq!(detect_client_hello(hello), Ok(PROBE_HELLO_LEN));
+    assert_eq!(
+        find_sni_extension(hello).and_then(sni_name),
+        Some(&b"example.com"[..])
+    );
+    assert_eq!(hello[44..76], probe_random()[32..64]);
+    let private: [u8; 32] = probe_random()[64..96].try_into().unwrap();
+    let public = x25519_public_key(&private).unwrap();
+    assert!(hello.windows(32).any(|w| w == public));
+    assert_eq!(
+        build_probe_hello(b"", &probe_random(), &mut out),
+        Err(ERR_ARG)
+    );
+    assert_eq!(
+        build_probe_hello(b"a", &probe_random(), &mut out[..516]),
+        Err(ERR_SPACE)
+    );
+}
+
+/// A TLS 1.3 server flight: ServerHello with `session`, CCS, data records.
+fn server_flight(session: &[u8; 32], swapped: bool, records: &[usize]) -> Vec<u8> {
+    let key_share = [
+        &[0x00, 0x33, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20][..],
+        &[5; 32],
+    ]
+    .concat();
+    let versions = [0x00, 0x2b, 0x00, 0x02, 0x03, 0x04];
+    let exts = if swapped {
+        [&versions[..], &key_share].concat()
+    } else {
+        [&key_share[..], &versions].concat()
+    };
+    let mut body = vec![0x02, 0x00, 0x00, 0x76, 0x03, 0x03];
+    body.extend_from_slice(&[9; 32]);
+    body.push(0x20);
+    body.extend_from_slice(session);
+    body.extend_from_slice(&[0x13, 0x01, 0x00, 0x00, 0x2e]);
+    body.extend_from_slice(&exts);
+    let mut flight = vec![0x16, 0x03, 0x03, 0x00, body.len() as u8];
+    flight.extend_from_slice(&body);
+    flight.extend_from_slice(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
+    for &len in records {
+        flight.extend_from_slice(&[0x17, 0x03, 0x03]);
+        flight.extend_from_slice(&(len as u16).to_be_bytes());
+        flight.resize(flight.len() + len, 0xab);
+    }
+    flight
+}
+
+#[test]
+fn probe_reply_learns_order_and_records() {
+    let session = [3u8; 32];
+    let flight = server_flight(&session, true, &[1008, 1615]);
+    let reply = parse_probe_reply(&flight, &session).unwrap();
+    assert_eq!(reply.extensions_swapped, 1);
+    assert_eq!(reply.cipher_suite, 1);
+    assert_eq!(reply.record_count, 2);
+    assert_eq!(reply.record_lens[..2], [1008, 1615]);
+    assert_eq!(reply.flight_len, 1008 + 5 + 1615);
+    // A partial second record is not counted; no complete record: need more.
+    let cut = flight.len() - 1;
+    assert_eq!(
+        parse_probe_reply(&flight[..cut], &session)
+            .unwrap()
+            .record_count,
+        1
+    );
+    assert_eq!(
+        parse_probe_reply(&flight[..138], &session),
+        Err(ERR_NEED_MORE)
+    );
+    let one = server_flight(&session, false, &[2345]);
+    let reply = parse_probe_reply(&one, &session).unwrap();
+    assert_eq!((reply.extensions_swapped, reply.flight_len), (0, 2345));
+    assert_eq!(parse_probe_reply(&one, &[4; 32]), Err(ERR_BAD_SERVER_HELLO));
+    let mut alert = one.clone();
+    alert[133] = 0x15;
+    assert_eq!(
+        parse_probe_reply(&alert, &session),
+        Err(ERR_BAD_SERVER_HELLO)
+    );
+    let mut hrr = one;
+    hrr[11..43].copy_from_slice(&probe::HRR_RANDOM);
+    assert_eq!(parse_probe_reply(&hrr, &session), Err(ERR_BAD_SERVER_HELLO));
+}
+
+#[test]
+fn profile_follows_upstreams_rule() {
+    let reply = |n| ProbeReply {
+        flight_len: n,
+        record_count: 1,
+        ..ProbeReply::default()
+    };
+    let fixed = profile_from_replies(&[reply(3000), reply(3000)], 7).unwrap();
+    assert_eq!(
+        (fixed.app_data_len, fixed.randomize, fixed.learned_at),
+        (3000, 0, 7)
+    );
+    let close = profile_from_replies(&[reply(3000), reply(3003), reply(3001)], 7).unwrap();
+    assert_eq!((close.app_data_len, close.randomize), (3002, 1));
+    let wide = profile_from_replies(&[reply(3000), reply(3100)], 7).unwrap();
+    assert_eq!((wide.app_data_len, wide.randomize), (3050, 1));
+    assert_eq!(profile_from_replies(&[], 7), Err(ERR_ARG));
+    let picks: Vec<usize> = (0..4).map(|r| profile_app_data_len(&close, r)).collect();
+    assert_eq!(picks, [3001, 3002, 3002, 3003]);
+    assert_eq!(profile_app_data_len(&fixed, 3), 3000);
+    let fallback = TlsProfile::default();
+    assert_eq!(
+        profile_app_data_len(&fallback, 1121),
+        FALLBACK_APP_DATA_BASE + 1
+    );
+}
