@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 
 FEATURES=${FEATURES-rust-all}
 SECONDS_PER_RUN=${DEMO_SECONDS:-2}
-PROFILE_DIR=target/release
 
 source scripts/lib.sh
+PROFILE_DIR="$(cargo_target_dir)/release"
 
 echo "== building mtproxy-rust (features: ${FEATURES:-none}) and the test kit (release) =="
 cargo build --quiet --release --bin mtproxy-rust ${FEATURES:+--features "$FEATURES"}

@@ -1,6 +1,7 @@
 # Shared by demo.sh and perf.sh (sourced): a scratch directory and a list of
-# background pids that are killed and reaped on any exit, and a poll for the
-# port files the proxy and the test kit's servers write.
+# background pids that are killed and reaped on any exit, a poll for the
+# port files the proxy and the test kit's servers write, and cargo's target
+# directory.
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -18,4 +19,17 @@ wait_for_file() {
     done
     echo "$(basename "$0"): $1 never appeared" >&2
     return 1
+}
+
+# cargo_target_dir: where cargo puts what it builds, as `cargo metadata`
+# reports it (so CARGO_TARGET_DIR, CARGO_BUILD_TARGET_DIR and build.target-dir
+# are honoured), not a hard-coded target/.
+cargo_target_dir() {
+    local dir
+    dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    if [[ -z $dir ]]; then
+        echo "$(basename "$0"): no target_directory in cargo metadata" >&2
+        return 1
+    fi
+    printf '%s\n' "$dir"
 }

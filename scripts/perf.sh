@@ -13,15 +13,16 @@ IDLE_CONNS=${PERF_IDLE_CONNS:-10000}
 OUT=${PERF_OUT:-measurements/e2e.json}
 source scripts/lib.sh
 ulimit -n "$(ulimit -Hn)"
+target=$(cargo_target_dir)
 
 echo "== building release binaries (all-C, all-Rust, test kit) =="
-mkdir -p target/perf
+mkdir -p "$target/perf"
 cargo build --quiet --release --bin mtproxy-rust
-cp target/release/mtproxy-rust target/perf/mtproxy-c
+cp "$target/release/mtproxy-rust" "$target/perf/mtproxy-c"
 cargo build --quiet --release --bin mtproxy-rust --features rust-all
-cp target/release/mtproxy-rust target/perf/mtproxy-rust
+cp "$target/release/mtproxy-rust" "$target/perf/mtproxy-rust"
 cargo build --quiet --release -p mtproxy-testkit --bins
-kit=target/release
+kit=$target/release
 
 head -c 128 /dev/urandom >"$work/proxy-secret"
 secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -83,13 +84,13 @@ measure() {
     local build=$1 name=$2 conf=$3 workers=$4 proxy_args=$5
     shift 5
     # shellcheck disable=SC2086 # PROXY_ARGS is a word list on purpose
-    start_proxy "target/perf/mtproxy-$build" "$conf" "$workers" $proxy_args
+    start_proxy "$target/perf/mtproxy-$build" "$conf" "$workers" $proxy_args
     load "$build" "$name" "$@"
     stop_proxy
 }
 
 idle_cpu() { # build
-    start_proxy "target/perf/mtproxy-$1" echo 1
+    start_proxy "$target/perf/mtproxy-$1" echo 1
     local before after
     before=$(cpu_of "$proxy_pid")
     sleep "$SECS"

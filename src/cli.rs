@@ -1,5 +1,5 @@
 //! The upstream-compatible command line (`mtproto-proxy [options]
-//! <proxy-multi.conf>`, PROTOCOL.md §7) parsed into an `EngineConfig`.
+//! <proxy-multi.conf>`, docs/PROTOCOL.md §7) parsed into an `EngineConfig`.
 //!
 //! Every upstream option is accepted. Options that cannot have their upstream
 //! effect here are refused with a reason (`-d`) or accepted with a warning

@@ -1,4 +1,4 @@
-/* The 12-byte process id of the RPC protocol (PROTOCOL.md 4.6): ip, port,
+/* The 12-byte process id of the RPC protocol (docs/PROTOCOL.md 4.6): ip, port,
  * pid, utime, little-endian on the wire. */
 #include "mtp_pid.h"
 

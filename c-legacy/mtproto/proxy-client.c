@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Fake certificate size when the domain was not probed (PROTOCOL.md §2.4
+/* Fake certificate size when the domain was not probed (docs/PROTOCOL.md §2.4
  * defaults): 2500 + 0..1119 bytes. */
 #define FAKE_CERT_BASE 2500u
 #define FAKE_CERT_SPREAD 1120u

@@ -1,7 +1,7 @@
 /* Private declarations shared by the C mtproto-proxy files: the shared handle
  * (mtproto-proxy.c), one worker's event loop and routing (proxy-worker.c),
  * client connections (proxy-client.c) and middle-end connections
- * (proxy-me.c). Behaviour follows docs/RUNTIME.md; bytes follow PROTOCOL.md. */
+ * (proxy-me.c). Behaviour follows docs/RUNTIME.md; bytes follow docs/PROTOCOL.md. */
 #ifndef MTP_PROXY_INTERNAL_H
 #define MTP_PROXY_INTERNAL_H
 

@@ -1,5 +1,5 @@
 /* Middle-end connections (docs/RUNTIME.md "Routing and the middle-end pool";
- * PROTOCOL.md §4): one per address per worker. Non-blocking connect, the
+ * docs/PROTOCOL.md §4): one per address per worker. Non-blocking connect, the
  * plaintext nonce exchange, key derivation, the encrypted handshake, then
  * AES-256-CBC frames both ways. Frames made during a round collect in
  * `plain` and are padded to a whole block and encrypted straight into the
@@ -28,7 +28,7 @@
 #define BACKOFF_FIRST_MS 100u
 #define BACKOFF_MAX_MS 10000u
 /* A connection not ready this long after the connect attempt is dropped
- * (PROTOCOL.md §4.1), so a silent middle-end cannot hold it forever. */
+ * (docs/PROTOCOL.md §4.1), so a silent middle-end cannot hold it forever. */
 #define READY_DEADLINE_MS 3000u
 /* `plain` capacity kept between rounds; larger bursts give theirs back. */
 #define PLAIN_KEEP (64u * 1024u)
@@ -424,7 +424,7 @@ static void remove_bound(px_me *m, uint32_t client) {
   }
 }
 
-/* A message on a ready connection (PROTOCOL.md §4.9). */
+/* A message on a ready connection (docs/PROTOCOL.md §4.9). */
 static void on_message(px_worker *w, size_t slot, const uint8_t *p, size_t len) {
   mtp_proxy *proxy = w->proxy;
   uint32_t client;

@@ -1,4 +1,4 @@
-/* Client transport framing inside obfuscation (PROTOCOL.md §3): abridged,
+/* Client transport framing inside obfuscation (docs/PROTOCOL.md §3): abridged,
  * intermediate and padded intermediate, quick acks, the forward filter. */
 #include "mtp_ext_framing.h"
 

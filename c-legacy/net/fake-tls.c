@@ -1,4 +1,4 @@
-/* Fake TLS (PROTOCOL.md section 2), sans-IO: ClientHello detection and
+/* Fake TLS (docs/PROTOCOL.md section 2), sans-IO: ClientHello detection and
  * checks, the replay cache, the ServerHello flight, the record layer after
  * it, and the client side used by tests. Every length read from the input is
  * checked against the bytes present before it is used. */

@@ -1,4 +1,4 @@
-/* Middle-end connection keys: the string s of PROTOCOL.md 4.4 is laid out in
+/* Middle-end connection keys: the string s of docs/PROTOCOL.md 4.4 is laid out in
  * one stack buffer and hashed with the md5/sha1 module contracts. Also loads
  * the raw proxy-secret file (5.2). */
 #include "mtp_net_crypto_aes.h"

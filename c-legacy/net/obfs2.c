@@ -1,4 +1,4 @@
-/* Obfuscated2: secret texts and the 64-byte init header (PROTOCOL.md §1).
+/* Obfuscated2: secret texts and the 64-byte init header (docs/PROTOCOL.md §1).
  * SHA-256 comes from the sha256 contract, one AES block per candidate from
  * OpenSSL (AES-256-ECB of the counter block is the CTR keystream block). */
 #include "mtp_obfs2.h"

@@ -1,4 +1,4 @@
-/* The proxy <-> middle-end "full" RPC framing (PROTOCOL.md 4.2):
+/* The proxy <-> middle-end "full" RPC framing (docs/PROTOCOL.md 4.2):
  * LE32 length L | LE32 seq | payload | LE32 CRC of bytes 0..L-4, L = payload
  * + 12, plus the padding word 04 00 00 00 that receivers skip.
  *

@@ -1,5 +1,5 @@
 /* The nonce + handshake exchange between the proxy (client) and a
- * middle-end (server), PROTOCOL.md 4.3-4.7, on frame payloads. Parsers check
+ * middle-end (server), docs/PROTOCOL.md 4.3-4.7, on frame payloads. Parsers check
  * in a fixed order (op, length, then content) so that every malformed
  * payload maps to one defined code; process ids stay in their 12-byte wire
  * form and are compared through the pid module. */

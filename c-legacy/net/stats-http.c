@@ -1,4 +1,4 @@
-/* The local stats endpoint (PROTOCOL.md section 6), sans-IO: the /stats
+/* The local stats endpoint (docs/PROTOCOL.md section 6), sans-IO: the /stats
  * text body and its Prometheus twin from one field table, the stats port's
  * HTTP request parser and the response head. */
 #include "mtp_stats_http.h"

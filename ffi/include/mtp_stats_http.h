@@ -44,7 +44,7 @@
 #define MTP_STATS_TARGET_METRICS 2
 
 /*
- The numeric stats: PROTOCOL.md §6's proxy fields plus the generic ones.
+ The numeric stats: docs/PROTOCOL.md §6's proxy fields plus the generic ones.
  */
 typedef struct mtp_proxy_stats {
     int64_t pid;

@@ -114,7 +114,7 @@ fn run_session(side: &Side, s: &Session) -> Observed {
         let mut p = vec![(i as u8).wrapping_mul(31); len];
         p[0] = 1;
         // The fake middle-end's quick-ack confirm is the first 4 bytes;
-        // clients expect bit 31 set in it (PROTOCOL.md §3.2).
+        // clients expect bit 31 set in it (docs/PROTOCOL.md §3.2).
         p[3] |= 0x80;
         client.send_packet(&p, quick_ack).unwrap();
         let answers = match s.behaviour {

@@ -51,7 +51,7 @@ fn derive_both(p: rn::RpcKeyParams, secret: &[u8], purpose: rn::KeyPurpose) -> (
 /// Known-answer inputs: nonces 00..0f / 10..1f, ME 127.0.0.1:8888, proxy
 /// 10.0.0.2:40000, secret byte i = 7i+1. The expected values were computed
 /// by a separate Python script with hashlib that appends each field of
-/// PROTOCOL.md §4.4 to a byte string with struct.pack('<i'/'<I'/'<H') (server
+/// docs/PROTOCOL.md §4.4 to a byte string with struct.pack('<i'/'<I'/'<H') (server
 /// nonce, client nonce, timestamp, server IPv4 — asserted to pack 127.0.0.1
 /// as 01 00 00 7f —, client port, purpose, client IPv4, server port, secret,
 /// server nonce, [client IPv6, server IPv6], client nonce; IPv4 fields zero

@@ -78,7 +78,7 @@ fn base64(b: &[u8], url: bool, pad: bool) -> String {
 
 // Oracle values (Python hashlib + `openssl enc -aes-256-ctr`) for the header
 // H = bytes 0x40..0x7f with tag 0xdddddddd and DC 2 put at 56..62: the keys
-// of PROTOCOL.md §1.3 and H[56..64) after CTR encryption from counter 0.
+// of docs/PROTOCOL.md §1.3 and H[56..64) after CTR encryption from counter 0.
 const READ_KEY: &str = "83a2d97099d28b3893ad228a82e5d60402f372ba0e69f64e67b6d8f6f0b14cd8";
 const WRITE_KEY: &str = "24a0d5d0a12ee771fdb9c26de315b808d7a51d42271d7a10f0955c0b3f7390f2";
 const TAIL: &str = "daacbd2ca7de43f9";

@@ -39,7 +39,7 @@ fn any_fields() -> impl Strategy<Value = Fields> {
 
 #[test]
 fn known_answers_both_sides() {
-    // PROTOCOL.md §4.6: 127.0.0.1 is written as the LE host-order value.
+    // docs/PROTOCOL.md §4.6: 127.0.0.1 is written as the LE host-order value.
     let c_id = cc::process_id_init(0x7f00_0001, 8888, 70_000, 0x6000_0001);
     let r_id = rc::process_id_init(0x7f00_0001, 8888, 70_000, 0x6000_0001);
     assert_eq!(fields!(c_id), (0x7f00_0001, 8888, 4464, 0x6000_0001));
@@ -49,7 +49,7 @@ fn known_answers_both_sides() {
     ];
     assert_eq!(cc::process_id_encode(&c_id), want);
     assert_eq!(rc::process_id_encode(&r_id), want);
-    // The proxy's PID without -p has port -1 (PROTOCOL.md §4.6).
+    // The proxy's PID without -p has port -1 (docs/PROTOCOL.md §4.6).
     let no_port = rc::process_id_init(0x0a00_0001, -1, 1, 0);
     assert_eq!(rc::process_id_encode(&no_port)[4..8], [0xff, 0xff, 1, 0]);
     let no_port = cc::process_id_init(0x0a00_0001, -1, 1, 0);

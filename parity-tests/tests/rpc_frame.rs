@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use c::rpc_frame as cf;
 use rust::net::rpc_frame as rf;
 
-/// The nonce payload of PROTOCOL.md §4.3 with key_select `de ad be ef`,
+/// The nonce payload of docs/PROTOCOL.md §4.3 with key_select `de ad be ef`,
 /// schema 1, ts 1700000000 and nonce bytes 0..16.
 fn nonce_payload() -> Vec<u8> {
     let mut p = vec![0xaa, 0x87, 0xcb, 0x7a, 0xde, 0xad, 0xbe, 0xef];
@@ -121,7 +121,7 @@ fn known_answers_both_sides() {
         let r_frame = rf::encode_frame(-2, &payload, rk).unwrap();
         assert_eq!(c_frame, r_frame);
         assert_eq!(c_frame.len(), 44);
-        // PROTOCOL.md §4.3: the 44-byte nonce frame starts like this.
+        // docs/PROTOCOL.md §4.3: the 44-byte nonce frame starts like this.
         let prefix = [
             0x2c, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xaa, 0x87, 0xcb, 0x7a,
         ];

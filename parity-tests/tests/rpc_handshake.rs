@@ -79,7 +79,7 @@ fn known_answers_both_sides() {
     want.extend_from_slice(&nonce);
     assert_eq!(c_nonce, want);
     assert_eq!(r_nonce, want);
-    // PROTOCOL.md §4.3: the nonce goes out as a 44-byte frame with seq -2.
+    // docs/PROTOCOL.md §4.3: the nonce goes out as a 44-byte frame with seq -2.
     let prefix = [
         0x2c, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xaa, 0x87, 0xcb, 0x7a,
     ];
@@ -166,7 +166,7 @@ fn constants_agree() {
         rh::ERR_STATE,
     ];
     assert_eq!(c_codes, r_codes);
-    // The codes a HANDSHAKE_ERROR carries (PROTOCOL.md §4.6).
+    // The codes a HANDSHAKE_ERROR carries (docs/PROTOCOL.md §4.6).
     assert_eq!(
         [
             rh::ERR_BAD_LENGTH,

@@ -1,4 +1,4 @@
-//! rpc-proxy-msg: the proxy↔ME messages of PROTOCOL.md §4.8/§4.9, byte for
+//! rpc-proxy-msg: the proxy↔ME messages of docs/PROTOCOL.md §4.8/§4.9, byte for
 //! byte on both sides, C-built messages parsed by Rust and vice versa, and
 //! hostile lengths and extras with identical errors.
 use parity_tests::{c, config, rust};
@@ -138,7 +138,7 @@ fn known_answer_proxy_req_ipv4_with_tag() {
 
 #[test]
 fn known_answer_observed_flags() {
-    // PROTOCOL.md §4.8 "Observed values".
+    // docs/PROTOCOL.md §4.8 "Observed values".
     let cases = [
         ((TRANSPORT_ABRIDGED, false, true, true, false), 0x4002_100a),
         ((TRANSPORT_ABRIDGED, true, false, true, false), 0xc002_1008),

@@ -224,7 +224,7 @@ pub fn packet(len: usize, seed: u32) -> Vec<u8> {
         .collect();
     p[0] = 1;
     // Bit 31 of the fake middle-end's quick-ack confirm (the first 4
-    // bytes), as clients expect (PROTOCOL.md §3.2).
+    // bytes), as clients expect (docs/PROTOCOL.md §3.2).
     p[3] |= 0x80;
     p
 }

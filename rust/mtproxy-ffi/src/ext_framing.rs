@@ -1,5 +1,5 @@
 //! Contract of the ext-framing module: client transport framing inside
-//! obfuscation (PROTOCOL.md §3): abridged, intermediate and padded
+//! obfuscation (docs/PROTOCOL.md §3): abridged, intermediate and padded
 //! intermediate in both directions, quick acks (§3.2) and the proxy's
 //! forward filter (§3.1).
 //!

@@ -1,4 +1,4 @@
-//! Contract of the fake-tls module (PROTOCOL.md §2), sans-IO: ClientHello
+//! Contract of the fake-tls module (docs/PROTOCOL.md §2), sans-IO: ClientHello
 //! detection and checks, the replay cache, the ServerHello flight, the record
 //! layer after it, and a client side (hello builder, ServerHello check) for
 //! tests. Time is unix seconds passed in; randomness is caller-supplied bytes.

@@ -1,5 +1,5 @@
 //! Contract of the obfs2 module: obfuscated2 secrets as users paste them and
-//! the 64-byte init header (PROTOCOL.md §1). Transport tags: 0xefefefef
+//! the 64-byte init header (docs/PROTOCOL.md §1). Transport tags: 0xefefefef
 //! abridged, 0xeeeeeeee intermediate, 0xdddddddd padded intermediate.
 //!
 //! Each direction is AES-256-CTR with `key` and a 128-bit big-endian counter

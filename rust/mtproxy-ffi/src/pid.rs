@@ -1,4 +1,4 @@
-//! Contract of the pid module: the 12-byte RPC process id (PROTOCOL.md §4.6).
+//! Contract of the pid module: the 12-byte RPC process id (docs/PROTOCOL.md §4.6).
 use crate::raw;
 use mtproxy_core::common::pid::{self, ProcessId};
 

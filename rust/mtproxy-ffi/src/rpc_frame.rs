@@ -1,5 +1,5 @@
 //! Contract of the rpc-frame module: the proxy ↔ middle-end "full" RPC
-//! framing (PROTOCOL.md §4.2): `LE32 L | LE32 seq | payload | LE32 CRC`,
+//! framing (docs/PROTOCOL.md §4.2): `LE32 L | LE32 seq | payload | LE32 CRC`,
 //! `L = payload + 12`, CRC-32 or CRC-32C over bytes `0..L-4`, and the padding
 //! word `04 00 00 00` (a no-op frame of length 4).
 use crate::raw;

@@ -1,5 +1,5 @@
 //! Contract of the rpc-handshake module: the nonce + handshake exchange
-//! between the proxy (client) and a middle-end (server), PROTOCOL.md
+//! between the proxy (client) and a middle-end (server), docs/PROTOCOL.md
 //! §4.3–§4.7, on frame payloads (rpc-frame carries them). Process ids are
 //! passed in their 12-byte wire form (see the pid module); key_select is the
 //! first 4 bytes of the proxy secret read little-endian.

@@ -1,4 +1,4 @@
-//! Contract of the stats-http module (PROTOCOL.md §6), sans-IO: the
+//! Contract of the stats-http module (docs/PROTOCOL.md §6), sans-IO: the
 //! `/stats` text body and a Prometheus rendering of the same counters, the
 //! stats port's HTTP request parser, and the response head.
 //!
@@ -36,7 +36,7 @@ const _: () = assert!(
         && MTP_STATS_TARGET_METRICS == core::TARGET_METRICS
 );
 
-/// The numeric stats: PROTOCOL.md §6's proxy fields plus the generic ones.
+/// The numeric stats: docs/PROTOCOL.md §6's proxy fields plus the generic ones.
 #[repr(C)]
 #[derive(Clone, Copy)]
 #[allow(non_camel_case_types)]

@@ -1,5 +1,5 @@
 //! A Telegram-client stand-in that talks to the proxy over loopback TCP
-//! (PROTOCOL.md §1–§3): obfuscated2 with any secret form, fake TLS for `ee`
+//! (docs/PROTOCOL.md §1–§3): obfuscated2 with any secret form, fake TLS for `ee`
 //! secrets, and the three client transports, plus hostile behaviours for
 //! negative tests. Blocking I/O with timeouts; never panics on what the peer
 //! sends.

@@ -1,4 +1,4 @@
-//! A fake Telegram middle-end (PROTOCOL.md §4.11) for tests: it accepts the
+//! A fake Telegram middle-end (docs/PROTOCOL.md §4.11) for tests: it accepts the
 //! proxy's RPC connections on loopback, runs the server end of the nonce and
 //! handshake exchange, answers PROXY_REQs with a selectable behaviour and
 //! records everything it received in a log the test can wait on.

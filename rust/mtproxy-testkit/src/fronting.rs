@@ -1,4 +1,4 @@
-//! A fake fronting domain for the anti-probing path (PROTOCOL.md §2.6): the
+//! A fake fronting domain for the anti-probing path (docs/PROTOCOL.md §2.6): the
 //! web server the proxy relays a connection to when its first bytes are not
 //! a valid fake-TLS hello. It records everything each connection sent and
 //! answers once with fixed bytes after the first bytes arrive.

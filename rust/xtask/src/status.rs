@@ -464,7 +464,7 @@ pub fn record_parity(root: &Path) -> Result<(), String> {
 /// Collect criterion's medians for every bench group of the manifest.
 pub fn record_bench(root: &Path) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
-    let criterion = root.join("target/criterion");
+    let criterion = crate::util::target_dir(&crate::util::cargo_metadata(root)?)?.join("criterion");
     let mut record = BenchRecord {
         machine: machine_description(),
         groups: BTreeMap::new(),

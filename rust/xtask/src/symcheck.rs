@@ -2,7 +2,7 @@
 //! every contract function is defined exactly once and by the side the
 //! features chose; with `rust-all`, that nothing from c-legacy/ is linked.
 //! Then runs the binary's self-test, which calls every contract symbol.
-use crate::util::run as sh;
+use crate::util::{cargo_metadata, run as sh, target_dir};
 use mtproxy_build::{contract_functions, Manifest};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,9 +27,11 @@ pub const DEFAULT_SETS: &[&str] = &[
 
 pub fn run_sets(root: &Path, sets: &[String]) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
+    let metadata = cargo_metadata(root)?;
+    let bin = target_dir(&metadata)?.join("debug/mtproxy-rust");
     let mut failures = Vec::new();
     for set in sets {
-        match check_set(root, &manifest, set) {
+        match check_set(root, &manifest, &metadata, &bin, set) {
             Ok(n) => println!("symcheck [{}]: ok ({n} contract symbols)", label(set)),
             Err(e) => {
                 println!("symcheck [{}]: FAILED\n{e}", label(set));
@@ -70,14 +72,11 @@ fn label(set: &str) -> String {
 }
 
 /// Which modules a feature set switches to Rust, as Cargo would resolve it.
-fn rust_modules(root: &Path, manifest: &Manifest, set: &str) -> Result<Vec<String>, String> {
-    let out = sh(Command::new("cargo").current_dir(root).args([
-        "metadata",
-        "--format-version",
-        "1",
-        "--no-deps",
-    ]))?;
-    let meta: serde_json::Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
+fn rust_modules(
+    manifest: &Manifest,
+    meta: &serde_json::Value,
+    set: &str,
+) -> Result<Vec<String>, String> {
     let pkg = meta["packages"]
         .as_array()
         .and_then(|p| p.iter().find(|p| p["name"] == "mtproxy"))
@@ -106,7 +105,13 @@ fn rust_modules(root: &Path, manifest: &Manifest, set: &str) -> Result<Vec<Strin
         .collect())
 }
 
-fn check_set(root: &Path, manifest: &Manifest, set: &str) -> Result<usize, String> {
+fn check_set(
+    root: &Path,
+    manifest: &Manifest,
+    meta: &serde_json::Value,
+    bin: &Path,
+    set: &str,
+) -> Result<usize, String> {
     let mut build = Command::new("cargo");
     build
         .current_dir(root)
@@ -115,9 +120,8 @@ fn check_set(root: &Path, manifest: &Manifest, set: &str) -> Result<usize, Strin
         build.args(["--features", set]);
     }
     sh(&mut build)?;
-    let bin = root.join("target/debug/mtproxy-rust");
-    let rust = rust_modules(root, manifest, set)?;
-    let nm = sh(Command::new("nm").args(["-l", "--defined-only"]).arg(&bin))?;
+    let rust = rust_modules(manifest, meta, set)?;
+    let nm = sh(Command::new("nm").args(["-l", "--defined-only"]).arg(bin))?;
 
     // name -> locations (source file of each definition)
     let mut defs: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -176,7 +180,7 @@ fn check_set(root: &Path, manifest: &Manifest, set: &str) -> Result<usize, Strin
         ));
     }
     // The binary must also work: the self-test calls every contract symbol.
-    if let Err(e) = sh(Command::new(&bin).arg("selftest")) {
+    if let Err(e) = sh(Command::new(bin).arg("selftest")) {
         problems.push(format!("selftest failed: {e}"));
     }
     if problems.is_empty() {

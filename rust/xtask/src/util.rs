@@ -10,6 +10,27 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// `cargo metadata --no-deps` of the workspace at `root`.
+pub fn cargo_metadata(root: &Path) -> Result<serde_json::Value, String> {
+    let out = run(Command::new("cargo").current_dir(root).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+    ]))?;
+    serde_json::from_str(&out).map_err(|e| format!("cargo metadata: {e}"))
+}
+
+/// Cargo's real target directory, as `cargo metadata` reports it: it honours
+/// `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR` and `build.target-dir`, so
+/// built binaries are found wherever cargo put them.
+pub fn target_dir(metadata: &serde_json::Value) -> Result<PathBuf, String> {
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata has no target_directory".into())
+}
+
 /// Run a command, returning its stdout; an error names the command.
 pub fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;

@@ -1,4 +1,4 @@
-//! The 12-byte process id of the RPC protocol (PROTOCOL.md §4.6): who sent a
+//! The 12-byte process id of the RPC protocol (docs/PROTOCOL.md §4.6): who sent a
 //! handshake, and whom the sender believes it is talking to.
 //!
 //! Wire layout, little-endian: `ip` u32 (host-order IPv4), `port` i16, `pid`

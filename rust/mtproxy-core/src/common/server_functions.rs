@@ -1,6 +1,6 @@
 //! Process setup for a server: memory sizes on the command line
 //! (`--msg-buffers-size 256m`), dropping root privileges (`-u`), and the
-//! open-file limit (`-c`), PROTOCOL.md §7 and §8.
+//! open-file limit (`-c`), docs/PROTOCOL.md §7 and §8.
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use nix::unistd::{geteuid, setgid, setgroups, setuid, User};
 

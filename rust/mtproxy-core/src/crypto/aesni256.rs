@@ -1,6 +1,6 @@
 //! Streaming AES-256 contexts (upstream `crypto/aesni256.c`).
 //!
-//! Two uses in the proxy: CTR for the obfuscated2 client streams (PROTOCOL.md
+//! Two uses in the proxy: CTR for the obfuscated2 client streams (docs/PROTOCOL.md
 //! §1.3) and CBC without padding for middle-end connections (§4.5). Either
 //! way one context lives as long as the connection direction, so the state
 //! carries over between calls:

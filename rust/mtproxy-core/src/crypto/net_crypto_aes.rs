@@ -1,6 +1,6 @@
 //! Middle-end connection keys (upstream `net/net-crypto-aes.c`): the AES-256
 //! key and IV of one direction of a proxy ↔ middle-end connection, derived
-//! from both nonces, the addresses and the proxy secret (PROTOCOL.md §4.4),
+//! from both nonces, the addresses and the proxy secret (docs/PROTOCOL.md §4.4),
 //! and loading that secret from its file (§5.2).
 //!
 //! The hashed string `s` is, in order: the server (middle-end) nonce, the
@@ -190,7 +190,7 @@ mod tests {
 
     /// Nonces 00..0f / 10..1f, ts 1600000000, ME 127.0.0.1:8888, proxy
     /// 10.0.0.2:40000. Expected values come from an independent Python
-    /// (hashlib) oracle that builds `s` byte by byte from PROTOCOL.md §4.4.
+    /// (hashlib) oracle that builds `s` byte by byte from docs/PROTOCOL.md §4.4.
     fn params() -> RpcKeyParams {
         RpcKeyParams {
             nonce_server: core::array::from_fn(|i| i as u8),

@@ -1,5 +1,5 @@
 //! `proxy-multi.conf`: the middle-end list, parsed into a cluster table
-//! (PROTOCOL.md §5.1, routing in §4.10).
+//! (docs/PROTOCOL.md §5.1, routing in §4.10).
 //!
 //! Statements, each ended by `;` (tokens from [`crate::common::parse_config`]):
 //! - `proxy_for DC HOST:PORT` adds a target to cluster `DC` (−32768..32767);

@@ -1,5 +1,5 @@
 //! The TL messages between the proxy and a middle-end (ME), inside the RPC
-//! frames of a proxy↔ME connection (PROTOCOL.md §4.8, §4.9).
+//! frames of a proxy↔ME connection (docs/PROTOCOL.md §4.8, §4.9).
 //!
 //! A "message" here is one frame payload: a 4-byte LE op code and its fields.
 //! - RPC_PROXY_REQ (proxy → ME): op, flags, ext_conn_id, client IP + port,
@@ -51,7 +51,7 @@ impl RpcMsgError {
     }
 }
 
-/// Op codes (appendix of PROTOCOL.md).
+/// Op codes (appendix of docs/PROTOCOL.md).
 pub const OP_PROXY_REQ: u32 = 0x36ce_f1ee;
 pub const OP_PROXY_ANS: u32 = 0x4403_da0d;
 pub const OP_SIMPLE_ACK: u32 = 0x3bac_409b;

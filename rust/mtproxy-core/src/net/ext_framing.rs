@@ -1,4 +1,4 @@
-//! Client transport framing inside obfuscation (PROTOCOL.md §3): abridged,
+//! Client transport framing inside obfuscation (docs/PROTOCOL.md §3): abridged,
 //! intermediate and padded intermediate, both directions; quick acks (§3.2);
 //! and which decoded packets the proxy forwards (§3.1).
 //!

@@ -1,4 +1,4 @@
-//! Fake TLS (`ee` secrets): the proxy poses as a TLS 1.3 server (PROTOCOL.md
+//! Fake TLS (`ee` secrets): the proxy poses as a TLS 1.3 server (docs/PROTOCOL.md
 //! §2). Sans-IO: the caller passes the bytes it has, the time and any
 //! randomness; nothing here reads a clock or an RNG.
 //!
@@ -122,7 +122,7 @@ pub struct HelloCheck {
 }
 
 /// Classifies the first bytes of a connection: `Ok(record_len)` (header
-/// included) for `16 03 01` with a record length of at least 0x200 (PROTOCOL.md
+/// included) for `16 03 01` with a record length of at least 0x200 (docs/PROTOCOL.md
 /// update: high byte ≥ 2), `ERR_NEED_MORE` while fewer than 5 bytes are in and
 /// they still match, else `ERR_NOT_TLS`.
 pub fn detect_client_hello(prefix: &[u8]) -> Result<usize, i32> {

@@ -1,4 +1,4 @@
-//! Obfuscated2 (PROTOCOL.md §1): the secret forms users paste into links, and
+//! Obfuscated2 (docs/PROTOCOL.md §1): the secret forms users paste into links, and
 //! the 64-byte init header a client sends first: parsed by the proxy against
 //! its secrets, built by a client (for the test kit).
 //!

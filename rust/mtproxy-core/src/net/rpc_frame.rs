@@ -1,4 +1,4 @@
-//! The "full" RPC framing between the proxy and the middle-end (PROTOCOL.md
+//! The "full" RPC framing between the proxy and the middle-end (docs/PROTOCOL.md
 //! §4.2): `LE32 length L | LE32 seq | payload | LE32 CRC of bytes 0..L-4`,
 //! with `L = payload + 12`, plus the 4-byte padding word `04 00 00 00` that
 //! receivers skip and senders use to fill the ciphertext to whole 16-byte

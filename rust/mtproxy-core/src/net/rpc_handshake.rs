@@ -1,5 +1,5 @@
 //! The nonce and handshake exchange that opens every proxy ↔ middle-end
-//! connection (PROTOCOL.md §4.3–§4.7), on frame payloads (rpc-frame carries
+//! connection (docs/PROTOCOL.md §4.3–§4.7), on frame payloads (rpc-frame carries
 //! them): builders and checking parsers for each message, and a state
 //! machine per end. The proxy is the client, the middle-end the server:
 //!

@@ -1,4 +1,4 @@
-//! The local stats endpoint (PROTOCOL.md §6), sans-IO: the `/stats` text
+//! The local stats endpoint (docs/PROTOCOL.md §6), sans-IO: the `/stats` text
 //! body and a Prometheus rendering of the same counters, the HTTP request
 //! parser for the stats port, and the response head.
 //!
@@ -25,7 +25,7 @@ pub const ERR_ARG: i32 = -1;
 /// The output buffer is too small.
 pub const ERR_SPACE: i32 = -2;
 
-/// The numeric stats (PROTOCOL.md §6 field table plus the generic ones).
+/// The numeric stats (docs/PROTOCOL.md §6 field table plus the generic ones).
 /// All counters are signed 64-bit; `*_milli` fields are thousandths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProxyStats {

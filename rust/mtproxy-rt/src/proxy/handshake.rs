@@ -12,7 +12,7 @@ use mtproxy_core::net::obfs2::{self, HEADER_LEN};
 /// The longest first record a fake-TLS client may send (RUNTIME.md).
 const MAX_HELLO: usize = 16384 + 5;
 /// Fake certificate size range when the domain was not probed
-/// (PROTOCOL.md §2.4 defaults): 2500 + 0..1120 bytes.
+/// (docs/PROTOCOL.md §2.4 defaults): 2500 + 0..1120 bytes.
 const FAKE_CERT_BASE: u32 = 2500;
 const FAKE_CERT_SPREAD: u32 = 1120;
 

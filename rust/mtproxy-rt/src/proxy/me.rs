@@ -1,5 +1,5 @@
 //! Middle-end connections (docs/RUNTIME.md, "Routing and the middle-end
-//! pool"; PROTOCOL.md §4): one per address per worker. Non-blocking
+//! pool"; docs/PROTOCOL.md §4): one per address per worker. Non-blocking
 //! connect, the plaintext nonce exchange, key derivation, the encrypted
 //! handshake, then AES-256-CBC frames both ways. Frames produced during a
 //! round collect in `plain` and are padded to a whole block, encrypted in
@@ -27,7 +27,7 @@ use std::os::fd::AsRawFd;
 const BACKOFF_FIRST_MS: u64 = 100;
 const BACKOFF_MAX_MS: u64 = 10_000;
 /// A connection not ready this long after the connect attempt is dropped
-/// (PROTOCOL.md §4.1), so a silent middle-end cannot hold it forever.
+/// (docs/PROTOCOL.md §4.1), so a silent middle-end cannot hold it forever.
 const READY_DEADLINE_MS: u64 = 3_000;
 
 /// Starts a non-blocking TCP connect; completion is reported as writable.

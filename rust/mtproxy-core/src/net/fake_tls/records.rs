@@ -1,4 +1,4 @@
-//! The record layer after the ServerHello (PROTOCOL.md §2.5).
+//! The record layer after the ServerHello (docs/PROTOCOL.md §2.5).
 //!
 //! Inbound, the payloads of `17 03 03` records form one byte stream whose
 //! record boundaries mean nothing, so [`RecordReader`] passes payload bytes

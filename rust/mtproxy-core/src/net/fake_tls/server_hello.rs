@@ -1,4 +1,4 @@
-//! The ServerHello flight of PROTOCOL.md §2.3 (ServerHello record, dummy
+//! The ServerHello flight of docs/PROTOCOL.md §2.3 (ServerHello record, dummy
 //! ChangeCipherSpec, one fake application-data record), its builder for the
 //! proxy and its check for the client side of the test kit.
 //!
