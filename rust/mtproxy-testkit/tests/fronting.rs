@@ -66,6 +66,8 @@ fn chunked_hello_is_recorded_and_answered_once() {
     let conn = all.expect("all bytes recorded");
     assert_eq!(conn.received, hello);
     assert!(conn.replied);
+    assert_eq!(conn.sent, reply, "the fixed reply is recorded as sent");
+    assert_eq!(conn.first_flight_len, None, "TLS mode only");
     assert_eq!(domain.received(0).unwrap(), hello);
     // No second reply: after our EOF the domain sees EOF and closes.
     stream.shutdown(std::net::Shutdown::Write).unwrap();
