@@ -18,20 +18,32 @@
 //! what the server wrote in answer to the ClientHello, which
 //! [`crate::tls::parse_server_flight`] takes apart.
 //!
-//! How rustls 0.23 writes its first flight (measured by this module's
-//! tests, `tests/fronting.rs`): the ServerHello record
-//! (`16 03 03`, extensions key_share then supported_versions), the dummy
-//! ChangeCipherSpec record (only when the client sent a non-empty
-//! legacy_session_id, as browsers and the proxy's probe do), then ONE
-//! `17 03 03` record holding EncryptedExtensions, Certificate,
-//! CertificateVerify and Finished coalesced — rustls buffers the whole
-//! encrypted flight and encrypts it as one message, split into several
-//! records only where it passes the 16 384-byte record limit. Its length
-//! grows one for one with the Certificate message (the chain's DER bytes).
-//! Session tickets come later, after the client's Finished, in records of
-//! their own. Measured with the P-256 chain of [`TlsOptions::default`]
-//! (leaf + root, 2 certificates): see the report in `tests/fronting.rs`
-//! (`tls_flight_sizes_follow_the_chain`).
+//! How rustls 0.23 writes its first flight (measured with
+//! [`crate::tls::parse_server_flight`] by `tests/fronting.rs`, and matching
+//! its source: `HandshakeFlightTls13`): the ServerHello record (`16 03 03`,
+//! 122-byte body for X25519, extensions key_share then supported_versions),
+//! the dummy ChangeCipherSpec record `14 03 03 00 01 01` (rustls always
+//! sends it outside QUIC), then ONE `17 03 03` record holding
+//! EncryptedExtensions, Certificate, CertificateVerify and Finished
+//! coalesced. rustls buffers the whole encrypted flight and encrypts it as
+//! one message, split only where it passes the 16 384-byte plaintext limit
+//! (a full record is then 16 401 bytes: +1 content type, +16 AEAD tag). Its
+//! length grows one for one with the Certificate message. Session tickets
+//! (2 by default) come later, after the client's Finished, in records of
+//! their own. Measured payload lengths of the app-data record(s), P-256
+//! keys, X25519, TLS_AES_128_GCM_SHA256, ALPN h2 (one run; each chain is
+//! freshly generated and its DER signatures vary, so ±3 bytes between runs):
+//!
+//! - self-signed leaf (`chain_len: 1`): 524
+//! - leaf + root (the default): 897
+//! - leaf + 2 intermediates + root: 1682
+//! - leaf + root, `cert_padding: 4000`: 4909
+//! - leaf + root, `cert_padding: 20000`: 16401 then 4530
+//!
+//! The same domain's record length varies by a byte or two between
+//! connections: the ECDSA signature in CertificateVerify is DER, 70–72 bytes
+//! (fewer with probability about 1/128). So a proxy probing it 20 times sees
+//! a spread of up to 2 (rarely 3 or 4), not one fixed size (§2.4).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
