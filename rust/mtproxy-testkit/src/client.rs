@@ -9,6 +9,7 @@ mod rng;
 pub use hostile::{replay_client_hello, send_garbage, send_half_header};
 pub use rng::XorShift;
 
+use crate::tls::{parse_server_flight, ServerFlight};
 use mtproxy_core::crypto::aesni256::{AesContext, AesMode};
 use mtproxy_core::net::{ext_framing, fake_tls, obfs2};
 use std::io::{self, Read, Write};
@@ -128,6 +129,10 @@ pub struct TestClient {
     rng: XorShift,
     options: ClientOptions,
     client_hello: Option<Vec<u8>>,
+    /// The ServerHello flight as received (fake-TLS mode).
+    server_hello: Option<Vec<u8>>,
+    /// What the core parser made of it (fake-TLS mode).
+    server_hello_info: Option<fake_tls::ServerHelloInfo>,
     /// A padded-mode two-packet quick-ack answer's filler packet is next.
     expect_ack_filler: bool,
 }
@@ -174,6 +179,8 @@ impl TestClient {
             rng,
             options,
             client_hello: None,
+            server_hello: None,
+            server_hello_info: None,
             expect_ack_filler: false,
         };
         // The header was encrypted with the first 64 keystream bytes.
@@ -226,6 +233,8 @@ impl TestClient {
         };
         let mut records = fake_tls::RecordReader::new(false);
         let rest = flight.get(info.total_len..).unwrap_or_default();
+        self.server_hello = flight.get(..info.total_len).map(<[u8]>::to_vec);
+        self.server_hello_info = Some(info);
         self.take_records(&mut records, rest)?;
         self.records = Some(records);
 
@@ -238,6 +247,27 @@ impl TestClient {
     /// The ClientHello this client sent (fake-TLS mode), for replay tests.
     pub fn client_hello(&self) -> Option<&[u8]> {
         self.client_hello.as_deref()
+    }
+
+    /// The proxy's fake-TLS answer as received (fake-TLS mode): the
+    /// ServerHello record, the CCS and the one application-data record
+    /// (PROTOCOL.md §2.3), `138 + N` bytes, without anything after them.
+    pub fn server_hello(&self) -> Option<&[u8]> {
+        self.server_hello.as_deref()
+    }
+
+    /// The ServerHello taken apart (fake-TLS mode): `key_share` (the 32-byte
+    /// X25519 key, also as [`ServerFlight::x25519_key`]), `extensions_order`
+    /// and `app_data_record_lens` (`[N]`). The bytes already passed the core
+    /// parser's checks (layout and HMAC) when `connect` returned.
+    pub fn server_flight(&self) -> Option<ServerFlight> {
+        parse_server_flight(self.server_hello.as_deref()?).ok()
+    }
+
+    /// What `mtproxy_core`'s fake-TLS parser reported for the ServerHello
+    /// (extension order flag, N, total length), fake-TLS mode.
+    pub fn server_hello_info(&self) -> Option<&fake_tls::ServerHelloInfo> {
+        self.server_hello_info.as_ref()
     }
 
     /// The socket, e.g. to keep a slow reader's connection open.

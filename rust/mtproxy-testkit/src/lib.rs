@@ -10,3 +10,5 @@ pub mod fake_me;
 pub mod fronting;
 pub mod load;
 pub mod process;
+pub mod tls;
+pub mod x25519;

@@ -168,6 +168,56 @@ fn fake_domain_binary_answers_and_records() {
     assert_eq!(wait_exit(&mut bad).code(), Some(2));
 }
 
+/// The first flight's app-data record lengths from a `fake-domain --tls`
+/// child started with `extra` flags.
+fn tls_binary_flight(extra: &[&str]) -> Vec<usize> {
+    let port_file = temp_path(&format!("domain-tls-port-{}", extra.join("-")));
+    let _ = std::fs::remove_file(&port_file);
+    let mut args = vec!["--port-file", port_file.to_str().unwrap(), "--tls"];
+    args.extend(extra);
+    let mut child = spawn(env!("CARGO_BIN_EXE_fake-domain"), &args);
+    let port = read_port_file(&port_file, &mut child);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let hello =
+        mtproxy_testkit::tls::probe_client_hello("bin.example", &[1; 32], &[2; 32], &[9; 32]);
+    stream.write_all(&hello).unwrap();
+    // Read until the flight parses with its encrypted record(s) complete.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let flight = loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early after {got:?}");
+        got.extend_from_slice(&buf[..n]);
+        match mtproxy_testkit::tls::parse_server_flight(&got) {
+            Ok(f) if f.wire_len == got.len() && !f.app_data_record_lens.is_empty() => break f,
+            Ok(_) | Err(mtproxy_testkit::tls::FlightError::Truncated) => {}
+            Err(e) => panic!("{e}"),
+        }
+    };
+    drop(child.child_mut().unwrap().stdin.take());
+    assert!(wait_exit(&mut child).success());
+    let _ = std::fs::remove_file(&port_file);
+    flight.app_data_record_lens
+}
+
+#[test]
+fn fake_domain_binary_serves_tls_with_a_chosen_cert_size() {
+    let small = tls_binary_flight(&[]);
+    let big = tls_binary_flight(&["--cert-padding", "3000", "--chain-len", "3"]);
+    assert_eq!(small.len(), 1, "{small:?}");
+    assert_eq!(big.len(), 1, "{big:?}");
+    assert!(big[0] > small[0] + 3000, "{small:?} -> {big:?}");
+    for bad in [
+        &["--cert-padding", "10"][..],
+        &["--tls", "--chain-len", "0"],
+        &["--tls", "--cert-padding", "x"],
+    ] {
+        let mut child = spawn(env!("CARGO_BIN_EXE_fake-domain"), bad);
+        assert_eq!(wait_exit(&mut child).code(), Some(2), "{bad:?}");
+    }
+}
+
 #[test]
 fn child_guard_drop_kills_the_child() {
     let port_file = temp_path("domain-port-drop");
