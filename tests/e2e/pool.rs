@@ -140,3 +140,43 @@ fn losing_one_connection_closes_only_its_clients_and_it_is_reopened() {
     assert!(!open.contains(&victim));
     assert_eq!(accepted(&rig), DEFAULT_POOL + 1);
 }
+
+#[test]
+fn sighup_resizes_the_pool_and_keeps_its_connections() {
+    let rig = Rig::start_conf("min_connections 2;\n", &[], 2);
+    wait_pool_ready_in_proxy(&rig, 0);
+    let first: BTreeSet<ConnId> = rig.me.handle().ready_connections().into_iter().collect();
+    let reload = |head: &str| {
+        let conf = format!("{head}{}", rig.me.proxy_multi_conf(&[2]));
+        std::fs::write(rig.scratch.path("proxy-multi.conf"), conf).unwrap();
+        signal(rig.proxy.pid(), nix::sys::signal::Signal::SIGHUP);
+    };
+    // Growing: the two connections stay, two more are opened.
+    reload("");
+    assert!(rig.me.handle().wait_ready_connections(4, WAIT));
+    rig.wait_stat("total_encrypted_connections", 4);
+    assert_eq!(accepted(&rig), 4);
+    let grown: BTreeSet<ConnId> = rig.me.handle().ready_connections().into_iter().collect();
+    assert!(grown.is_superset(&first), "{first:?} -> {grown:?}");
+    // Shrinking: the unused rest closes, one connection of the old pool stays.
+    reload("min_connections 1;\n");
+    let left = rig.me.handle().wait_for(WAIT, |events| {
+        let closed = events
+            .iter()
+            .filter(|e| matches!(e, Event::Closed { .. }))
+            .count();
+        (closed == 3).then_some(())
+    });
+    assert!(left.is_some(), "three connections retired");
+    rig.wait_stat("total_connections", 1);
+    let kept = rig.me.handle().ready_connections();
+    assert_eq!(kept.len(), 1);
+    assert!(grown.contains(&kept[0]));
+    assert_eq!(accepted(&rig), 4);
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    client.send_packet(&packet(64, 7), false).unwrap();
+    assert_eq!(
+        client.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 7))
+    );
+}
