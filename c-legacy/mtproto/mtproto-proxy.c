@@ -520,7 +520,7 @@ void mtp_proxy_collect_stats(const mtp_proxy *cp, mtp_proxy_stats *out) {
   int64_t clients = GET(clients), mes = GET(me_connections);
   int64_t inbound = GET(allocated_inbound), outbound = GET(allocated_outbound);
   out->total_connections = clients + mes;
-  out->total_encrypted_connections = GET(ext_connections) + ready;
+  out->total_encrypted_connections = GET(ext_connections) + GET(ready_connections);
   out->total_allocated_connections = inbound + outbound;
   out->total_allocated_outbound_connections = outbound;
   out->total_allocated_inbound_connections = inbound;

@@ -511,13 +511,24 @@ static int try_bind(px_worker *w, uint32_t slot) {
       mtp_mtproto_config_cluster(cfg, cluster, &info) != 0 || info.target_count == 0) {
     return 0;
   }
-  size_t picked = SIZE_MAX;
+  /* The first line from the worker's round-robin counter whose target has
+   * a ready connection; in that target's pool, the first ready connection
+   * from the pool's own round-robin position. */
+  size_t picked = SIZE_MAX, index = 0;
+  px_pool *pool = NULL;
   for (size_t i = 0; i < info.target_count && picked == SIZE_MAX; i++) {
     size_t target;
     size_t line = (w->round_robin + i) % info.target_count;
-    if (mtp_mtproto_config_cluster_target(cfg, cluster, line, &target) == 0 &&
-        target < w->n_conn_of_target && px_me_ready(w, w->conn_of_target[target])) {
-      picked = w->conn_of_target[target];
+    if (mtp_mtproto_config_cluster_target(cfg, cluster, line, &target) != 0 ||
+        target >= w->n_pools) {
+      continue;
+    }
+    pool = &w->pools[target];
+    for (size_t j = 0; j < pool->n && picked == SIZE_MAX; j++) {
+      index = (pool->next + j) % pool->n;
+      if (px_me_ready(w, pool->conns[index])) {
+        picked = pool->conns[index];
+      }
     }
   }
   int64_t id;
@@ -525,6 +536,7 @@ static int try_bind(px_worker *w, uint32_t slot) {
     return 0;
   }
   w->round_robin++;
+  pool->next = (index + 1) % pool->n;
   w->last_ext_id[slot] = id;
   px_me_bind(w, picked, slot);
   c->me = picked;

@@ -52,6 +52,7 @@ typedef struct px_counters {
   atomic_llong forwarded_simple_acks, dropped_simple_acks;
   atomic_llong failed_flood, accept_failed;
   atomic_llong clients, me_connections, ready_targets, allocated_targets;
+  atomic_llong ready_connections; /* ME connections past the handshake */
   atomic_llong ext_connections, ext_connections_created;
   atomic_llong allocated_inbound, allocated_outbound;
   atomic_llong queued_bytes, queued_chunks;
@@ -168,6 +169,15 @@ static inline uint64_t px_token(enum px_kind kind, uint32_t slot, uint32_t gen) 
 typedef struct px_client px_client;
 typedef struct px_me px_me;
 
+/* The connections a worker keeps to one config target (RUNTIME.md "Routing
+ * and the middle-end pool"): `n` ME slots in a fixed order, and where the
+ * round-robin search for a ready one starts next. */
+typedef struct px_pool {
+  size_t *conns;
+  size_t n;
+  size_t next;
+} px_pool;
+
 /* A list of (slot, generation) pairs: follow-up work of the current round. */
 typedef struct px_slot_list {
   uint64_t *items; /* slot | gen << 32 */
@@ -194,8 +204,8 @@ typedef struct px_worker {
   size_t me_cap;
 
   px_snapshot *snapshot;
-  size_t *conn_of_target; /* ME slot per config target */
-  size_t n_conn_of_target;
+  px_pool *pools; /* per config target index */
+  size_t n_pools;
   size_t round_robin;
 
   px_slot_list waiting, dirty_clients, dirty_mes, rerun_clients, rerun_mes;
@@ -281,7 +291,8 @@ void px_client_retry_waiting(px_worker *w);
 
 px_me *px_me_at(px_worker *w, size_t slot);
 size_t px_me_open(px_worker *w, const mtp_mtproto_target *target);
-int px_me_find(px_worker *w, const mtp_mtproto_target *target, size_t *slot);
+/* Whether connection `slot` goes to `target`'s address. */
+int px_me_goes_to(px_worker *w, size_t slot, const mtp_mtproto_target *target);
 void px_me_set_retiring(px_worker *w, size_t slot, int retiring);
 void px_me_retire_if_unused(px_worker *w, size_t slot);
 int px_me_ready(px_worker *w, size_t slot);

@@ -1,5 +1,6 @@
 /* Middle-end connections (docs/RUNTIME.md "Routing and the middle-end pool";
- * docs/PROTOCOL.md §4): one per address per worker. Non-blocking connect, the
+ * docs/PROTOCOL.md §4): a pool of `min_connections` per address per worker (the
+ * pools themselves are kept by proxy-worker.c). Non-blocking connect, the
  * plaintext nonce exchange, key derivation, the encrypted handshake, then
  * AES-256-CBC frames both ways. Frames made during a round collect in
  * `plain` and are padded to a whole block and encrypted straight into the
@@ -77,14 +78,25 @@ static int same_target(const mtp_mtproto_target *a, const mtp_mtproto_target *b)
          (a->family == 6 ? memcmp(a->ipv6, b->ipv6, 16) == 0 : a->ipv4 == b->ipv4);
 }
 
-int px_me_find(px_worker *w, const mtp_mtproto_target *target, size_t *slot) {
+int px_me_goes_to(px_worker *w, size_t slot, const mtp_mtproto_target *target) {
+  px_me *m = px_me_at(w, slot);
+  return m != NULL && same_target(&m->target, target);
+}
+
+/* This worker's connections to `target` other than `except` (only ready
+ * ones if `ready`): a target counts as allocated while it has a connection
+ * slot and as ready while one of them is ready (/stats). */
+static size_t count_target(px_worker *w, const mtp_mtproto_target *target, int ready,
+                           size_t except) {
+  size_t n = 0;
   for (size_t i = 0; i < w->me_cap; i++) {
-    if (w->mes[i] != NULL && same_target(&w->mes[i]->target, target)) {
-      *slot = i;
-      return 1;
+    px_me *m = w->mes[i];
+    if (i != except && m != NULL && same_target(&m->target, target) &&
+        (!ready || m->state == ME_READY)) {
+      n++;
     }
   }
-  return 0;
+  return n;
 }
 
 void px_me_set_retiring(px_worker *w, size_t slot, int retiring) {
@@ -175,12 +187,14 @@ size_t px_me_open(px_worker *w, const mtp_mtproto_target *target) {
   if (m == NULL) {
     return SIZE_MAX;
   }
+  if (count_target(w, target, 0, SIZE_MAX) == 0) {
+    PX_ADD(w->proxy, allocated_targets, 1);
+  }
   m->target = *target;
   m->state = ME_BACKOFF;
   m->fd = -1;
   m->backoff_ms = BACKOFF_FIRST_MS;
   w->mes[slot] = m;
-  PX_ADD(w->proxy, allocated_targets, 1);
   me_connect(w, slot);
   return slot;
 }
@@ -393,13 +407,16 @@ static int on_handshake(px_worker *w, size_t slot, const uint8_t *payload, size_
   if (m->hs.use_crc32c) {
     m->crc = MTP_RPC_FRAME_CRC32C;
   }
+  if (count_target(w, &m->target, 1, slot) == 0) {
+    PX_ADD(w->proxy, ready_targets, 1);
+  }
   m->state = ME_READY;
   m->backoff_ms = BACKOFF_FIRST_MS;
   if (m->timer != 0) {
     mtp_reactor_cancel(w->reactor, m->timer);
     m->timer = 0;
   }
-  PX_ADD(w->proxy, ready_targets, 1);
+  PX_ADD(w->proxy, ready_connections, 1);
   px_client_retry_waiting(w);
   return 1;
 }
@@ -674,7 +691,8 @@ void px_me_unbind(px_worker *w, size_t slot, uint32_t client, int over_cap, int 
 }
 
 /* Drops the socket and the session state; the slot stays. */
-static void drop_socket(px_worker *w, px_me *m) {
+static void drop_socket(px_worker *w, size_t slot) {
+  px_me *m = px_me_at(w, slot);
   if (m->fd >= 0) {
     mtp_reactor_remove(w->reactor, m->fd);
     close(m->fd);
@@ -683,7 +701,10 @@ static void drop_socket(px_worker *w, px_me *m) {
     PX_ADD(w->proxy, allocated_outbound, -1);
   }
   if (m->state == ME_READY) {
-    PX_ADD(w->proxy, ready_targets, -1);
+    PX_ADD(w->proxy, ready_connections, -1);
+    if (count_target(w, &m->target, 1, slot) == 0) {
+      PX_ADD(w->proxy, ready_targets, -1);
+    }
   }
   m->state = ME_BACKOFF;
   mtp_rpc_frame_decoder_free(m->decoder);
@@ -705,23 +726,25 @@ static void drop_socket(px_worker *w, px_me *m) {
 
 /* Unbinds every client of the connection (each is closed once its output is
  * flushed) and closes the socket. */
-static void release_clients_and_socket(px_worker *w, px_me *m) {
+static void release_clients_and_socket(px_worker *w, size_t slot) {
+  px_me *m = px_me_at(w, slot);
   while (m->n_bound > 0) {
     uint32_t client = m->bound[--m->n_bound];
     px_client_detach(w, client);
     px_client_set_closing(w, client);
   }
-  drop_socket(w, m);
+  drop_socket(w, slot);
 }
 
-/* The connection failed or closed: its clients are closed once their output
- * is flushed, and a reconnect is scheduled. */
+/* The connection failed or closed: only its own clients are closed (once
+ * their output is flushed), and this pool member reconnects after its
+ * backoff; the other connections of the pool are not touched. */
 static void me_lost(px_worker *w, size_t slot) {
   px_me *m = px_me_at(w, slot);
   if (m == NULL) {
     return;
   }
-  release_clients_and_socket(w, m);
+  release_clients_and_socket(w, slot);
   m->gen++; /* events and timers of the lost socket are stale now */
   if (m->retiring || w->stopping) {
     px_me_close(w, slot);
@@ -738,9 +761,12 @@ void px_me_close(px_worker *w, size_t slot) {
   if (m == NULL) {
     return;
   }
-  release_clients_and_socket(w, m);
+  release_clients_and_socket(w, slot);
+  mtp_mtproto_target target = m->target;
   free(m->bound);
   free(m);
   w->mes[slot] = NULL;
-  PX_ADD(w->proxy, allocated_targets, -1);
+  if (count_target(w, &target, 0, SIZE_MAX) == 0) {
+    PX_ADD(w->proxy, allocated_targets, -1);
+  }
 }

@@ -108,32 +108,69 @@ void px_worker_accept_ready(px_worker *w, size_t index) {
   }
 }
 
-/* Opens connections to new addresses, maps the config's targets to
- * connection slots, retires connections to addresses that left. */
+static void pools_free(px_pool *pools, size_t n) {
+  for (size_t i = 0; pools != NULL && i < n; i++) {
+    free(pools[i].conns);
+  }
+  free(pools);
+}
+
+/* How many connections a worker keeps to `target`: its min_connections
+ * (never above max_connections; at least 1). */
+static size_t pool_size(const mtp_mtproto_target *target) {
+  int32_t n = target->min_connections;
+  if (n > target->max_connections) {
+    n = target->max_connections;
+  }
+  return n < 1 ? 1 : (size_t)n;
+}
+
+/* Gives every config target its pool: the connections of the old pool of
+ * the same address are kept, in their order, up to the new size (the rest
+ * retire), and new ones are opened to fill it. Connections in no pool any
+ * more retire: they close once no client is bound to them. */
 static void apply_snapshot(px_worker *w, px_snapshot *snap) {
   size_t n = mtp_mtproto_config_target_count(snap->config);
-  size_t *conn_of = calloc(n + 1, sizeof *conn_of);
-  if (conn_of == NULL) {
-    px_snapshot_release(snap); /* keep the old table; next wake retries */
+  px_pool *pools = calloc(n + 1, sizeof *pools);
+  mtp_mtproto_target *targets = calloc(n + 1, sizeof *targets);
+  int ok = pools != NULL && targets != NULL;
+  for (size_t t = 0; ok && t < n; t++) {
+    ok = mtp_mtproto_config_target(snap->config, t, &targets[t]) == 0 &&
+         (pools[t].conns = calloc(pool_size(&targets[t]), sizeof *pools[t].conns)) != NULL;
+  }
+  if (!ok) {
+    pools_free(pools, n);
+    free(targets);
+    px_snapshot_release(snap); /* keep the old pools; the next wake retries */
     return;
   }
   for (size_t t = 0; t < n; t++) {
-    mtp_mtproto_target target;
-    size_t slot = SIZE_MAX;
-    if (mtp_mtproto_config_target(snap->config, t, &target) == 0 &&
-        !px_me_find(w, &target, &slot)) {
-      slot = px_me_open(w, &target);
+    size_t want = pool_size(&targets[t]);
+    const px_pool *old = NULL;
+    for (size_t o = 0; o < w->n_pools && old == NULL; o++) {
+      if (w->pools[o].n > 0 && px_me_goes_to(w, w->pools[o].conns[0], &targets[t])) {
+        old = &w->pools[o];
+      }
     }
-    conn_of[t] = slot;
-    if (slot != SIZE_MAX) {
-      px_me_set_retiring(w, slot, 0);
+    px_pool *pool = &pools[t];
+    for (size_t i = 0; old != NULL && i < old->n && pool->n < want; i++) {
+      pool->conns[pool->n++] = old->conns[i];
+    }
+    pool->next = old != NULL ? old->next : 0;
+    while (pool->n < want) {
+      size_t slot = px_me_open(w, &targets[t]);
+      if (slot == SIZE_MAX) {
+        break; /* out of memory: a smaller pool */
+      }
+      pool->conns[pool->n++] = slot;
     }
   }
+  free(targets);
   unsigned char *keep = calloc(w->me_cap + 1, 1);
   if (keep != NULL) {
     for (size_t t = 0; t < n; t++) {
-      if (conn_of[t] != SIZE_MAX) {
-        keep[conn_of[t]] = 1;
+      for (size_t i = 0; i < pools[t].n; i++) {
+        keep[pools[t].conns[i]] = 1;
       }
     }
     for (size_t s = 0; s < w->me_cap; s++) {
@@ -144,9 +181,9 @@ static void apply_snapshot(px_worker *w, px_snapshot *snap) {
     }
   }
   free(keep);
-  free(w->conn_of_target);
-  w->conn_of_target = conn_of;
-  w->n_conn_of_target = n;
+  pools_free(w->pools, w->n_pools);
+  w->pools = pools;
+  w->n_pools = n;
   px_snapshot_release(w->snapshot);
   w->snapshot = snap;
 }
@@ -274,7 +311,7 @@ static void worker_free(px_worker *w) {
   free(w->last_ext_id);
   free(w->client_free);
   free(w->mes);
-  free(w->conn_of_target);
+  pools_free(w->pools, w->n_pools);
   px_snapshot_release(w->snapshot);
   list_free(&w->waiting);
   list_free(&w->dirty_clients);

@@ -17,6 +17,9 @@ use std::time::Duration;
 
 const SECRET: [u8; 16] = *b"0123456789abcdef";
 const WAIT: Duration = Duration::from_secs(20);
+/// The ME connections each proxy keeps: its one target (DCs 2 and 4 share
+/// the address) at the default `min_connections`, one worker.
+const POOL: usize = 4;
 
 fn proxy_secret() -> Vec<u8> {
     (0..128u32).map(|i| (i * 37 + 11) as u8).collect()
@@ -26,6 +29,8 @@ fn proxy_secret() -> Vec<u8> {
 struct Side {
     me: FakeMe,
     addr: SocketAddr,
+    /// The proxy's count of ready ME connections plus bound clients.
+    encrypted: Box<dyn Fn() -> i64 + Send + Sync>,
     stop: Box<dyn Fn() + Send + Sync>,
     worker: Option<std::thread::JoinHandle<()>>,
 }
@@ -64,15 +69,34 @@ macro_rules! start_side {
         let worker = std::thread::spawn(move || {
             runner.worker_run(0, vec![OwnedFd::from(listener)]).unwrap();
         });
-        let ready = me.handle().wait_ready(WAIT);
+        // The whole pool is up, at the middle-end and in the proxy, before
+        // any session: both sides then drew the same nonces and bind
+        // clients over the same set of ready connections.
+        let ready = me.handle().wait_ready_connections(POOL, WAIT);
         assert!(
             ready,
             "{} proxy never reached its middle-end",
             stringify!($module)
         );
+        let stats_of = Arc::clone(&proxy);
+        let encrypted = Box::new(move || {
+            let mut stats = $module::ProxyStats::default();
+            stats_of.collect_stats(&mut stats);
+            stats.total_encrypted_connections
+        });
+        let deadline = std::time::Instant::now() + WAIT;
+        while encrypted() != POOL as i64 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} proxy's pool never became ready",
+                stringify!($module)
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         Side {
             me,
             addr,
+            encrypted,
             stop: Box::new(move || proxy.stop(0)),
             worker: Some(worker),
         }
@@ -181,6 +205,69 @@ fn compare(s: &Session) {
     let from_rust = run_session(&pair.rust, s);
     assert_eq!(from_c, from_rust, "session {s:?}");
     assert_eq!(from_c.at_me.len(), s.packets.len());
+}
+
+/// Opens `n` clients one after the other (each sends one packet and reads
+/// its echo, so it is bound), then closes them. Returns which clients
+/// shared an ME connection: each client's connection numbered by first
+/// appearance (the fake middle-end's own connection ids depend on accept
+/// order, which is the kernel's).
+fn spread(side: &Side, n: usize) -> Vec<usize> {
+    let before = side.me.handle().events().len();
+    side.me.handle().set_behaviour(Behaviour::Echo);
+    let plain = hex(&SECRET);
+    let mut clients = Vec::new();
+    for i in 0..n {
+        let options = ClientOptions {
+            seed: Some(1000 + i as u64),
+            ..ClientOptions::default()
+        };
+        let mut c =
+            TestClient::connect(side.addr, &plain, Transport::Intermediate, 2, options).unwrap();
+        let p = vec![i as u8 + 1; 64];
+        c.send_packet(&p, false).unwrap();
+        assert_eq!(c.recv_packet(WAIT).unwrap(), Received::Packet(p));
+        clients.push(c);
+    }
+    let events = side.me.handle().events();
+    let mut labels: Vec<u64> = Vec::new();
+    let mut pattern = Vec::new();
+    for e in &events[before..] {
+        if let Event::ProxyReq(r) = e {
+            let label = labels.iter().position(|&c| c == r.conn).unwrap_or_else(|| {
+                labels.push(r.conn);
+                labels.len() - 1
+            });
+            pattern.push(label);
+        }
+    }
+    drop(clients);
+    let closes = side.me.handle().wait_for(WAIT, |ev| {
+        let n_closes = ev[before..]
+            .iter()
+            .filter(|e| matches!(e, Event::CloseConn { .. }))
+            .count();
+        (n_closes == n).then_some(())
+    });
+    assert!(closes.is_some(), "every close reported");
+    pattern
+}
+
+#[test]
+fn clients_spread_over_the_pool_alike() {
+    let pair = pair().lock().unwrap_or_else(|e| e.into_inner());
+    for side in [&pair.c, &pair.rust] {
+        assert_eq!(
+            (side.encrypted)(),
+            POOL as i64,
+            "pool ready, no client bound"
+        );
+    }
+    let from_c = spread(&pair.c, 2 * POOL);
+    let from_rust = spread(&pair.rust, 2 * POOL);
+    assert_eq!(from_c, from_rust);
+    // Round-robin over the whole pool.
+    assert_eq!(from_c, vec![0, 1, 2, 3, 0, 1, 2, 3]);
 }
 
 fn hex(b: &[u8]) -> String {

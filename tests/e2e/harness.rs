@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 pub const SECRET_HEX: &str = "0123456789abcdef0123456789abcdef";
 pub const WAIT: Duration = Duration::from_secs(20);
+/// Connections a worker keeps to a target by default (`min_connections`,
+/// docs/PROTOCOL.md §5.1).
+pub const DEFAULT_POOL: usize = 4;
 
 /// A scratch directory removed on drop.
 pub struct Scratch(pub PathBuf);
@@ -48,6 +51,8 @@ pub struct Rig {
     pub scratch: Scratch,
     pub me: FakeMe,
     pub proxy: Proxy,
+    /// ME connections the proxy keeps in all (pool size × workers).
+    pub pool: usize,
 }
 
 pub struct Proxy {
@@ -148,24 +153,56 @@ pub fn start_proxy(scratch: &Scratch, conf: &Path, extra: &[&str]) -> Proxy {
 impl Rig {
     /// Fake ME for DC 2 (default), proxy with one worker and `extra` args.
     pub fn start(extra: &[&str]) -> Rig {
+        Rig::start_conf("", extra, DEFAULT_POOL)
+    }
+
+    /// Like `start`, with `conf_head` written before the config's proxy
+    /// lines and `pool` the ME connections the proxy is expected to keep.
+    pub fn start_conf(conf_head: &str, extra: &[&str], pool: usize) -> Rig {
         let scratch = Scratch::new();
         let me = start_me(&scratch, 0);
         let conf = scratch.path("proxy-multi.conf");
-        std::fs::write(&conf, me.proxy_multi_conf(&[2])).unwrap();
+        std::fs::write(&conf, format!("{conf_head}{}", me.proxy_multi_conf(&[2]))).unwrap();
         let proxy = start_proxy(&scratch, &conf, extra);
-        let rig = Rig { scratch, me, proxy };
+        let rig = Rig {
+            scratch,
+            me,
+            proxy,
+            pool,
+        };
         rig.wait_me_ready();
         rig
     }
 
-    /// Waits until the proxy's middle-end connection finished its handshake.
+    /// Waits until the proxy's whole middle-end pool finished its
+    /// handshakes (as the middle-end sees it).
     pub fn wait_me_ready(&self) {
-        let ready = self.me.handle().wait_ready(WAIT);
+        let ready = self.me.handle().wait_ready_connections(self.pool, WAIT);
         assert!(
             ready,
-            "no ready ME connection; proxy stderr:\n{}",
+            "{} ready ME connections, {} expected; proxy stderr:\n{}",
+            self.me.handle().ready_connections().len(),
+            self.pool,
             self.proxy.stderr_text()
         );
+    }
+
+    /// Polls /stats until `key` has `value` (the proxy's own view, e.g. of
+    /// its ready connections); panics at the deadline.
+    pub fn wait_stat(&self, key: &str, value: i64) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let stats = self.stats();
+            let now = stats.get(key).and_then(|v| v.trim().parse::<i64>().ok());
+            if now == Some(value) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "/stats {key} stayed {now:?}, expected {value}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn client(&self, secret: &str, transport: Transport) -> TestClient {

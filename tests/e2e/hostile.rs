@@ -196,7 +196,8 @@ fn unthrottled_bursts_both_ways_lose_nothing() {
 
 #[test]
 fn a_client_that_never_reads_is_closed_as_a_flood_and_others_resume() {
-    let rig = Rig::start(&[]);
+    // One connection per worker, so both clients share the middle-end link.
+    let rig = Rig::start_conf("min_connections 1;\n", &[], 1);
     rig.me
         .handle()
         .set_behaviour(Behaviour::ReplyBytes(512 * 1024));

@@ -55,11 +55,21 @@ fn middle_end_restart_closes_bound_clients_and_service_resumes() {
         Received::Packet(packet(64, 1))
     );
     // Replace the middle-end by a new one on the same port.
-    let Rig { scratch, me, proxy } = rig;
+    let Rig {
+        scratch,
+        me,
+        proxy,
+        pool,
+    } = rig;
     let port = me.port();
     drop(me);
     let me = start_me(&scratch, port);
-    let rig = Rig { scratch, me, proxy };
+    let rig = Rig {
+        scratch,
+        me,
+        proxy,
+        pool,
+    };
     assert!(
         client.recv_packet(WAIT).is_err(),
         "a client bound to the lost ME is closed"
@@ -89,7 +99,7 @@ fn sighup_reloads_the_config_without_dropping_clients() {
     )
     .unwrap();
     signal(rig.proxy.pid(), Signal::SIGHUP);
-    let ready = second.handle().wait_ready(WAIT);
+    let ready = second.handle().wait_ready_connections(rig.pool, WAIT);
     assert!(
         ready,
         "no connection to the new middle-end:\n{}",
@@ -141,6 +151,7 @@ fn sigterm_lets_accepted_data_finish_then_exits_cleanly() {
         mut proxy,
         me,
         scratch,
+        ..
     } = rig;
     signal(proxy.pid(), Signal::SIGTERM);
     for i in 1..=10 {

@@ -5,5 +5,6 @@
 mod harness;
 mod hostile;
 mod lifecycle;
+mod pool;
 mod stats;
 mod transports;

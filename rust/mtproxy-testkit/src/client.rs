@@ -251,7 +251,7 @@ impl TestClient {
 
     /// The proxy's fake-TLS answer as received (fake-TLS mode): the
     /// ServerHello record, the CCS and the one application-data record
-    /// (PROTOCOL.md §2.3), `138 + N` bytes, without anything after them.
+    /// (docs/PROTOCOL.md §2.3), `138 + N` bytes, without anything after them.
     pub fn server_hello(&self) -> Option<&[u8]> {
         self.server_hello.as_deref()
     }

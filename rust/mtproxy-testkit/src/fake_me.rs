@@ -367,6 +367,29 @@ impl FakeMeHandle {
         .is_some()
     }
 
+    /// The connections that finished the exchange and are still open, in
+    /// the order they became ready.
+    pub fn ready_connections(&self) -> Vec<ConnId> {
+        open_ready(&lock(&self.0.log))
+    }
+
+    /// Waits until at least `n` connections finished the exchange and are
+    /// still open (a proxy's whole pool is up); false after `timeout`.
+    pub fn wait_ready_connections(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_for(timeout, |events| {
+            (open_ready(events).len() >= n).then_some(())
+        })
+        .is_some()
+    }
+
+    /// Closes connection `conn` from this side (both directions, as a
+    /// middle-end that dies would); false if it is not open.
+    pub fn close_connection(&self, conn: ConnId) -> bool {
+        lock(&self.0.sockets)
+            .get(&conn)
+            .is_some_and(|s| s.shutdown(Shutdown::Both).is_ok())
+    }
+
     /// A copy of the log so far.
     pub fn events(&self) -> Vec<Event> {
         lock(&self.0.log).clone()
@@ -394,6 +417,19 @@ impl FakeMeHandle {
                 .0;
         }
     }
+}
+
+/// The connections of `events` that became ready and did not close yet.
+fn open_ready(events: &[Event]) -> Vec<ConnId> {
+    let mut open = Vec::new();
+    for e in events {
+        match e {
+            Event::Ready { conn, .. } => open.push(*conn),
+            Event::Closed { conn } => open.retain(|c| c != conn),
+            _ => {}
+        }
+    }
+    open
 }
 
 /// A running fake middle-end on 127.0.0.1; stops, closes its connections

@@ -1,6 +1,6 @@
 //! TLS 1.3 wire helpers shared by the fake domain, the client and tests:
 //! a parser for a server's first flight (what a TLS 1.3 server — or the
-//! proxy's fake-TLS imitation of one, PROTOCOL.md §2.3 — writes after a
+//! proxy's fake-TLS imitation of one, docs/PROTOCOL.md §2.3 — writes after a
 //! ClientHello), and a browser-like ClientHello like the one the proxy's
 //! domain probe sends (§2.4).
 

@@ -474,6 +474,28 @@ fn drop_connection_closes_tcp() {
 }
 
 #[test]
+fn ready_connections_are_counted_and_one_can_be_closed() {
+    let me = start(true, Behaviour::Echo);
+    let (first, _) = Client::connect(&me, true);
+    let (mut second, _) = Client::connect(&me, true);
+    let a = conn_of(&me, first.stream.local_addr().unwrap());
+    let b = conn_of(&me, second.stream.local_addr().unwrap());
+    assert!(me.handle().wait_ready_connections(2, WAIT));
+    assert!(!me
+        .handle()
+        .wait_ready_connections(3, Duration::from_millis(1)));
+    let mut ready = me.handle().ready_connections();
+    ready.sort_unstable();
+    assert_eq!(ready, vec![a, b]);
+    assert!(me.handle().close_connection(a));
+    wait_event(&me, &Event::Closed { conn: a });
+    assert_eq!(me.handle().ready_connections(), vec![b]);
+    assert!(!me.handle().close_connection(a), "already closed");
+    second.send(&request(9, PLAIN_ABRIDGED, &[5; 8]));
+    assert_eq!(second.receive().unwrap(), answer(9, &[5; 8]));
+}
+
+#[test]
 fn stall_answers_nothing_until_the_behaviour_changes() {
     let me = start(true, Behaviour::Stall);
     let (mut client, _) = Client::connect(&me, true);

@@ -428,19 +428,22 @@ impl Worker<'_> {
             &self.snapshot.config,
             cluster,
             self.round_robin,
-            &self.conn_of_target,
+            &self.pools,
             ready,
         );
-        let Some(me) = picked else {
+        let Some((target, index, me)) = picked else {
             return false;
         };
-        self.round_robin = self.round_robin.wrapping_add(1);
         if self.last_ext_id.len() <= slot {
             self.last_ext_id.resize(slot + 1, 0);
         }
         let Ok(id) = msg::ext_conn_id_next(self.last_ext_id[slot], slot as u32) else {
             return false;
         };
+        self.round_robin = self.round_robin.wrapping_add(1);
+        if let Some(pool) = self.pools.get_mut(target) {
+            pool.next = (index + 1) % pool.conns.len();
+        }
         self.last_ext_id[slot] = id;
         if let Some(m) = self.mes.get_mut(me) {
             m.bound.insert(slot);

@@ -1,10 +1,11 @@
 //! Middle-end connections (docs/RUNTIME.md, "Routing and the middle-end
-//! pool"; docs/PROTOCOL.md §4): one per address per worker. Non-blocking
+//! pool"; docs/PROTOCOL.md §4): a pool of `min_connections` per address per
+//! worker (the pools themselves are kept by worker.rs). Non-blocking
 //! connect, the plaintext nonce exchange, key derivation, the encrypted
 //! handshake, then AES-256-CBC frames both ways. Frames produced during a
 //! round collect in `plain` and are padded to a whole block, encrypted in
 //! place and queued once per round (one write burst). A lost connection
-//! closes its clients and reconnects after a doubling backoff.
+//! closes its own clients only and reconnects after a doubling backoff.
 
 use super::buffers::OutQueue;
 use super::routing::{nat_translate, token, Kind, TargetKey, EV_CLOSED, EV_READ, EV_WRITE};
@@ -112,10 +113,24 @@ fn ipv4_of(addr: &SocketAddr) -> u32 {
 }
 
 impl Worker<'_> {
+    /// This worker's connections to `key` other than `except` (only ready
+    /// ones if `ready`): a target counts as allocated while it has a
+    /// connection slot and as ready while one of them is ready (/stats).
+    fn me_count_target(&self, key: TargetKey, ready: bool, except: Option<usize>) -> usize {
+        self.mes
+            .iter()
+            .filter(|&(slot, m)| Some(slot) != except && m.key == key && (!ready || m.is_ready()))
+            .count()
+    }
+
     /// A new connection slot for `target`, connecting at once.
     pub fn me_open(&mut self, target: Target) -> usize {
+        let key = TargetKey::from(&target);
+        if self.me_count_target(key, false, None) == 0 {
+            Counters::add(&self.proxy.counters.allocated_targets, 1);
+        }
         let (slot, _) = self.mes.insert(MeConn {
-            key: TargetKey::from(&target),
+            key,
             target,
             state: MeState::Backoff,
             stream: None,
@@ -135,7 +150,6 @@ impl Worker<'_> {
             retiring: false,
             read_paused: false,
         });
-        Counters::add(&self.proxy.counters.allocated_targets, 1);
         self.me_connect(slot);
         slot
     }
@@ -414,6 +428,8 @@ impl Worker<'_> {
 
     /// The middle-end's handshake; `Some(use CRC-32C)` once ready.
     fn me_handshake(&mut self, slot: usize, payload: &[u8]) -> Option<bool> {
+        let key = self.mes.get(slot)?.key;
+        let first_ready = self.me_count_target(key, true, Some(slot)) == 0;
         let m = self.mes.get_mut(slot)?;
         let exchange = m.exchange.as_mut()?;
         if exchange.receive_handshake(payload).is_err() {
@@ -432,7 +448,10 @@ impl Worker<'_> {
         if let Some(timer) = m.timer.take() {
             self.reactor.cancel(timer);
         }
-        Counters::add(&self.proxy.counters.ready_targets, 1);
+        if first_ready {
+            Counters::add(&self.proxy.counters.ready_targets, 1);
+        }
+        Counters::add(&self.proxy.counters.ready_connections, 1);
         self.retry_waiting();
         Some(crc32c)
     }
@@ -588,6 +607,10 @@ impl Worker<'_> {
 
     /// Drops the socket and the session state; the slot stays.
     fn me_drop_socket(&mut self, slot: usize) {
+        let Some(key) = self.mes.get(slot).map(|m| m.key) else {
+            return;
+        };
+        let last_ready = self.me_count_target(key, true, Some(slot)) == 0;
         let Some(m) = self.mes.get_mut(slot) else {
             return;
         };
@@ -597,7 +620,10 @@ impl Worker<'_> {
             Counters::add(&self.proxy.counters.allocated_outbound, -1);
         }
         if m.state == MeState::Ready {
-            Counters::add(&self.proxy.counters.ready_targets, -1);
+            Counters::add(&self.proxy.counters.ready_connections, -1);
+            if last_ready {
+                Counters::add(&self.proxy.counters.ready_targets, -1);
+            }
         }
         m.state = MeState::Backoff;
         // A new connection starts over with CRC-32 and the nonce.
@@ -618,8 +644,9 @@ impl Worker<'_> {
         self.account(queued, 0);
     }
 
-    /// The connection failed or closed: its clients are closed once their
-    /// output is flushed, and a reconnect is scheduled.
+    /// The connection failed or closed: only its own clients are closed
+    /// (once their output is flushed), and this pool member reconnects after
+    /// its backoff; the pool's other connections are not touched.
     pub fn me_lost(&mut self, slot: usize) {
         let Some(m) = self.mes.get_mut(slot) else {
             return;
@@ -648,8 +675,10 @@ impl Worker<'_> {
     /// Frees the slot (worker exit, retired address).
     pub fn me_close(&mut self, slot: usize) {
         self.me_drop_socket(slot);
-        if self.mes.remove(slot).is_some() {
-            Counters::add(&self.proxy.counters.allocated_targets, -1);
+        if let Some(m) = self.mes.remove(slot) {
+            if self.me_count_target(m.key, false, None) == 0 {
+                Counters::add(&self.proxy.counters.allocated_targets, -1);
+            }
         }
     }
 }

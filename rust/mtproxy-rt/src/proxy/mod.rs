@@ -67,6 +67,8 @@ pub(crate) struct Counters {
     pub me_connections: AtomicI64,
     pub ready_targets: AtomicI64,
     pub allocated_targets: AtomicI64,
+    /// ME connections past the handshake.
+    pub ready_connections: AtomicI64,
     pub ext_connections: AtomicI64,
     pub ext_connections_created: AtomicI64,
     pub allocated_inbound: AtomicI64,
@@ -255,7 +257,7 @@ impl Proxy {
         let clients = get(&c.clients);
         let mes = get(&c.me_connections);
         out.total_connections = clients + mes;
-        out.total_encrypted_connections = get(&c.ext_connections) + ready;
+        out.total_encrypted_connections = get(&c.ext_connections) + get(&c.ready_connections);
         out.total_allocated_connections = get(&c.allocated_inbound) + get(&c.allocated_outbound);
         out.total_allocated_outbound_connections = get(&c.allocated_outbound);
         out.total_allocated_inbound_connections = get(&c.allocated_inbound);

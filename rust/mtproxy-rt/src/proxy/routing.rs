@@ -122,6 +122,12 @@ impl<T> Slab<T> {
         self.live
     }
 
+    /// The live values with their slots, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        let live = self.entries.iter().enumerate();
+        live.filter_map(|(i, (_, v))| v.as_ref().map(|v| (i, v)))
+    }
+
     pub fn slots(&self) -> Vec<usize> {
         let live = self.entries.iter().enumerate();
         live.filter(|(_, (_, v))| v.is_some())
@@ -158,21 +164,44 @@ impl From<&Target> for TargetKey {
     }
 }
 
+/// The connections a worker keeps to one config target (RUNTIME.md,
+/// "Routing and the middle-end pool"): ME slots in a fixed order, and the
+/// pool position where the round-robin search for a ready one starts next.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Pool {
+    pub conns: Vec<usize>,
+    pub next: usize,
+}
+
+/// How many connections a worker keeps to `target`: its min_connections
+/// (never above max_connections; at least 1).
+pub(crate) fn pool_size(target: &Target) -> usize {
+    target.min_connections.min(target.max_connections).max(1) as usize
+}
+
 /// The connection for a client of `cluster`: the first line, starting at
-/// `counter` (modulo the line count), whose connection `ready` accepts.
-/// `conn_of` maps a config target index to the worker's connection slot.
+/// `counter` (modulo the line count), whose target's pool has a connection
+/// `ready` accepts; in that pool, the first one from the pool's `next`.
+/// `pools` is indexed by config target. Returns (target, index in its
+/// pool, connection slot).
 pub(crate) fn pick_connection(
     config: &ProxyConfig,
     cluster: usize,
     counter: usize,
-    conn_of: &[usize],
+    pools: &[Pool],
     ready: impl Fn(usize) -> bool,
-) -> Option<usize> {
+) -> Option<(usize, usize, usize)> {
     let lines = config.cluster(cluster)?.target_count;
     (0..lines)
         .filter_map(|i| config.cluster_target(cluster, (counter + i) % lines))
-        .filter_map(|target| conn_of.get(target).copied())
-        .find(|&conn| ready(conn))
+        .find_map(|target| {
+            let pool = pools.get(target)?;
+            let n = pool.conns.len();
+            (0..n)
+                .map(|j| (pool.next + j) % n)
+                .find(|&k| ready(pool.conns[k]))
+                .map(|k| (target, k, pool.conns[k]))
+        })
 }
 
 #[cfg(test)]
@@ -210,27 +239,42 @@ mod tests {
         assert_eq!(nat_translate(&rules, 0x7f00_0001), 0x7f00_0001);
     }
 
+    fn single(slot: usize) -> Pool {
+        Pool {
+            conns: vec![slot],
+            next: 0,
+        }
+    }
+
     #[test]
     fn picks_the_first_ready_line_from_the_counter() {
         let text = b"proxy_for 2 127.0.0.1:1; proxy_for 2 127.0.0.1:2; proxy_for 2 127.0.0.1:3; default 2;";
         let config = ProxyConfig::parse(text, 1).unwrap();
         let cluster = config.lookup(5).unwrap();
-        let conn_of = [10, 11, 12];
-        assert_eq!(
-            pick_connection(&config, cluster, 0, &conn_of, |_| true),
-            Some(10)
-        );
-        assert_eq!(
-            pick_connection(&config, cluster, 4, &conn_of, |_| true),
-            Some(11)
-        );
-        assert_eq!(
-            pick_connection(&config, cluster, 1, &conn_of, |c| c == 10),
-            Some(10)
-        );
-        assert_eq!(
-            pick_connection(&config, cluster, 1, &conn_of, |_| false),
-            None
-        );
+        let pools = [single(10), single(11), single(12)];
+        let pick = |counter, ready: &dyn Fn(usize) -> bool| {
+            pick_connection(&config, cluster, counter, &pools, ready).map(|(_, _, c)| c)
+        };
+        assert_eq!(pick(0, &|_| true), Some(10));
+        assert_eq!(pick(4, &|_| true), Some(11));
+        assert_eq!(pick(1, &|c| c == 10), Some(10));
+        assert_eq!(pick(1, &|_| false), None);
+    }
+
+    #[test]
+    fn picks_in_the_pool_from_its_position_and_skips_unready() {
+        let text = b"min_connections 3; proxy_for 2 127.0.0.1:1; default 2;";
+        let config = ProxyConfig::parse(text, 1).unwrap();
+        assert_eq!(pool_size(&config.target(0).unwrap()), 3);
+        let cluster = config.lookup(2).unwrap();
+        let mut pools = [Pool {
+            conns: vec![7, 8, 9],
+            next: 1,
+        }];
+        let found = pick_connection(&config, cluster, 0, &pools, |_| true);
+        assert_eq!(found, Some((0, 1, 8)));
+        pools[0].next = 2;
+        let found = pick_connection(&config, cluster, 0, &pools, |c| c != 9);
+        assert_eq!(found, Some((0, 0, 7)));
     }
 }

@@ -6,7 +6,7 @@
 use super::client::Client;
 use super::me::MeConn;
 use super::rng::Rng;
-use super::routing::{split_token, token, Kind, Slab, TargetKey};
+use super::routing::{pool_size, split_token, token, Kind, Pool, Slab, TargetKey};
 use super::{Counters, Proxy, Snapshot, WorkerError};
 use mtproxy_core::net::ext_framing::MAX_PACKET_LEN;
 use mtproxy_sys::c::net_events::{now_ms, Event, Reactor};
@@ -30,9 +30,10 @@ pub(crate) struct Worker<'p> {
     pub accept_paused: bool,
     pub clients: Slab<Client>,
     pub mes: Slab<MeConn>,
-    /// The config in force and, per its target index, the ME slot.
+    /// The config in force and, per its target index, the pool of ME
+    /// connections.
     pub snapshot: Arc<Snapshot>,
-    pub conn_of_target: Vec<usize>,
+    pub pools: Vec<Pool>,
     pub round_robin: usize,
     /// Last ext id handed out per client slot (the id's reuse counter).
     pub last_ext_id: Vec<i64>,
@@ -99,7 +100,7 @@ impl<'p> Worker<'p> {
             clients: Slab::default(),
             mes: Slab::default(),
             snapshot: proxy.snapshot(),
-            conn_of_target: Vec::new(),
+            pools: Vec::new(),
             round_robin: 0,
             last_ext_id: Vec::new(),
             waiting: Vec::new(),
@@ -232,32 +233,41 @@ impl<'p> Worker<'p> {
         }
     }
 
-    /// Opens connections to new addresses, maps the config's targets to
-    /// connection slots, retires connections to removed addresses.
+    /// Gives every config target its pool: the connections of the old
+    /// pool of the same address are kept, in their order, up to the new
+    /// size (the rest retire), and new ones are opened to fill it.
+    /// Connections in no pool any more retire: they close once no client is
+    /// bound to them.
     pub fn apply_snapshot(&mut self, snapshot: Arc<Snapshot>) {
         let config = &snapshot.config;
-        let mut conn_of = Vec::with_capacity(config.target_count());
-        let mut keep = Vec::new();
+        let mut old_pools = std::mem::take(&mut self.pools);
+        let mut pools = Vec::with_capacity(config.target_count());
         for t in 0..config.target_count() {
             let Some(target) = config.target(t) else {
+                pools.push(Pool::default());
                 continue;
             };
             let key = TargetKey::from(&target);
-            let existing = self
-                .mes
-                .slots()
-                .into_iter()
-                .find(|&s| self.mes.get(s).is_some_and(|m| m.key == key));
-            let slot = match existing {
-                Some(slot) => slot,
-                None => self.me_open(target),
-            };
-            if let Some(me) = self.mes.get_mut(slot) {
-                me.retiring = false;
+            let want = pool_size(&target);
+            let old = old_pools.iter_mut().find(|p| {
+                p.conns
+                    .first()
+                    .is_some_and(|&c| self.mes.get(c).is_some_and(|m| m.key == key))
+            });
+            let mut pool = Pool::default();
+            if let Some(old) = old {
+                pool.conns = old.conns.iter().copied().take(want).collect();
+                pool.next = old.next;
+                // Taken: a later target (never the same address) skips it.
+                old.conns.clear();
             }
-            conn_of.push(slot);
-            keep.push(slot);
+            while pool.conns.len() < want {
+                pool.conns.push(self.me_open(target));
+            }
+            pools.push(pool);
         }
+        let keep: std::collections::HashSet<usize> =
+            pools.iter().flat_map(|p| p.conns.iter().copied()).collect();
         for slot in self.mes.slots() {
             if !keep.contains(&slot) {
                 if let Some(me) = self.mes.get_mut(slot) {
@@ -266,7 +276,7 @@ impl<'p> Worker<'p> {
                 self.me_retire_if_unused(slot);
             }
         }
-        self.conn_of_target = conn_of;
+        self.pools = pools;
         self.snapshot = snapshot;
     }
 
