@@ -355,7 +355,9 @@ mtp_proxy *mtp_proxy_new(const mtp_proxy_settings *s, uint8_t *err, size_t err_c
     p->nat_info = malloc(s->n_nat_info * 2 * sizeof(uint32_t) + 1);
     p->reactors = calloc(s->workers, sizeof *p->reactors);
     p->replay = mtp_tls_replay_cache_new(REPLAY_CACHE_ENTRIES);
-    ok = p->secrets && p->domains && p->tls_domains && p->nat_info && p->reactors && p->replay;
+    p->tls_profiles = calloc(s->n_domains + 1, sizeof *p->tls_profiles);
+    ok = p->secrets && p->domains && p->tls_domains && p->nat_info && p->reactors && p->replay &&
+         p->tls_profiles;
   }
   if (!ok) {
     if (p != NULL) {
@@ -365,6 +367,7 @@ mtp_proxy *mtp_proxy_new(const mtp_proxy_settings *s, uint8_t *err, size_t err_c
       free(p->tls_domains);
       free(p->nat_info);
       free(p->reactors);
+      free(p->tls_profiles);
       mtp_tls_replay_cache_free(p->replay);
       free(p);
     }
@@ -395,6 +398,7 @@ mtp_proxy *mtp_proxy_new(const mtp_proxy_settings *s, uint8_t *err, size_t err_c
   p->start_time = px_unix_now();
   pthread_mutex_init(&p->lock, NULL);
   pthread_mutex_init(&p->replay_lock, NULL);
+  pthread_mutex_init(&p->profile_lock, NULL);
   atomic_init(&p->generation, 1);
   atomic_init(&p->stopping, 0);
   atomic_init(&p->grace_ms, 0);
@@ -409,12 +413,39 @@ void mtp_proxy_free(mtp_proxy *p) {
   mtp_tls_replay_cache_free(p->replay);
   pthread_mutex_destroy(&p->lock);
   pthread_mutex_destroy(&p->replay_lock);
+  pthread_mutex_destroy(&p->profile_lock);
+  free(p->tls_profiles);
   free(p->secrets);
   free(p->domains);
   free(p->tls_domains);
   free(p->nat_info);
   free(p->reactors);
   free(p);
+}
+
+int32_t mtp_proxy_set_tls_profile(const mtp_proxy *proxy, uint32_t domain_index,
+                                  const mtp_tls_profile *profile) {
+  if (proxy == NULL || profile == NULL || domain_index >= proxy->n_domains) {
+    return MTP_PROXY_ERR_ARG;
+  }
+  /* The handle is shared by every thread; the profiles are the one field
+   * written after creation, under their own lock. */
+  mtp_proxy *p = (mtp_proxy *)proxy;
+  pthread_mutex_lock(&p->profile_lock);
+  p->tls_profiles[domain_index] = *profile;
+  pthread_mutex_unlock(&p->profile_lock);
+  return 0;
+}
+
+mtp_tls_profile px_tls_profile(mtp_proxy *p, int32_t domain_index) {
+  mtp_tls_profile profile;
+  memset(&profile, 0, sizeof profile);
+  if (domain_index >= 0 && (size_t)domain_index < p->n_domains) {
+    pthread_mutex_lock(&p->profile_lock);
+    profile = p->tls_profiles[domain_index];
+    pthread_mutex_unlock(&p->profile_lock);
+  }
+  return profile;
 }
 
 static void wake_all(mtp_proxy *p) {

@@ -20,11 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Fake certificate size when the domain was not probed (docs/PROTOCOL.md §2.4
- * defaults): 2500 + 0..1119 bytes. */
-#define FAKE_CERT_BASE 2500u
-#define FAKE_CERT_SPREAD 1120u
-
 px_client *px_client_at(px_worker *w, uint32_t slot) {
   return slot < w->client_cap ? w->clients[slot] : NULL;
 }
@@ -246,7 +241,8 @@ static void check_obfs2_header(px_worker *w, uint32_t slot) {
 static void send_server_hello(px_worker *w, uint32_t slot, const mtp_tls_hello_check *check) {
   px_client *c = px_client_at(w, slot);
   const uint8_t *secret = w->proxy->secrets + 16 * (size_t)check->secret_index;
-  size_t n = FAKE_CERT_BASE + px_rng_u32(&w->rng) % FAKE_CERT_SPREAD;
+  mtp_tls_profile profile = px_tls_profile(w->proxy, check->domain_index);
+  size_t n = mtp_tls_profile_app_data_len(&profile, px_rng_u32(&w->rng));
   uint8_t *random = malloc(32 + n);
   size_t total = MTP_TLS_SERVER_HELLO_FIXED_LEN + n, written = 0;
   uint8_t *dst = random ? px_outq_reserve(&c->out, total) : NULL;
@@ -256,7 +252,8 @@ static void send_server_hello(px_worker *w, uint32_t slot, const mtp_tls_hello_c
   }
   if (dst == NULL || c->tls == NULL ||
       mtp_tls_build_server_hello(check->client_random, check->session_id, check->cipher_suite,
-                                 secret, n, 0, random, 32 + n, dst, total, &written) != 0) {
+                                 secret, n, profile.extensions_swapped == 1, random, 32 + n, dst,
+                                 total, &written) != 0) {
     free(random);
     px_client_close(w, slot);
     return;

@@ -81,6 +81,9 @@ struct mtp_proxy {
   pthread_mutex_t replay_lock;
   mtp_tls_replay_cache *replay;
 
+  pthread_mutex_t profile_lock;
+  mtp_tls_profile *tls_profiles; /* per domain; zero = the fallback */
+
   atomic_int stopping;
   atomic_uint grace_ms;
   px_counters counters;
@@ -93,6 +96,8 @@ int px_worker_run(mtp_proxy *proxy, uint32_t index, const int32_t *fds, size_t n
 /* Records a running worker's reactor (NULL: unregister); 0 if taken. */
 int px_register_worker(mtp_proxy *proxy, uint32_t index, mtp_reactor *reactor);
 px_snapshot *px_snapshot_acquire(mtp_proxy *proxy);
+/* A copy of domain `domain_index`'s fake-TLS profile (the fallback if none). */
+mtp_tls_profile px_tls_profile(mtp_proxy *proxy, int32_t domain_index);
 void px_snapshot_release(px_snapshot *snap);
 int64_t px_unix_now(void);
 uint32_t px_nat_translate(const mtp_proxy *proxy, uint32_t ip);

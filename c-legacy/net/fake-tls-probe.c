@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PROBE_HEAD_LEN 114
@@ -309,4 +310,52 @@ size_t mtp_tls_profile_app_data_len(const mtp_tls_profile *profile, uint32_t r) 
     }
   }
   return clamp_len(n, 1, MTP_TLS_MAX_FAKE_APP_DATA);
+}
+
+/* ---- stats ---- */
+
+size_t mtp_tls_render_profile_stats(const uint8_t *domain, size_t domain_len,
+                                    const mtp_tls_profile *profile, int64_t now, int32_t prometheus,
+                                    uint8_t *out, size_t cap) {
+  if (profile == NULL || (domain == NULL && domain_len > 0)) {
+    return 0;
+  }
+  char name[256];
+  size_t n = domain_len < sizeof name - 1 ? domain_len : sizeof name - 1;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t b = domain[i];
+    int keep = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+               b == '.' || b == '-';
+    name[i] = keep ? (char)b : '_';
+  }
+  name[n] = 0;
+  int64_t age;
+  if (__builtin_sub_overflow(now, profile->learned_at, &age)) {
+    age = now > profile->learned_at ? INT64_MAX : 0;
+  }
+  age = age > 0 ? age : 0;
+  char text[1200];
+  int len;
+  if (!prometheus && !profile->learned) {
+    len = snprintf(text, sizeof text, "fake_tls_profile_%s\tfallback\n", name);
+  } else if (!prometheus) {
+    len = snprintf(text, sizeof text,
+                   "fake_tls_profile_%s\tlearned age=%lld len=%zu random=%d records=%zu order=%s\n",
+                   name, (long long)age, profile->app_data_len, profile->randomize, profile->record_count,
+                   profile->extensions_swapped ? "supported_versions,key_share"
+                                               : "key_share,supported_versions");
+  } else if (!profile->learned) {
+    len = snprintf(text, sizeof text, "mtproxy_fake_tls_profile_learned{domain=\"%s\"} 0\n", name);
+  } else {
+    len = snprintf(text, sizeof text,
+                   "mtproxy_fake_tls_profile_learned{domain=\"%s\"} 1\n"
+                   "mtproxy_fake_tls_profile_age_seconds{domain=\"%s\"} %lld\n"
+                   "mtproxy_fake_tls_profile_app_data_len{domain=\"%s\"} %zu\n",
+                   name, name, (long long)age, name, profile->app_data_len);
+  }
+  size_t total = len > 0 ? (size_t)len : 0;
+  if (out != NULL && cap > 0) {
+    memcpy(out, text, total < cap ? total : cap);
+  }
+  return total;
 }

@@ -543,4 +543,21 @@ int32_t mtp_tls_profile_from_replies(const struct mtp_tls_probe_reply *replies,
  */
 size_t mtp_tls_profile_app_data_len(const struct mtp_tls_profile *profile, uint32_t r);
 
+/*
+ Renders domain `domain`'s profile for the stats page (`prometheus` 0:
+ one `/stats` text line, 1: `/metrics` samples) at unix time `now`.
+ Writes what fits into `out` (`cap` bytes) and returns the full length.
+
+ # Safety
+ `domain`: `domain_len` bytes; `profile` readable; `out`: `cap` writable
+ bytes (nulls: nothing written, 0 returned for a null profile).
+ */
+size_t mtp_tls_render_profile_stats(const uint8_t *domain,
+                                    size_t domain_len,
+                                    const struct mtp_tls_profile *profile,
+                                    int64_t now,
+                                    int32_t prometheus,
+                                    uint8_t *out,
+                                    size_t cap);
+
 #endif  /* MTP_FAKE_TLS_H */

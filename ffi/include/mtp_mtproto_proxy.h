@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "mtp_stats_http.h"
+#include "mtp_fake_tls.h"
 
 /*
  Longest fronting domain name.
@@ -180,6 +181,19 @@ int32_t mtp_proxy_reload(struct mtp_proxy *proxy,
  `proxy` must be a live handle.
  */
 void mtp_proxy_stop(struct mtp_proxy *proxy, uint32_t grace_ms);
+
+/*
+ Sets the fake-TLS ServerHello profile of `-D` domain `domain_index`
+ (what the engine's probe learned; docs/PROTOCOL.md §2.4). Until then a
+ domain uses the fallback. Thread-safe. Returns 0, or `MTP_PROXY_ERR_ARG`
+ for a null pointer or an index with no domain.
+
+ # Safety
+ `proxy` must be a live handle; `profile` NULL or readable.
+ */
+int32_t mtp_proxy_set_tls_profile(const struct mtp_proxy *proxy,
+                                  uint32_t domain_index,
+                                  const mtp_tls_profile *profile);
 
 /*
  Writes the proxy's counters (sums over the workers) into the proxy

@@ -195,3 +195,28 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn profile_stats_agree(
+        domain in proptest::collection::vec(any::<u8>(), 0..300),
+        learned in 0i32..2,
+        swapped in 0i32..2,
+        randomize in 0i32..2,
+        app_data_len in any::<usize>(),
+        record_count in 0usize..10,
+        learned_at in prop_oneof![Just(i64::MIN), Just(i64::MAX), any::<i64>(), 0i64..2_000_000_000],
+        now in prop_oneof![Just(i64::MIN), Just(i64::MAX), any::<i64>(), 0i64..2_000_000_000],
+        prometheus in any::<bool>(),
+        cap in prop_oneof![Just(0usize), 0usize..400],
+    ) {
+        let profile = rt::TlsProfile { learned, extensions_swapped: swapped, app_data_len, randomize, record_count, learned_at };
+        let (mut c_out, mut r_out) = (vec![0u8; cap], vec![0u8; cap]);
+        let c_len = ct::render_profile_stats(&domain.clone().into_boxed_slice(), &profile, now, prometheus, &mut c_out);
+        let r_len = rt::render_profile_stats(&domain, &profile, now, prometheus, &mut r_out);
+        prop_assert_eq!(c_len, r_len);
+        prop_assert_eq!(c_out, r_out);
+    }
+}

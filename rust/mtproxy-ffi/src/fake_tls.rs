@@ -874,3 +874,29 @@ pub unsafe extern "C" fn mtp_tls_profile_app_data_len(
         .unwrap_or_default();
     core::profile_app_data_len(&profile, r)
 }
+
+/// Renders domain `domain`'s profile for the stats page (`prometheus` 0:
+/// one `/stats` text line, 1: `/metrics` samples) at unix time `now`.
+/// Writes what fits into `out` (`cap` bytes) and returns the full length.
+///
+/// # Safety
+/// `domain`: `domain_len` bytes; `profile` readable; `out`: `cap` writable
+/// bytes (nulls: nothing written, 0 returned for a null profile).
+#[no_mangle]
+pub unsafe extern "C" fn mtp_tls_render_profile_stats(
+    domain: *const u8,
+    domain_len: usize,
+    profile: *const mtp_tls_profile,
+    now: i64,
+    prometheus: i32,
+    out: *mut u8,
+    cap: usize,
+) -> usize {
+    // SAFETY: forwarded caller contract.
+    let Some(&profile) = (unsafe { profile.as_ref() }) else {
+        return 0;
+    };
+    // SAFETY: forwarded caller contract.
+    let (domain, out) = unsafe { (raw::bytes(domain, domain_len), raw::bytes_mut(out, cap)) };
+    core::render_profile_stats(domain, &profile.into(), now, prometheus != 0, out)
+}

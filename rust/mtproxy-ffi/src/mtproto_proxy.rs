@@ -4,9 +4,10 @@
 //! on its own reactor (net-events contract) with its own client and
 //! middle-end connections. Behaviour: ARCHITECTURE.md, "The proxy runtime".
 use crate::raw;
+use mtproxy_core::net::fake_tls::TlsProfile;
 use mtproxy_core::runtime::{Domain, ProxySettings};
 use mtproxy_rt::proxy::Proxy;
-use mtproxy_sys::bindings::mtp_proxy_stats;
+use mtproxy_sys::bindings::{mtp_proxy_stats, mtp_tls_profile};
 use std::os::fd::{FromRawFd, OwnedFd};
 
 /// Longest fronting domain name.
@@ -297,6 +298,40 @@ pub unsafe extern "C" fn mtp_proxy_stop(proxy: *mut mtp_proxy, grace_ms: u32) {
     // SAFETY: a live handle (caller).
     if let Some(proxy) = unsafe { proxy.as_ref() } {
         proxy.0.stop(grace_ms);
+    }
+}
+
+/// Sets the fake-TLS ServerHello profile of `-D` domain `domain_index`
+/// (what the engine's probe learned; docs/PROTOCOL.md §2.4). Until then a
+/// domain uses the fallback. Thread-safe. Returns 0, or `MTP_PROXY_ERR_ARG`
+/// for a null pointer or an index with no domain.
+///
+/// # Safety
+/// `proxy` must be a live handle; `profile` NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn mtp_proxy_set_tls_profile(
+    proxy: *const mtp_proxy,
+    domain_index: u32,
+    profile: *const mtp_tls_profile,
+) -> i32 {
+    // SAFETY: a live handle and NULL or a readable struct (caller).
+    match unsafe { (proxy.as_ref(), profile.as_ref()) } {
+        (Some(proxy), Some(p)) => {
+            let profile = TlsProfile {
+                learned: p.learned,
+                extensions_swapped: p.extensions_swapped,
+                app_data_len: p.app_data_len,
+                randomize: p.randomize,
+                record_count: p.record_count,
+                learned_at: p.learned_at,
+            };
+            if proxy.0.set_tls_profile(domain_index as usize, profile) {
+                0
+            } else {
+                MTP_PROXY_ERR_ARG
+            }
+        }
+        _ => MTP_PROXY_ERR_ARG,
     }
 }
 

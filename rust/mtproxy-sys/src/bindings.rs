@@ -1241,6 +1241,17 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_tls_profile_app_data_len(profile: *const mtp_tls_profile, r: u32) -> usize;
 }
+unsafe extern "C" {
+    pub fn mtp_tls_render_profile_stats(
+        domain: *const u8,
+        domain_len: usize,
+        profile: *const mtp_tls_profile,
+        now: i64,
+        prometheus: i32,
+        out: *mut u8,
+        cap: usize,
+    ) -> usize;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct mtp_rpc_frame_decoder {
@@ -2289,6 +2300,13 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn mtp_proxy_stop(proxy: *mut mtp_proxy, grace_ms: u32);
+}
+unsafe extern "C" {
+    pub fn mtp_proxy_set_tls_profile(
+        proxy: *const mtp_proxy,
+        domain_index: u32,
+        profile: *const mtp_tls_profile,
+    ) -> i32;
 }
 unsafe extern "C" {
     pub fn mtp_proxy_collect_stats(proxy: *const mtp_proxy, out: *mut mtp_proxy_stats);

@@ -584,6 +584,18 @@ unsafe extern "C" {
     pub fn mtp_tls_profile_app_data_len(profile: *const mtp_tls_profile, r: u32) -> usize;
 }
 unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_tls_render_profile_stats"]
+    pub fn mtp_tls_render_profile_stats(
+        domain: *const u8,
+        domain_len: usize,
+        profile: *const mtp_tls_profile,
+        now: i64,
+        prometheus: i32,
+        out: *mut u8,
+        cap: usize,
+    ) -> usize;
+}
+unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_rpc_frame_encode"]
     pub fn mtp_rpc_frame_encode(
         seq: i32,
@@ -1017,6 +1029,14 @@ unsafe extern "C" {
 unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_proxy_stop"]
     pub fn mtp_proxy_stop(proxy: *mut mtp_proxy, grace_ms: u32);
+}
+unsafe extern "C" {
+    #[link_name = "\u{1}cref_mtp_proxy_set_tls_profile"]
+    pub fn mtp_proxy_set_tls_profile(
+        proxy: *const mtp_proxy,
+        domain_index: u32,
+        profile: *const mtp_tls_profile,
+    ) -> i32;
 }
 unsafe extern "C" {
     #[link_name = "\u{1}cref_mtp_proxy_collect_stats"]

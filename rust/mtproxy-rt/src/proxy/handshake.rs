@@ -11,10 +11,6 @@ use mtproxy_core::net::obfs2::{self, HEADER_LEN};
 
 /// The longest first record a fake-TLS client may send (RUNTIME.md).
 const MAX_HELLO: usize = 16384 + 5;
-/// Fake certificate size range when the domain was not probed
-/// (docs/PROTOCOL.md §2.4 defaults): 2500 + 0..1120 bytes.
-const FAKE_CERT_BASE: u32 = 2500;
-const FAKE_CERT_SPREAD: u32 = 1120;
 
 impl Worker<'_> {
     pub(crate) fn check_obfs2_header(&mut self, slot: usize) {
@@ -77,7 +73,10 @@ impl Worker<'_> {
         else {
             return self.start_relay(slot);
         };
-        let app_data_len = (FAKE_CERT_BASE + self.rng.u32() % FAKE_CERT_SPREAD) as usize;
+        let profile = usize::try_from(check.domain_index)
+            .map(|i| self.proxy.tls_profile(i))
+            .unwrap_or_default();
+        let app_data_len = tls::profile_app_data_len(&profile, self.rng.u32());
         let mut random = vec![0u8; 32 + app_data_len];
         self.rng.fill(&mut random);
         let mut flight = vec![0u8; tls::SERVER_HELLO_FIXED_LEN + app_data_len];
@@ -87,7 +86,7 @@ impl Worker<'_> {
             check.cipher_suite,
             secret,
             app_data_len,
-            false,
+            profile.extensions_swapped == 1,
             &random,
             &mut flight,
         );

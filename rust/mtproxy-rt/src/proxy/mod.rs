@@ -18,7 +18,7 @@ mod routing;
 mod worker;
 
 use mtproxy_core::mtproto::mtproto_config::ProxyConfig;
-use mtproxy_core::net::fake_tls::ReplayCache;
+use mtproxy_core::net::fake_tls::{ReplayCache, TlsProfile};
 use mtproxy_core::runtime::ProxySettings;
 use mtproxy_sys::bindings::mtp_proxy_stats;
 use mtproxy_sys::c::net_events::Waker;
@@ -91,6 +91,9 @@ pub struct Proxy {
     /// Mirrors the snapshot's generation so workers check it without a lock.
     generation: AtomicU64,
     pub(crate) replay: Mutex<ReplayCache>,
+    /// The fake ServerHello profile of each `-D` domain (index = domain
+    /// index); the fallback until the engine's probe sets one.
+    tls_profiles: RwLock<Vec<TlsProfile>>,
     pub(crate) counters: Counters,
     /// The waker of each running worker (index = worker index).
     wakers: Mutex<Vec<Option<Waker>>>,
@@ -137,7 +140,9 @@ impl Proxy {
         let replay = ReplayCache::new(REPLAY_CACHE_ENTRIES)
             .map_err(|e| format!("replay cache: error {e}"))?;
         let workers = settings.workers as usize;
+        let tls_profiles = RwLock::new(vec![TlsProfile::default(); settings.domains.len()]);
         Ok(Proxy {
+            tls_profiles,
             settings,
             snapshot: RwLock::new(Arc::new(snapshot)),
             generation: AtomicU64::new(1),
@@ -170,6 +175,30 @@ impl Proxy {
     }
 
     /// Replaces config and proxy secret; on refusal the old ones stay.
+    /// Sets the profile of domain `index`; false when there is no such domain.
+    pub fn set_tls_profile(&self, index: usize, profile: TlsProfile) -> bool {
+        let mut profiles = self
+            .tls_profiles
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        match profiles.get_mut(index) {
+            Some(slot) => {
+                *slot = profile;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The profile of domain `index` (the fallback for an unknown index).
+    pub(crate) fn tls_profile(&self, index: usize) -> TlsProfile {
+        let profiles = self
+            .tls_profiles
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        profiles.get(index).copied().unwrap_or_default()
+    }
+
     pub fn reload(&self, config: &[u8], proxy_secret: &[u8]) -> Result<(), String> {
         let mut current = self
             .snapshot

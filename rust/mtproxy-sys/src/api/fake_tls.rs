@@ -409,3 +409,26 @@ pub fn profile_app_data_len(profile: &TlsProfile, r: u32) -> usize {
     // SAFETY: `profile` is a live, readable struct.
     unsafe { ffi::mtp_tls_profile_app_data_len(&profile, r) }
 }
+
+#[inline]
+pub fn render_profile_stats(
+    domain: &[u8],
+    profile: &TlsProfile,
+    now: i64,
+    prometheus: bool,
+    out: &mut [u8],
+) -> usize {
+    let profile = profile_to_c(profile);
+    // SAFETY: the slices and struct are live and sized as the contract says.
+    unsafe {
+        ffi::mtp_tls_render_profile_stats(
+            domain.as_ptr(),
+            domain.len(),
+            &profile,
+            now,
+            i32::from(prometheus),
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    }
+}

@@ -113,6 +113,20 @@ impl Proxy {
         unsafe { ffi::mtp_proxy_stop(self.handle.as_ptr(), grace_ms) }
     }
 
+    /// Sets the fake-TLS profile of domain `index`; false for no such domain.
+    pub fn set_tls_profile(&self, index: u32, profile: &mtproxy_core::net::fake_tls::TlsProfile) -> bool {
+        let p = ffi::mtp_tls_profile {
+            learned: profile.learned,
+            extensions_swapped: profile.extensions_swapped,
+            app_data_len: profile.app_data_len,
+            randomize: profile.randomize,
+            record_count: profile.record_count,
+            learned_at: profile.learned_at,
+        };
+        // SAFETY: live handle; `p` is a readable struct; thread-safe by contract.
+        unsafe { ffi::mtp_proxy_set_tls_profile(self.handle.as_ptr(), index, &p) == 0 }
+    }
+
     /// Writes the proxy's counters into `out` (process fields untouched).
     pub fn collect_stats(&self, out: &mut ProxyStats) {
         // SAFETY: live handle; `out` is a writable stats struct.

@@ -334,3 +334,54 @@ pub fn parse_probe_reply(data: &[u8], session_id: &[u8; 32]) -> Result<ProbeRepl
     reply.flight_len = wire.min(MAX_FAKE_APP_DATA);
     Ok(reply)
 }
+
+/// Renders one domain's profile for the stats page: `/stats` text
+/// (`prometheus` false) as one `fake_tls_profile_<domain>` line, or
+/// Prometheus samples labelled with the domain. Bytes of the name other
+/// than `A-Z a-z 0-9 . -` become `_`. Writes what fits into `out` and
+/// returns the full length.
+pub fn render_profile_stats(
+    domain: &[u8],
+    profile: &TlsProfile,
+    now: i64,
+    prometheus: bool,
+    out: &mut [u8],
+) -> usize {
+    let name: String = domain
+        .iter()
+        .take(255)
+        .map(|&b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
+                char::from(b)
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let learned = profile.learned != 0;
+    let age = now.saturating_sub(profile.learned_at).max(0);
+    let text = match (prometheus, learned) {
+        (false, false) => format!("fake_tls_profile_{name}\tfallback\n"),
+        (false, true) => format!(
+            "fake_tls_profile_{name}\tlearned age={age} len={} random={} records={} order={}\n",
+            profile.app_data_len,
+            profile.randomize,
+            profile.record_count,
+            if profile.extensions_swapped != 0 {
+                "supported_versions,key_share"
+            } else {
+                "key_share,supported_versions"
+            }
+        ),
+        (true, false) => format!("mtproxy_fake_tls_profile_learned{{domain=\"{name}\"}} 0\n"),
+        (true, true) => format!(
+            "mtproxy_fake_tls_profile_learned{{domain=\"{name}\"}} 1\n\
+             mtproxy_fake_tls_profile_age_seconds{{domain=\"{name}\"}} {age}\n\
+             mtproxy_fake_tls_profile_app_data_len{{domain=\"{name}\"}} {}\n",
+            profile.app_data_len
+        ),
+    };
+    let n = text.len().min(out.len());
+    out[..n].copy_from_slice(&text.as_bytes()[..n]);
+    text.len()
+}
