@@ -38,12 +38,13 @@ static void cap_changed(px_worker *w, uint32_t slot) {
 }
 
 /* Frames one answer (`quick_ack` < 0) or a quick ack for the client's
- * transport, encrypts it and queues it (wrapped in TLS records if needed). */
-static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload, size_t len,
-                            int64_t quick_ack) {
+ * transport, encrypts it and queues it (wrapped in TLS records if needed).
+ * Returns 1 if queued, 0 if not (the client may be closed then). */
+static int queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload, size_t len,
+                           int64_t quick_ack) {
   px_client *c = px_client_at(w, slot);
   if (c == NULL || c->phase != PH_DATA || c->closing) {
-    return;
+    return 0;
   }
   uint8_t padding[MTP_EXT_FRAMING_MAX_PROXY_PADDING];
   uint8_t random[MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN] = {0};
@@ -70,7 +71,7 @@ static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload,
       uint8_t *d = realloc(m->data, max);
       if (d == NULL) {
         px_client_close(w, slot);
-        return;
+        return 0;
       }
       m->data = d;
       m->cap = max;
@@ -87,8 +88,16 @@ static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload,
   if (rc != 0) {
     if (dst == NULL) {
       px_client_close(w, slot); /* out of memory */
+      return 0;
     }
-    return; /* the ME sent data no transport can carry: dropped */
+    /* An answer no transport frame can carry (over the 16 MiB a
+     * middle-end frame holds): the client can never get it, so it is closed
+     * at once instead of waiting forever. */
+    px_log("answer of %zu bytes cannot be framed for the client (error %d): client closed", len,
+           (int)rc);
+    PX_ADD(w->proxy, dropped_responses, 1);
+    px_client_close(w, slot);
+    return 0;
   }
   mtp_aes_crypt(c->enc, dst, dst, n);
   if (c->tls == NULL) {
@@ -96,23 +105,29 @@ static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload,
   } else {
     size_t wrapped = mtp_tls_wrapped_len(n), written = 0;
     uint8_t *out = px_outq_reserve(&c->out, wrapped);
-    if (out == NULL || mtp_tls_wrap_records(dst, n, out, wrapped, &written) != 0) {
+    int wrap_failed = out == NULL || mtp_tls_wrap_records(dst, n, out, wrapped, &written) != 0;
+    if (w->msg_buf.cap > MTP_EXT_FRAMING_MAX_PACKET_LEN + 64) {
+      /* A huge answer's scratch space is not kept for the next small one. */
+      px_bytes_free(&w->msg_buf);
+    }
+    if (wrap_failed) {
       px_client_close(w, slot);
-      return;
+      return 0;
     }
     px_outq_commit(&c->out, written);
   }
   px_worker_account(w, before, c->out.bytes);
   px_client_mark_dirty(w, slot);
   cap_changed(w, slot);
+  return 1;
 }
 
-void px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len) {
-  queue_to_client(w, slot, data, len, -1);
+int px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len) {
+  return queue_to_client(w, slot, data, len, -1);
 }
 
 void px_client_send_quick_ack(px_worker *w, uint32_t slot, uint32_t confirm) {
-  queue_to_client(w, slot, NULL, 0, (int64_t)confirm);
+  (void)queue_to_client(w, slot, NULL, 0, (int64_t)confirm);
 }
 
 void px_client_detach(px_worker *w, uint32_t slot) {

@@ -94,6 +94,8 @@ int px_register_worker(mtp_proxy *proxy, uint32_t index, mtp_reactor *reactor);
 px_snapshot *px_snapshot_acquire(mtp_proxy *proxy);
 void px_snapshot_release(px_snapshot *snap);
 int64_t px_unix_now(void);
+/* One `[pid][time] text` line on stderr, as the engine writes them. */
+void px_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint32_t px_nat_translate(const mtp_proxy *proxy, uint32_t ip);
 
 /* ---- randomness (RUNTIME.md "Randomness") ---------------------------- */
@@ -269,7 +271,9 @@ void px_client_flush(px_worker *w, uint32_t slot);
 void px_client_timer(px_worker *w, enum px_kind kind, uint32_t slot);
 void px_client_close(px_worker *w, uint32_t slot);
 void px_client_set_closing(px_worker *w, uint32_t slot);
-void px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len);
+/* 1 if queued; an answer no transport frame can carry closes the client
+ * (logged, counted in dropped_responses) and returns 0. */
+int px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len);
 void px_client_send_quick_ack(px_worker *w, uint32_t slot, uint32_t confirm);
 /* The client's ME connection let go of it (CLOSE_EXT or lost). */
 void px_client_detach(px_worker *w, uint32_t slot);
