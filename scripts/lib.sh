@@ -2,6 +2,10 @@
 # background pids that are killed and reaped on any exit, and a poll for the
 # port files the proxy and the test kit's servers write.
 work=$(mktemp -d)
+# The user the proxies run as (-u, always explicit): the current one, who
+# can read the scratch files (root in CI, where the proxy warns about -u root;
+# without -u a root proxy would switch to user mtproxy or refuse to start).
+run_user=$(id -un)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
