@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Keeps the ME's count of over-cap clients and the flood timer in step
@@ -270,18 +271,54 @@ void px_client_close(px_worker *w, uint32_t slot) {
 
 /* ---- relay to the fronting domain ------------------------------------------ */
 
+int px_relay_target(const mtp_proxy_domain *domains, size_t n_domains, int32_t sni_domain,
+                    uint16_t local_port, uint32_t *ipv4, uint16_t *port) {
+  if (n_domains == 0) {
+    return -1;
+  }
+  const mtp_proxy_domain *d =
+      sni_domain >= 0 && (size_t)sni_domain < n_domains ? &domains[sni_domain] : &domains[0];
+  *ipv4 = d->relay_ipv4;
+  *port = local_port == PX_HTTP_PORT && d->relay_port == PX_HTTPS_PORT ? PX_HTTP_PORT
+                                                                       : d->relay_port;
+  return 0;
+}
+
+uint16_t px_client_local_port(px_worker *w, uint32_t slot) {
+  px_client *c = px_client_at(w, slot);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (c == NULL || getsockname(c->fd, (struct sockaddr *)&ss, &len) != 0) {
+    return 0;
+  }
+  if (ss.ss_family == AF_INET) {
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  }
+  if (ss.ss_family == AF_INET6) {
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  }
+  return 0;
+}
+
 void px_client_start_relay(px_worker *w, uint32_t slot) {
+  px_client_start_relay_to(w, slot, -1);
+}
+
+void px_client_start_relay_to(px_worker *w, uint32_t slot, int32_t sni_domain) {
   px_client *c = px_client_at(w, slot);
   const mtp_proxy *p = w->proxy;
-  if (p->n_domains == 0) {
+  uint32_t ipv4;
+  uint16_t port;
+  if (px_relay_target(p->domains, p->n_domains, sni_domain, px_client_local_port(w, slot), &ipv4,
+                      &port) != 0) {
     px_client_close(w, slot);
     return;
   }
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(p->domains[0].relay_ipv4);
-  a.sin_port = htons(p->domains[0].relay_port);
+  a.sin_addr.s_addr = htonl(ipv4);
+  a.sin_port = htons(port);
   int fd = px_connect_nonblocking((struct sockaddr *)&a, sizeof a);
   if (fd < 0) {
     px_client_close(w, slot);

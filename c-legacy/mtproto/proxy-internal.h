@@ -259,7 +259,22 @@ uint64_t px_client_arm(px_worker *w, enum px_kind kind, uint32_t slot, uint64_t 
 void px_client_cancel(px_worker *w, uint64_t *timer);
 void px_client_mark_dirty(px_worker *w, uint32_t slot);
 /* A rejected handshake: relay everything to the first domain. */
+/* A client on this local port is relayed to port 80 (PROTOCOL.md §2.2
+ * check 2, §2.6); PX_HTTPS_PORT is a `-D NAME` without `:PORT`. */
+#define PX_HTTP_PORT 80
+#define PX_HTTPS_PORT 443
+/* Where a rejected client goes (PROTOCOL.md §2.6): the domain its SNI named
+ * (`sni_domain` >= 0, from a VERDICT_RELAY_SNI check), else the first one;
+ * at that domain's port (443 unless -D NAME:PORT gave another), except that
+ * a client on local port 80 goes to port 80 of a domain on 443. -1 without
+ * domains. */
+int px_relay_target(const mtp_proxy_domain *domains, size_t n_domains, int32_t sni_domain,
+                    uint16_t local_port, uint32_t *ipv4, uint16_t *port);
+/* The local port a client connected to (0 if unknown). */
+uint16_t px_client_local_port(px_worker *w, uint32_t slot);
+/* Relays a rejected client to the default domain / to px_relay_target's. */
 void px_client_start_relay(px_worker *w, uint32_t slot);
+void px_client_start_relay_to(px_worker *w, uint32_t slot, int32_t sni_domain);
 
 px_client *px_client_get(px_worker *w, uint32_t slot, uint32_t gen);
 px_client *px_client_at(px_worker *w, uint32_t slot);
