@@ -37,7 +37,7 @@ pids+=($!)
 exec 7>"$work/me-stdin"
 wait_for_file "$work/me-port"
 
-"$PROFILE_DIR/mtproxy-rust" -H 0 -p 0 -M 2 -S "$secret" --aes-pwd "$work/proxy-secret" \
+"$PROFILE_DIR/mtproxy-rust" -u "$run_user" -H 0 -p 0 -M 2 -S "$secret" --aes-pwd "$work/proxy-secret" \
     -D "$domain:$domain_port" --ports-file "$work/ports" "$work/proxy-multi.conf" \
     >"$work/proxy.out" 2>"$work/proxy.err" &
 proxy=$!
@@ -52,7 +52,7 @@ cat "$work/proxy.out"
 echo "stats: http://127.0.0.1:$stats_port/stats   metrics: http://127.0.0.1:$stats_port/metrics"
 
 # A second proxy without -D serves the obfuscated2 transports.
-"$PROFILE_DIR/mtproxy-rust" -H 0 -p 0 -M 2 -S "$secret" --aes-pwd "$work/proxy-secret" \
+"$PROFILE_DIR/mtproxy-rust" -u "$run_user" -H 0 -p 0 -M 2 -S "$secret" --aes-pwd "$work/proxy-secret" \
     --ports-file "$work/ports2" "$work/proxy-multi.conf" >"$work/proxy2.out" 2>"$work/proxy2.err" &
 proxy2=$!
 pids+=($proxy2)

@@ -3,6 +3,10 @@
 # port files the proxy and the test kit's servers write, and cargo's target
 # directory.
 work=$(mktemp -d)
+# The user the proxies run as (-u, always explicit): the current one, who
+# can read the scratch files (root in CI, where the proxy warns about -u root;
+# without -u a root proxy would switch to user mtproxy or refuse to start).
+run_user=$(id -un)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

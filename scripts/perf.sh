@@ -51,7 +51,7 @@ start_proxy() { # binary conf workers extra...
     local bin=$1 conf=$2 workers=$3
     shift 3
     rm -f "$work/ports"
-    "$bin" -H 0 -M "$workers" -S "$secret" --aes-pwd "$work/proxy-secret" --ports-file "$work/ports" \
+    "$bin" -u "$run_user" -H 0 -M "$workers" -S "$secret" --aes-pwd "$work/proxy-secret" --ports-file "$work/ports" \
         "$@" "$work/$conf.conf" >/dev/null 2>"$work/proxy.err" &
     proxy_pid=$!
     pids+=($proxy_pid)

@@ -97,6 +97,15 @@ void engine_sockets_close(engine_sockets *socks);
 /* Writes --ports-file (if given) atomically; logs why on failure. */
 int engine_write_ports_file(const mtp_engine_config *config, const engine_sockets *socks);
 /* Switches to `user` (NULL: nothing to do); logs why on failure. */
+/* The user started as root without -u switches to (docs/PROTOCOL.md §8.3). */
+#define ENGINE_DEFAULT_USER "mtproxy"
+/* The user to switch to: `user` (-u), else ENGINE_DEFAULT_USER when started
+ * as root, else none (*out = NULL). A user that does not exist is refused
+ * (-1, logged); one with uid 0 (-u root) is allowed with a warning line.
+ * Called before anything is bound. */
+int engine_resolve_user(const char *user, const char **out);
+/* Switches to `user` (NULL: no switch): groups, gid, uid; -1 (logged) on
+ * failure, which is fatal. */
 int engine_drop_privileges(const char *user);
 /* Prints the tg://proxy links to stdout. */
 void engine_print_links(const mtp_engine_config *config, const engine_sockets *socks);

@@ -416,6 +416,29 @@ int engine_write_ports_file(const mtp_engine_config *config, const engine_socket
   return 0;
 }
 
+int engine_resolve_user(const char *user, const char **out) {
+  *out = NULL;
+  int implicit = 0;
+  if (user == NULL) {
+    if (geteuid() != 0) {
+      return 0; /* unprivileged and no -u: nothing to switch */
+    }
+    user = ENGINE_DEFAULT_USER;
+    implicit = 1;
+  }
+  struct passwd *pw = getpwnam(user);
+  if (pw == NULL) {
+    engine_log("can't find the user %s to switch to%s", user,
+               implicit ? " (started as root without -u: create that user or pass -u USER)" : "");
+    return -1;
+  }
+  if (pw->pw_uid == 0) {
+    engine_log("warning: -u %s: the proxy keeps running as root", user);
+  }
+  *out = user;
+  return 0;
+}
+
 int engine_drop_privileges(const char *user) {
   if (user == NULL) {
     return 0;
@@ -423,7 +446,7 @@ int engine_drop_privileges(const char *user) {
   errno = 0;
   struct passwd *pw = getpwnam(user);
   if (pw == NULL) {
-    engine_log("-u %s: no such user%s%s", user, errno ? ": " : "", errno ? strerror(errno) : "");
+    engine_log("can't find the user %s to switch to", user);
     return -1;
   }
   gid_t gid = pw->pw_gid;
@@ -432,16 +455,8 @@ int engine_drop_privileges(const char *user) {
     return 0; /* already that user: an unprivileged run needs no switch */
   }
   /* Groups first: after setuid we may no longer change them. */
-  if (setgroups(1, &gid) != 0) {
-    engine_log("-u %s: setgroups failed: %s", user, strerror(errno));
-    return -1;
-  }
-  if (setgid(gid) != 0) {
-    engine_log("-u %s: setgid(%u) failed: %s", user, (unsigned)gid, strerror(errno));
-    return -1;
-  }
-  if (setuid(uid) != 0) {
-    engine_log("-u %s: setuid(%u) failed: %s", user, (unsigned)uid, strerror(errno));
+  if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+    engine_log("cannot change user to %s: %s", user, strerror(errno));
     return -1;
   }
   return 0;

@@ -363,9 +363,13 @@ int32_t mtp_engine_run(const mtp_engine_config *config) {
     goto done;
   }
   e.info.proxy = e.proxy;
+  const char *user = NULL;
+  if (engine_resolve_user(config->user, &user) != 0) {
+    goto done;
+  }
   engine_raise_nofile(config->max_connections);
   if (engine_bind_all(config, workers, &socks) != 0 || engine_write_ports_file(config, &socks) != 0 ||
-      engine_drop_privileges(config->user) != 0) {
+      engine_drop_privileges(user) != 0) {
     goto done;
   }
   engine_print_links(config, &socks);

@@ -11,9 +11,11 @@
 
 #include "proxy-internal.h"
 
+#include "mtp_kprintf.h"
 #include "mtp_sha256.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,30 @@ int64_t px_unix_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec;
+}
+
+void px_log(const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    return;
+  }
+  size_t msg_len = (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t usec = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  char line[2200];
+  size_t len = mtp_log_format_line(line, sizeof line, (int32_t)getpid(), usec,
+                                   (const uint8_t *)msg, msg_len);
+  if (len >= sizeof line) {
+    len = sizeof line - 1;
+    line[len - 1] = '\n';
+  }
+  ssize_t written = write(STDERR_FILENO, line, len); /* one write per line */
+  (void)written;
 }
 
 uint32_t px_nat_translate(const mtp_proxy *proxy, uint32_t ip) {

@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Keeps the ME's count of over-cap clients and the flood timer in step
@@ -38,12 +39,13 @@ static void cap_changed(px_worker *w, uint32_t slot) {
 }
 
 /* Frames one answer (`quick_ack` < 0) or a quick ack for the client's
- * transport, encrypts it and queues it (wrapped in TLS records if needed). */
-static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload, size_t len,
-                            int64_t quick_ack) {
+ * transport, encrypts it and queues it (wrapped in TLS records if needed).
+ * Returns 1 if queued, 0 if not (the client may be closed then). */
+static int queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload, size_t len,
+                           int64_t quick_ack) {
   px_client *c = px_client_at(w, slot);
   if (c == NULL || c->phase != PH_DATA || c->closing) {
-    return;
+    return 0;
   }
   uint8_t padding[MTP_EXT_FRAMING_MAX_PROXY_PADDING];
   uint8_t random[MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN] = {0};
@@ -70,7 +72,7 @@ static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload,
       uint8_t *d = realloc(m->data, max);
       if (d == NULL) {
         px_client_close(w, slot);
-        return;
+        return 0;
       }
       m->data = d;
       m->cap = max;
@@ -87,8 +89,16 @@ static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload,
   if (rc != 0) {
     if (dst == NULL) {
       px_client_close(w, slot); /* out of memory */
+      return 0;
     }
-    return; /* the ME sent data no transport can carry: dropped */
+    /* An answer no transport frame can carry (over the 16 MiB a
+     * middle-end frame holds): the client can never get it, so it is closed
+     * at once instead of waiting forever. */
+    px_log("answer of %zu bytes cannot be framed for the client (error %d): client closed", len,
+           (int)rc);
+    PX_ADD(w->proxy, dropped_responses, 1);
+    px_client_close(w, slot);
+    return 0;
   }
   mtp_aes_crypt(c->enc, dst, dst, n);
   if (c->tls == NULL) {
@@ -96,23 +106,29 @@ static void queue_to_client(px_worker *w, uint32_t slot, const uint8_t *payload,
   } else {
     size_t wrapped = mtp_tls_wrapped_len(n), written = 0;
     uint8_t *out = px_outq_reserve(&c->out, wrapped);
-    if (out == NULL || mtp_tls_wrap_records(dst, n, out, wrapped, &written) != 0) {
+    int wrap_failed = out == NULL || mtp_tls_wrap_records(dst, n, out, wrapped, &written) != 0;
+    if (w->msg_buf.cap > MTP_EXT_FRAMING_MAX_PACKET_LEN + 64) {
+      /* A huge answer's scratch space is not kept for the next small one. */
+      px_bytes_free(&w->msg_buf);
+    }
+    if (wrap_failed) {
       px_client_close(w, slot);
-      return;
+      return 0;
     }
     px_outq_commit(&c->out, written);
   }
   px_worker_account(w, before, c->out.bytes);
   px_client_mark_dirty(w, slot);
   cap_changed(w, slot);
+  return 1;
 }
 
-void px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len) {
-  queue_to_client(w, slot, data, len, -1);
+int px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len) {
+  return queue_to_client(w, slot, data, len, -1);
 }
 
 void px_client_send_quick_ack(px_worker *w, uint32_t slot, uint32_t confirm) {
-  queue_to_client(w, slot, NULL, 0, (int64_t)confirm);
+  (void)queue_to_client(w, slot, NULL, 0, (int64_t)confirm);
 }
 
 void px_client_detach(px_worker *w, uint32_t slot) {
@@ -255,18 +271,54 @@ void px_client_close(px_worker *w, uint32_t slot) {
 
 /* ---- relay to the fronting domain ------------------------------------------ */
 
+int px_relay_target(const mtp_proxy_domain *domains, size_t n_domains, int32_t sni_domain,
+                    uint16_t local_port, uint32_t *ipv4, uint16_t *port) {
+  if (n_domains == 0) {
+    return -1;
+  }
+  const mtp_proxy_domain *d =
+      sni_domain >= 0 && (size_t)sni_domain < n_domains ? &domains[sni_domain] : &domains[0];
+  *ipv4 = d->relay_ipv4;
+  *port = local_port == PX_HTTP_PORT && d->relay_port == PX_HTTPS_PORT ? PX_HTTP_PORT
+                                                                       : d->relay_port;
+  return 0;
+}
+
+uint16_t px_client_local_port(px_worker *w, uint32_t slot) {
+  px_client *c = px_client_at(w, slot);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (c == NULL || getsockname(c->fd, (struct sockaddr *)&ss, &len) != 0) {
+    return 0;
+  }
+  if (ss.ss_family == AF_INET) {
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  }
+  if (ss.ss_family == AF_INET6) {
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  }
+  return 0;
+}
+
 void px_client_start_relay(px_worker *w, uint32_t slot) {
+  px_client_start_relay_to(w, slot, -1);
+}
+
+void px_client_start_relay_to(px_worker *w, uint32_t slot, int32_t sni_domain) {
   px_client *c = px_client_at(w, slot);
   const mtp_proxy *p = w->proxy;
-  if (p->n_domains == 0) {
+  uint32_t ipv4;
+  uint16_t port;
+  if (px_relay_target(p->domains, p->n_domains, sni_domain, px_client_local_port(w, slot), &ipv4,
+                      &port) != 0) {
     px_client_close(w, slot);
     return;
   }
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(p->domains[0].relay_ipv4);
-  a.sin_port = htons(p->domains[0].relay_port);
+  a.sin_addr.s_addr = htonl(ipv4);
+  a.sin_port = htons(port);
   int fd = px_connect_nonblocking((struct sockaddr *)&a, sizeof a);
   if (fd < 0) {
     px_client_close(w, slot);

@@ -280,14 +280,23 @@ static void check_hello(px_worker *w, uint32_t slot) {
     return;
   }
   mtp_proxy *p = w->proxy;
+  /* §2.2 check 2: a hello on local port 80 is relayed, never served.
+   * Claiming one byte more than the record stops the check right after the
+   * SNI (check 1), before the replay cache sees the hello. */
+  int on_http_port = px_client_local_port(w, slot) == PX_HTTP_PORT;
+  size_t buffered = on_http_port ? record_len + 1 : c->raw.len;
   mtp_tls_hello_check check;
   pthread_mutex_lock(&p->replay_lock);
-  rc = mtp_tls_check_client_hello(c->raw.data, record_len, c->raw.len, p->secrets, p->n_secrets,
+  rc = mtp_tls_check_client_hello(c->raw.data, record_len, buffered, p->secrets, p->n_secrets,
                                   p->tls_domains, p->n_domains, p->replay, px_unix_now(), &check);
   pthread_mutex_unlock(&p->replay_lock);
-  if (rc == 0 && check.verdict == MTP_TLS_VERDICT_ACCEPT && check.secret_index >= 0 &&
-      (size_t)check.secret_index < p->n_secrets) {
+  if (rc == 0 && check.verdict == MTP_TLS_VERDICT_ACCEPT && !on_http_port &&
+      check.secret_index >= 0 && (size_t)check.secret_index < p->n_secrets) {
     send_server_hello(w, slot, &check);
+  } else if (rc == 0 && check.verdict == MTP_TLS_VERDICT_RELAY_SNI) {
+    /* A hello naming one of our domains that fails a later check goes to
+     * that domain (§2.6). */
+    px_client_start_relay_to(w, slot, check.domain_index);
   } else {
     px_client_start_relay(w, slot);
   }

@@ -100,6 +100,8 @@ px_snapshot *px_snapshot_acquire(mtp_proxy *proxy);
 mtp_tls_profile px_tls_profile(mtp_proxy *proxy, int32_t domain_index);
 void px_snapshot_release(px_snapshot *snap);
 int64_t px_unix_now(void);
+/* One `[pid][time] text` line on stderr, as the engine writes them. */
+void px_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint32_t px_nat_translate(const mtp_proxy *proxy, uint32_t ip);
 
 /* ---- randomness (RUNTIME.md "Randomness") ---------------------------- */
@@ -272,7 +274,22 @@ uint64_t px_client_arm(px_worker *w, enum px_kind kind, uint32_t slot, uint64_t 
 void px_client_cancel(px_worker *w, uint64_t *timer);
 void px_client_mark_dirty(px_worker *w, uint32_t slot);
 /* A rejected handshake: relay everything to the first domain. */
+/* A client on this local port is relayed to port 80 (docs/PROTOCOL.md §2.2
+ * check 2, §2.6); PX_HTTPS_PORT is a `-D NAME` without `:PORT`. */
+#define PX_HTTP_PORT 80
+#define PX_HTTPS_PORT 443
+/* Where a rejected client goes (docs/PROTOCOL.md §2.6): the domain its SNI named
+ * (`sni_domain` >= 0, from a VERDICT_RELAY_SNI check), else the first one;
+ * at that domain's port (443 unless -D NAME:PORT gave another), except that
+ * a client on local port 80 goes to port 80 of a domain on 443. -1 without
+ * domains. */
+int px_relay_target(const mtp_proxy_domain *domains, size_t n_domains, int32_t sni_domain,
+                    uint16_t local_port, uint32_t *ipv4, uint16_t *port);
+/* The local port a client connected to (0 if unknown). */
+uint16_t px_client_local_port(px_worker *w, uint32_t slot);
+/* Relays a rejected client to the default domain / to px_relay_target's. */
 void px_client_start_relay(px_worker *w, uint32_t slot);
+void px_client_start_relay_to(px_worker *w, uint32_t slot, int32_t sni_domain);
 
 px_client *px_client_get(px_worker *w, uint32_t slot, uint32_t gen);
 px_client *px_client_at(px_worker *w, uint32_t slot);
@@ -284,7 +301,9 @@ void px_client_flush(px_worker *w, uint32_t slot);
 void px_client_timer(px_worker *w, enum px_kind kind, uint32_t slot);
 void px_client_close(px_worker *w, uint32_t slot);
 void px_client_set_closing(px_worker *w, uint32_t slot);
-void px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len);
+/* 1 if queued; an answer no transport frame can carry closes the client
+ * (logged, counted in dropped_responses) and returns 0. */
+int px_client_send_payload(px_worker *w, uint32_t slot, const uint8_t *data, size_t len);
 void px_client_send_quick_ack(px_worker *w, uint32_t slot, uint32_t confirm);
 /* The client's ME connection let go of it (CLOSE_EXT or lost). */
 void px_client_detach(px_worker *w, uint32_t slot);

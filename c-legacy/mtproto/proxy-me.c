@@ -449,8 +449,9 @@ static void on_message(px_worker *w, size_t slot, const uint8_t *p, size_t len) 
     case MTP_RPC_MSG_KIND_PROXY_ANS: {
       mtp_rpc_msg_proxy_ans ans;
       if (mtp_rpc_msg_proxy_ans_decode(p, len, &ans) == 0 && client_of(w, slot, ans.ext_conn_id, &client)) {
-        px_client_send_payload(w, client, p + ans.data_offset, ans.data_len);
-        PX_ADD(proxy, forwarded_responses, 1);
+        if (px_client_send_payload(w, client, p + ans.data_offset, ans.data_len)) {
+          PX_ADD(proxy, forwarded_responses, 1);
+        }
       } else {
         PX_ADD(proxy, dropped_responses, 1);
       }
@@ -503,6 +504,12 @@ static void me_bytes(px_worker *w, size_t slot, const uint8_t *data, size_t len)
     mtp_rpc_frame frame;
     int32_t rc = mtp_rpc_frame_decoder_push(dec, data, len, &used, &frame);
     if (rc < 0) {
+      if (rc == MTP_RPC_FRAME_ERR_TOO_BIG) {
+        /* Its clients are closed with the connection below. */
+        px_log("middle-end frame over %d bytes: connection dropped, %zu clients closed",
+               (int)MTP_RPC_FRAME_MAX_LEN, (size_t)m->n_bound);
+        PX_ADD(w->proxy, dropped_responses, 1);
+      }
       ok = 0;
       break;
     }

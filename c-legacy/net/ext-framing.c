@@ -6,9 +6,14 @@
 #include <string.h>
 
 enum {
-  DECODER_CAP = MTP_EXT_FRAMING_MAX_HEADER_LEN + MTP_EXT_FRAMING_MAX_PACKET_LEN,
   QUICK_ACK_RANDOM_LEN = MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN,
 };
+
+/* The longest packet `sender` may send (the proxy's answers are longer). */
+static size_t max_len(int32_t sender) {
+  return sender == MTP_EXT_FRAMING_FROM_PROXY ? (size_t)MTP_EXT_FRAMING_MAX_ANSWER_LEN
+                                              : (size_t)MTP_EXT_FRAMING_MAX_PACKET_LEN;
+}
 
 #define QUICK_ACK_FLAG 0x80000000u
 #define RPC_PING 0x5730a2dfu
@@ -72,11 +77,13 @@ int32_t mtp_ext_framing_decoder_feed(mtp_ext_framing_decoder *dec, const uint8_t
     dec->len -= dec->start;
     dec->start = 0;
   }
-  size_t take = len < DECODER_CAP - dec->len ? len : DECODER_CAP - dec->len;
+  /* At most one maximal frame of this sender. */
+  size_t limit = MTP_EXT_FRAMING_MAX_HEADER_LEN + max_len(dec->sender);
+  size_t take = len < limit - dec->len ? len : limit - dec->len;
   if (dec->len + take > dec->cap) {
     size_t cap = dec->cap ? dec->cap : 256;
     while (cap < dec->len + take) cap *= 2;
-    if (cap > DECODER_CAP) cap = DECODER_CAP;
+    if (cap > limit) cap = limit;
     uint8_t *grown = realloc(dec->buf, cap);
     if (!grown) abort();
     dec->buf = grown;
@@ -88,9 +95,9 @@ int32_t mtp_ext_framing_decoder_feed(mtp_ext_framing_decoder *dec, const uint8_t
   return 0;
 }
 
-static int32_t checked_length(size_t len) {
+static int32_t checked_length(int32_t sender, size_t len) {
   if (len == 0) return MTP_EXT_FRAMING_ERR_ZERO_LENGTH;
-  if (len > MTP_EXT_FRAMING_MAX_PACKET_LEN) return MTP_EXT_FRAMING_ERR_TOO_LONG;
+  if (len > max_len(sender)) return MTP_EXT_FRAMING_ERR_TOO_LONG;
   return 0;
 }
 
@@ -124,7 +131,7 @@ static int32_t read_header(const mtp_ext_framing_decoder *dec, const uint8_t *b,
       h->header_len = 4;
     }
     h->wire_length = quarters * 4;
-    return checked_length(h->wire_length);
+    return checked_length(dec->sender, h->wire_length);
   }
   if (n < 4) return h->need_more = 1, 0;
   uint32_t word = load_le32(b);
@@ -136,7 +143,7 @@ static int32_t read_header(const mtp_ext_framing_decoder *dec, const uint8_t *b,
   }
   h->header_len = 4;
   h->wire_length = word & ~QUICK_ACK_FLAG;
-  int32_t err = checked_length(h->wire_length);
+  int32_t err = checked_length(dec->sender, h->wire_length);
   if (err) return err;
   if (dec->mode == MTP_EXT_FRAMING_INTERMEDIATE && h->wire_length % 4 != 0) {
     return MTP_EXT_FRAMING_ERR_UNALIGNED;
@@ -205,9 +212,9 @@ int32_t mtp_ext_framing_encode(int32_t sender, int32_t mode, int32_t quick_ack,
   }
   if (!out_len) return MTP_EXT_FRAMING_ERR_ARG;
   /* checked before adding: payload_len may be anything */
-  if (payload_len > MTP_EXT_FRAMING_MAX_PACKET_LEN) return MTP_EXT_FRAMING_ERR_TOO_LONG;
+  if (payload_len > max_len(sender)) return MTP_EXT_FRAMING_ERR_TOO_LONG;
   size_t wire_length = payload_len + padding_len;
-  int32_t err = checked_length(wire_length);
+  int32_t err = checked_length(sender, wire_length);
   if (err) return err;
   if (mode != MTP_EXT_FRAMING_PADDED && wire_length % 4 != 0) return MTP_EXT_FRAMING_ERR_UNALIGNED;
   uint8_t header[MTP_EXT_FRAMING_MAX_HEADER_LEN];

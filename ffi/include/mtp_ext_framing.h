@@ -35,9 +35,16 @@
 #define MTP_EXT_FRAMING_FROM_PROXY 1
 
 /*
- Largest packet.
+ Largest packet a client may send.
  */
 #define MTP_EXT_FRAMING_MAX_PACKET_LEN 1044480
+
+/*
+ Largest packet the proxy sends (16 MiB): the data of any RPC_PROXY_ANS a
+ middle-end frame (at most `MTP_RPC_FRAME_MAX_LEN`) can carry, plus
+ padding.
+ */
+#define MTP_EXT_FRAMING_MAX_ANSWER_LEN (1 << 24)
 
 /*
  Longest framing header.
@@ -115,7 +122,8 @@
 #define MTP_EXT_FRAMING_ERR_ZERO_LENGTH -2
 
 /*
- A packet longer than 1044480 bytes.
+ A packet longer than the sender's limit (1044480 bytes from a client,
+ 16777216 from the proxy).
  */
 #define MTP_EXT_FRAMING_ERR_TOO_LONG -3
 

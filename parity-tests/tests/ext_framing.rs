@@ -8,6 +8,8 @@ use c::ext_framing as cf;
 use rust::net::ext_framing as rf;
 
 const MAX: usize = 1_044_480;
+/// The proxy's answers may be longer: up to a middle-end frame (16 MiB).
+const MAX_ANSWER: usize = 1 << 24;
 
 /// One decoder call: `FEED` (result = bytes taken, in the length slot) or
 /// `NEXT` (the packet info), the packet bytes, then `buffered()`.
@@ -107,7 +109,7 @@ fn model(mode: i32, sender: i32, s: &[u8]) -> (Vec<(bool, u32, Vec<u8>)>, i32) {
         if len == 0 {
             return (packets, -2);
         }
-        if len > MAX {
+        if len > if sender == 1 { MAX_ANSWER } else { MAX } {
             return (packets, -3);
         }
         if mode == 2 && len % 4 != 0 {
@@ -192,6 +194,28 @@ fn known_answers_both_sides() {
             );
             assert_eq!(
                 $m::encode_packet(0, 3, false, &over[..MAX], &[1], &mut big),
+                Err($m::ERR_TOO_LONG)
+            );
+            // The proxy's answers go up to 16 MiB in every mode.
+            assert_eq!($m::MAX_ANSWER_LEN, MAX_ANSWER);
+            let answer = vec![0u8; MAX_ANSWER + 4];
+            let mut room = vec![0u8; MAX_ANSWER + 8];
+            for mode in 1..=3 {
+                assert_eq!(
+                    $m::encode_packet(1, mode, false, &over, &[], &mut big),
+                    Ok(4 + MAX + 4)
+                );
+                assert_eq!(
+                    $m::encode_packet(1, mode, false, &answer[..MAX_ANSWER], &[], &mut room),
+                    Ok(4 + MAX_ANSWER)
+                );
+                assert_eq!(
+                    $m::encode_packet(1, mode, false, &answer, &[], &mut room),
+                    Err($m::ERR_TOO_LONG)
+                );
+            }
+            assert_eq!(
+                $m::encode_packet(1, 3, false, &answer[..MAX_ANSWER], &[1], &mut room),
                 Err($m::ERR_TOO_LONG)
             );
             // §3.2 quick-ack answers.

@@ -88,11 +88,20 @@ pub fn start_me(scratch: &Scratch, port: u16) -> FakeMe {
     .expect("fake middle-end starts")
 }
 
-/// Starts the proxy binary with the rig's files plus `extra` arguments and
-/// waits until it has bound its ports.
-pub fn start_proxy(scratch: &Scratch, conf: &Path, extra: &[&str]) -> Proxy {
-    let ports_file = scratch.path("ports");
-    let _ = std::fs::remove_file(&ports_file);
+/// The user the tests run the proxy as (`-u`, always explicit): the current
+/// one, so it can read the scratch files and reread them on SIGHUP (root
+/// here: the proxy then warns about `-u root`).
+pub fn run_user() -> String {
+    let uid = nix::unistd::geteuid();
+    nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| "root".to_string(), |u| u.name)
+}
+
+/// The proxy's command line with the rig's files plus `extra` arguments,
+/// its output going to `proxy.stdout` / `proxy.stderr`, without `-u`.
+pub fn proxy_command(scratch: &Scratch, conf: &Path, extra: &[&str]) -> Command {
     let stderr = scratch.path("proxy.stderr");
     let stdout = scratch.path("proxy.stdout");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"));
@@ -109,12 +118,29 @@ pub fn start_proxy(scratch: &Scratch, conf: &Path, extra: &[&str]) -> Proxy {
     ])
     .arg(scratch.path("proxy-secret"))
     .arg("--ports-file")
-    .arg(&ports_file)
+    .arg(scratch.path("ports"))
     .args(extra)
     .arg(conf)
     .stdin(Stdio::null())
     .stdout(std::fs::File::create(&stdout).unwrap())
     .stderr(std::fs::File::create(&stderr).unwrap());
+    cmd
+}
+
+/// Starts the proxy binary with the rig's files plus `extra` arguments
+/// (and `-u` [`run_user`] unless `extra` has one) and waits until it has
+/// bound its ports.
+pub fn start_proxy(scratch: &Scratch, conf: &Path, extra: &[&str]) -> Proxy {
+    let ports_file = scratch.path("ports");
+    let _ = std::fs::remove_file(&ports_file);
+    let stderr = scratch.path("proxy.stderr");
+    let user = run_user();
+    let mut args: Vec<&str> = Vec::new();
+    if !extra.contains(&"-u") {
+        args.extend(["-u", &user]);
+    }
+    args.extend(extra);
+    let mut cmd = proxy_command(scratch, conf, &args);
     let mut child = ChildGuard::new(cmd.spawn().expect("spawn mtproxy-rust"));
     let deadline = Instant::now() + WAIT;
     loop {

@@ -290,3 +290,52 @@ fn garbage_storm_leaks_no_descriptors_and_service_continues() {
         Received::Packet(packet(64, 1))
     );
 }
+
+#[test]
+fn a_rejected_hello_naming_a_domain_is_relayed_to_that_domain_others_to_the_first() {
+    let first = FakeDomain::start(FakeDomain::tls_like_reply()).unwrap();
+    let second = FakeDomain::start(FakeDomain::tls_like_reply()).unwrap();
+    let d1 = format!("localhost:{}", first.port());
+    let d2 = format!("127.0.0.1:{}", second.port());
+    let rig = Rig::start(&["-D", &d1, "-D", &d2]);
+    let hex = |name: &str| -> String { name.bytes().map(|b| format!("{b:02x}")).collect() };
+    let wrong_key = "0000000000000000000000000000000f";
+    // (SNI the client sends, how many connections each domain has after it)
+    let cases = [
+        ("127.0.0.1", (0, 1)),   // names the second domain: relayed there
+        ("localhost", (1, 1)),   // names the first one
+        ("example.org", (2, 1)), // unknown SNI: the default (first) domain
+    ];
+    for (sni, want) in cases {
+        let secret = format!("ee{wrong_key}{}", hex(sni));
+        let refused = TestClient::connect(
+            rig.proxy.addr(),
+            &secret,
+            Transport::Padded,
+            2,
+            ClientOptions::default(),
+        );
+        assert!(
+            refused.is_err(),
+            "SNI {sni}: a wrong key must not be served"
+        );
+        let count = |d: &FakeDomain| d.wait_for(Duration::ZERO, |c| Some(c.len())).unwrap_or(0);
+        let deadline = Instant::now() + WAIT;
+        while (count(&first), count(&second)) != want {
+            assert!(
+                Instant::now() < deadline,
+                "SNI {sni}: domains got {:?}, want {want:?}",
+                (count(&first), count(&second))
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    // Served clients are unaffected.
+    let mut ok = rig.client(
+        &format!("ee{SECRET_HEX}{}", hex("127.0.0.1")),
+        Transport::Padded,
+    );
+    let p = packet(64, 1);
+    ok.send_packet(&p, false).unwrap();
+    assert_eq!(ok.recv_packet(WAIT).unwrap(), Received::Packet(p));
+}

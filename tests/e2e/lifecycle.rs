@@ -1,7 +1,9 @@
-//! Closing from either side, middle-end restarts, SIGHUP, SIGTERM.
+//! Closing from either side, middle-end restarts, SIGHUP, SIGTERM, the user
+//! switch.
 use crate::harness::*;
 use mtproxy_testkit::client::{Received, Transport};
 use mtproxy_testkit::fake_me::{Behaviour, Event};
+use mtproxy_testkit::process::ChildGuard;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -207,5 +209,77 @@ fn client_limit_defers_new_clients_until_one_leaves() {
     assert_eq!(
         third.recv_packet(WAIT).unwrap(),
         Received::Packet(packet(64, 3))
+    );
+}
+
+#[test]
+fn root_without_u_switches_to_mtproxy_or_refuses_and_u_root_warns_and_serves() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("not running as root: the rule for root without -u does not apply; skipped");
+        return;
+    }
+    let scratch = Scratch::new();
+    let me = start_me(&scratch, 0);
+    let conf = scratch.path("proxy-multi.conf");
+    std::fs::write(&conf, me.proxy_multi_conf(&[2])).unwrap();
+    // Like upstream (docs/PROTOCOL.md §8.3): as root without -u, switch to user
+    // mtproxy, or refuse to start if there is none.
+    let mtproxy = nix::unistd::User::from_name("mtproxy").ok().flatten();
+    let mut child = ChildGuard::new(
+        proxy_command(&scratch, &conf, &[])
+            .spawn()
+            .expect("spawn mtproxy-rust"),
+    );
+    let stderr = || std::fs::read_to_string(scratch.path("proxy.stderr")).unwrap_or_default();
+    let deadline = Instant::now() + WAIT;
+    match &mtproxy {
+        None => {
+            eprintln!("this machine has no user mtproxy: expecting a refusal");
+            let status = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break status;
+                }
+                assert!(Instant::now() < deadline, "still running:\n{}", stderr());
+                std::thread::sleep(Duration::from_millis(10));
+            };
+            assert!(!status.success(), "{status}");
+            assert!(
+                stderr().contains("can't find the user mtproxy"),
+                "{}",
+                stderr()
+            );
+            assert!(
+                !scratch.path("ports").exists(),
+                "refused only after binding"
+            );
+        }
+        Some(user) => {
+            eprintln!("this machine has a user mtproxy: expecting the switch to it");
+            let pid = child.id().expect("running");
+            let uid_line = format!("Uid:\t{}\t", user.uid);
+            loop {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                if scratch.path("ports").exists() && status.contains(&uid_line) {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "no switch:\n{}", stderr());
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    drop(child);
+    // -u root is allowed, with a warning, and serves.
+    let proxy = start_proxy(&scratch, &conf, &["-u", "root"]);
+    let rig = Rig { scratch, me, proxy };
+    rig.wait_me_ready();
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    let p = packet(64, 5);
+    client.send_packet(&p, false).unwrap();
+    assert_eq!(client.recv_packet(WAIT).unwrap(), Received::Packet(p));
+    let log = rig.proxy.stderr_text();
+    assert!(
+        log.contains("warning: -u root: the proxy keeps running as root"),
+        "{log}"
     );
 }

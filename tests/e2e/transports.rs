@@ -1,7 +1,7 @@
 //! Every transport, concurrency, sizes, quick acks.
 use crate::harness::*;
-use mtproxy_testkit::client::{ClientOptions, Received, TestClient, Transport};
-use mtproxy_testkit::fake_me::{quick_ack_token, Behaviour, Event};
+use mtproxy_testkit::client::{ClientError, ClientOptions, Received, TestClient, Transport};
+use mtproxy_testkit::fake_me::{quick_ack_token, reply_pattern, Behaviour, Event};
 use mtproxy_testkit::fronting::FakeDomain;
 use std::time::Duration;
 
@@ -163,5 +163,75 @@ fn ad_tag_and_addresses_reach_the_middle_end() {
     assert_eq!(
         req.client_ip.to_ipv4_mapped(),
         Some(std::net::Ipv4Addr::LOCALHOST)
+    );
+}
+
+/// Asks for a `len`-byte answer and checks that it arrives whole.
+fn big_answer_round(client: &mut TestClient, len: usize, what: &str) {
+    client.send_packet(&packet(64, len as u32), false).unwrap();
+    match client.recv_packet(WAIT) {
+        Ok(Received::Packet(got)) => assert!(
+            got == reply_pattern(len),
+            "{what}: answer of {len} bytes arrived as {} bytes or changed",
+            got.len()
+        ),
+        other => panic!("{what}: answer of {len} bytes: got {other:?}"),
+    }
+}
+
+#[test]
+fn answers_around_and_over_the_client_packet_limit_reach_every_transport() {
+    // The client packet limit (1044480) bounds what a client sends, not what
+    // the middle-end answers: answers up to a middle-end frame (16 MiB) must
+    // reach every transport, fake-TLS cut into records.
+    const LIMIT: usize = 1_044_480;
+    let sizes = [LIMIT - 16, LIMIT, LIMIT + 16, 2 << 20];
+    let rig = Rig::start(&["--http-stats"]);
+    let mut clients = [
+        (SECRET_HEX.to_string(), Transport::Abridged),
+        (SECRET_HEX.to_string(), Transport::Intermediate),
+        (format!("dd{SECRET_HEX}"), Transport::Padded),
+    ]
+    .map(|(secret, transport)| (rig.client(&secret, transport), transport));
+    let domain = FakeDomain::start(FakeDomain::tls_like_reply()).unwrap();
+    let d = format!("localhost:{}", domain.port());
+    let tls_rig = Rig::start(&["-D", &d]);
+    let hex_domain: String = b"localhost".iter().map(|b| format!("{b:02x}")).collect();
+    let mut tls_client = tls_rig.client(&format!("ee{SECRET_HEX}{hex_domain}"), Transport::Padded);
+    for len in sizes {
+        rig.me.handle().set_behaviour(Behaviour::ReplyBytes(len));
+        for (client, transport) in clients.iter_mut() {
+            big_answer_round(client, len, &format!("{transport:?}"));
+        }
+        tls_rig
+            .me
+            .handle()
+            .set_behaviour(Behaviour::ReplyBytes(len));
+        big_answer_round(&mut tls_client, len, "fake TLS");
+    }
+    let dropped: i64 = rig.stats()["dropped_responses"].parse().unwrap();
+    assert_eq!(dropped, 0);
+}
+
+#[test]
+fn a_middle_end_frame_over_16_mib_closes_its_clients_at_once_logged_and_counted() {
+    let rig = Rig::start(&["--http-stats"]);
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    echo_round(&mut client, 64, 1);
+    rig.me.handle().set_behaviour(Behaviour::OversizedFrame);
+    client.send_packet(&packet(64, 2), false).unwrap();
+    let started = std::time::Instant::now();
+    let got = client.recv_packet(WAIT);
+    assert!(
+        matches!(got, Err(ClientError::Closed) | Err(ClientError::Io(_))),
+        "the client must be closed at once, got {got:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let dropped: i64 = rig.stats()["dropped_responses"].parse().unwrap();
+    assert!(dropped >= 1, "dropped_responses = {dropped}");
+    let log = rig.proxy.stderr_text();
+    assert!(
+        log.contains("middle-end frame over 16777216 bytes"),
+        "no log line:\n{log}"
     );
 }

@@ -7,7 +7,8 @@
 //! `(L & 0x7f) * 4`, or `0x7f` (| 0x80) + 3-byte LE length/4; intermediate and
 //! padded = 4-byte LE length, bit 31 quick ack. Proxy → client: the same
 //! without the quick-ack bit; a set top bit marks a raw 4-byte quick-ack
-//! answer instead. Packet lengths are 1..=1044480.
+//! answer instead. Packet lengths are 1..=1044480 from a client and
+//! 1..=16777216 from the proxy (any middle-end answer).
 use crate::raw;
 use mtproxy_core::net::ext_framing::{self as framing, FrameDecoder, PacketInfo, Verdict};
 
@@ -21,8 +22,12 @@ pub const MTP_EXT_FRAMING_PADDED: i32 = 3;
 pub const MTP_EXT_FRAMING_FROM_CLIENT: i32 = 0;
 /// Sender of a stream: the proxy.
 pub const MTP_EXT_FRAMING_FROM_PROXY: i32 = 1;
-/// Largest packet.
+/// Largest packet a client may send.
 pub const MTP_EXT_FRAMING_MAX_PACKET_LEN: i32 = 1_044_480;
+/// Largest packet the proxy sends (16 MiB): the data of any RPC_PROXY_ANS a
+/// middle-end frame (at most `MTP_RPC_FRAME_MAX_LEN`) can carry, plus
+/// padding.
+pub const MTP_EXT_FRAMING_MAX_ANSWER_LEN: i32 = 1 << 24;
 /// Longest framing header.
 pub const MTP_EXT_FRAMING_MAX_HEADER_LEN: i32 = 4;
 /// Padding a client may add in padded mode, at most.
@@ -55,7 +60,8 @@ pub const MTP_EXT_FRAMING_DROP_BAD_FUNCTION: i32 = 5;
 pub const MTP_EXT_FRAMING_ERR_ARG: i32 = -1;
 /// A packet of length 0.
 pub const MTP_EXT_FRAMING_ERR_ZERO_LENGTH: i32 = -2;
-/// A packet longer than 1044480 bytes.
+/// A packet longer than the sender's limit (1044480 bytes from a client,
+/// 16777216 from the proxy).
 pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = -3;
 /// An abridged 3-byte length below 0x7f.
 pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = -4;
@@ -71,6 +77,7 @@ const _: () = assert!(
         && MTP_EXT_FRAMING_FROM_CLIENT == framing::FROM_CLIENT
         && MTP_EXT_FRAMING_FROM_PROXY == framing::FROM_PROXY
         && MTP_EXT_FRAMING_MAX_PACKET_LEN as usize == framing::MAX_PACKET_LEN
+        && MTP_EXT_FRAMING_MAX_ANSWER_LEN as usize == framing::MAX_ANSWER_LEN
         && MTP_EXT_FRAMING_MAX_HEADER_LEN as usize == framing::MAX_HEADER_LEN
         && MTP_EXT_FRAMING_MAX_CLIENT_PADDING as usize == framing::MAX_CLIENT_PADDING
         && MTP_EXT_FRAMING_MAX_PROXY_PADDING as usize == framing::MAX_PROXY_PADDING

@@ -8,5 +8,6 @@
 mod clock;
 pub mod engine;
 pub mod jobs;
+mod log;
 pub mod proxy;
 pub mod reactor;

@@ -175,7 +175,8 @@ impl TestClient {
             )
             .map_err(ClientError::Framing)?,
             plain: Vec::new(),
-            packet: vec![0; ext_framing::MAX_PACKET_LEN],
+            // Room for the longest answer (calloc: pages untouched until used).
+            packet: vec![0; ext_framing::MAX_ANSWER_LEN],
             rng,
             options,
             client_hello: None,

@@ -41,6 +41,10 @@ pub enum Behaviour {
     DropConnection,
     /// Read the request and never answer.
     Stall,
+    /// Send the start of a frame longer than the RPC framing's 16 MiB limit
+    /// (`rpc_frame::MAX_FRAME_LEN + 4`), which the proxy must refuse: it
+    /// drops the connection and closes its clients.
+    OversizedFrame,
 }
 
 /// Where the proxy secret comes from.

@@ -16,8 +16,15 @@ pub const MODE_PADDED: i32 = 3;
 pub const FROM_CLIENT: i32 = 0;
 pub const FROM_PROXY: i32 = 1;
 
-/// Largest packet length (1 MiB - 4 KiB); longer closes the connection.
+/// Largest packet a client may send (1 MiB - 4 KiB); longer closes the
+/// connection.
 pub const MAX_PACKET_LEN: usize = 1_044_480;
+/// Largest packet the proxy sends to a client (16 MiB): the data of any
+/// RPC_PROXY_ANS a middle-end frame can carry (frames are at most
+/// [`rpc_frame::MAX_FRAME_LEN`](crate::net::rpc_frame::MAX_FRAME_LEN)),
+/// plus padding. Every transport's length field holds it (abridged: 2^24
+/// words; intermediate: 2^31 bytes).
+pub const MAX_ANSWER_LEN: usize = 1 << 24;
 /// Longest framing header.
 pub const MAX_HEADER_LEN: usize = 4;
 /// Random padding a client / the proxy adds in padded mode, at most.
@@ -43,7 +50,8 @@ pub const DROP_BAD_FUNCTION: i32 = 5;
 pub const ERR_ARG: i32 = -1;
 /// A packet of length 0.
 pub const ERR_ZERO_LENGTH: i32 = -2;
-/// A packet longer than [`MAX_PACKET_LEN`].
+/// A packet longer than [`MAX_PACKET_LEN`] (from a client) or
+/// [`MAX_ANSWER_LEN`] (from the proxy).
 pub const ERR_TOO_LONG: i32 = -3;
 /// Abridged 3-byte length below 0x7f (fits the 1-byte form).
 pub const ERR_OVERLONG: i32 = -4;
@@ -52,8 +60,11 @@ pub const ERR_UNALIGNED: i32 = -5;
 /// The output buffer is too small (not sticky; nothing consumed).
 pub const ERR_OUT_SPACE: i32 = -6;
 
-/// Most bytes a decoder holds: one maximal frame.
-const DECODER_CAP: usize = MAX_HEADER_LEN + MAX_PACKET_LEN;
+const _: () = assert!(
+    MAX_ANSWER_LEN
+        >= crate::net::rpc_frame::MAX_FRAME_LEN - crate::net::rpc_frame::FRAME_OVERHEAD
+            + MAX_PROXY_PADDING
+);
 const QUICK_ACK_FLAG: u32 = 0x8000_0000;
 const RPC_PING: u32 = 0x5730_a2df;
 const RPC_PONG: u32 = 0x8430_eaa7;
@@ -129,7 +140,9 @@ impl FrameDecoder {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let take = data.len().min(DECODER_CAP - self.buf.len());
+        // At most one maximal frame of this sender.
+        let cap = MAX_HEADER_LEN + max_len(self.sender);
+        let take = data.len().min(cap - self.buf.len());
         self.buf.extend_from_slice(&data[..take]);
         Ok(take)
     }
@@ -238,7 +251,7 @@ fn read_header(mode: i32, sender: i32, b: &[u8]) -> Result<Header, i32> {
             }
             (4, quarters)
         };
-        let wire_length = checked_length(quarters as usize * 4)?;
+        let wire_length = checked_length(sender, quarters as usize * 4)?;
         return Ok(Header::Packet {
             header_len,
             wire_length,
@@ -253,7 +266,7 @@ fn read_header(mode: i32, sender: i32, b: &[u8]) -> Result<Header, i32> {
     if quick_ack && from_proxy {
         return Ok(Header::QuickAckAnswer(word));
     }
-    let wire_length = checked_length((word & !QUICK_ACK_FLAG) as usize)?;
+    let wire_length = checked_length(sender, (word & !QUICK_ACK_FLAG) as usize)?;
     if mode == MODE_INTERMEDIATE && wire_length % 4 != 0 {
         return Err(ERR_UNALIGNED);
     }
@@ -264,10 +277,19 @@ fn read_header(mode: i32, sender: i32, b: &[u8]) -> Result<Header, i32> {
     })
 }
 
-fn checked_length(len: usize) -> Result<usize, i32> {
+/// The longest packet `sender` may send.
+fn max_len(sender: i32) -> usize {
+    if sender == FROM_PROXY {
+        MAX_ANSWER_LEN
+    } else {
+        MAX_PACKET_LEN
+    }
+}
+
+fn checked_length(sender: i32, len: usize) -> Result<usize, i32> {
     match len {
         0 => Err(ERR_ZERO_LENGTH),
-        n if n > MAX_PACKET_LEN => Err(ERR_TOO_LONG),
+        n if n > max_len(sender) => Err(ERR_TOO_LONG),
         n => Ok(n),
     }
 }
@@ -293,7 +315,7 @@ pub fn encode_packet(
     if padding.len() > max_padding || (quick_ack && sender == FROM_PROXY) {
         return Err(ERR_ARG);
     }
-    let wire_length = checked_length(payload.len() + padding.len())?;
+    let wire_length = checked_length(sender, payload.len() + padding.len())?;
     if mode != MODE_PADDED && wire_length % 4 != 0 {
         return Err(ERR_UNALIGNED);
     }
@@ -539,12 +561,52 @@ mod tests {
     }
 
     #[test]
+    fn proxy_answers_go_up_to_16_mib_in_every_mode() {
+        let payload = vec![7u8; MAX_ANSWER_LEN];
+        let mut out = vec![0u8; MAX_ANSWER_LEN + MAX_HEADER_LEN + 9];
+        for mode in [MODE_ABRIDGED, MODE_INTERMEDIATE, MODE_PADDED] {
+            let n = encode_packet(FROM_PROXY, mode, false, &payload, &[], &mut out).unwrap();
+            assert_eq!(n, MAX_HEADER_LEN + MAX_ANSWER_LEN);
+            let mut dec = FrameDecoder::new(mode, FROM_PROXY).unwrap();
+            assert_eq!(dec.feed(&out[..n + 9]), Ok(n));
+            let mut got = vec![0u8; MAX_ANSWER_LEN];
+            let info = dec.next_packet(&mut got).unwrap().unwrap();
+            assert_eq!(info.length, MAX_ANSWER_LEN);
+            let over = vec![0u8; MAX_ANSWER_LEN + 4];
+            let mut big = vec![0u8; MAX_ANSWER_LEN + 8];
+            assert_eq!(
+                encode_packet(FROM_PROXY, mode, false, &over, &[], &mut big),
+                Err(ERR_TOO_LONG)
+            );
+            // A client still may not send more than 1044480 bytes.
+            assert_eq!(
+                encode_packet(
+                    FROM_CLIENT,
+                    mode,
+                    false,
+                    &over[..MAX_PACKET_LEN + 4],
+                    &[],
+                    &mut big
+                ),
+                Err(ERR_TOO_LONG)
+            );
+        }
+        let mut dec = FrameDecoder::new(MODE_INTERMEDIATE, FROM_PROXY).unwrap();
+        assert_eq!(
+            dec.feed(&((MAX_ANSWER_LEN + 4) as u32).to_le_bytes()),
+            Ok(4)
+        );
+        assert_eq!(dec.next_packet(&mut [0; 8]), Err(ERR_TOO_LONG));
+    }
+
+    #[test]
     fn feed_is_bounded_and_errors_stick() {
         let mut dec = FrameDecoder::new(MODE_INTERMEDIATE, FROM_CLIENT).unwrap();
-        let huge = vec![0u8; DECODER_CAP + 10];
+        let cap = MAX_HEADER_LEN + MAX_PACKET_LEN;
+        let huge = vec![0u8; cap + 10];
         let mut max = (MAX_PACKET_LEN as u32).to_le_bytes().to_vec();
         max.extend_from_slice(&huge);
-        assert_eq!(dec.feed(&max), Ok(DECODER_CAP));
+        assert_eq!(dec.feed(&max), Ok(cap));
         let mut out = vec![0u8; MAX_PACKET_LEN - 1];
         assert_eq!(dec.next_packet(&mut out), Err(ERR_OUT_SPACE));
         out.push(0);

@@ -149,8 +149,10 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
         )
     })?;
     drop(settings);
-    if let Some(user) = &config.user {
-        setup::check_user(user)?;
+    let (user, warning) =
+        setup::resolve_user(config.user.as_deref(), nix::unistd::geteuid().is_root())?;
+    if let Some(warning) = warning {
+        log::line(&warning);
     }
     if let Some(warning) = setup::raise_file_limit(config) {
         log::line(&warning);
@@ -172,7 +174,7 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
     if let Some(path) = &config.ports_file {
         setup::write_ports_file(path, &clients.ports, stats_port)?;
     }
-    if let Some(user) = &config.user {
+    if let Some(user) = &user {
         setup::change_user(user)?;
     }
     if let Some(&port) = clients.ports.first() {

@@ -15,6 +15,8 @@ use nix::sys::socket::{
 const DEFAULT_MAX_CONNECTIONS: u64 = 65_536;
 /// Fds kept beyond `-c` for listeners, logs, the stats server.
 const SPARE_FDS: u64 = 16;
+/// The user a process started as root without `-u` switches to.
+const DEFAULT_USER: &str = "mtproxy";
 /// Relay port of a `-D NAME` without `:PORT`.
 const DEFAULT_RELAY_PORT: u16 = 443;
 
@@ -197,17 +199,55 @@ pub fn write_ports_file(path: &str, clients: &[u16], stats: Option<u16>) -> Resu
         })
 }
 
-/// Checks that `-u` names an existing user (before anything is bound).
-pub fn check_user(name: &str) -> Result<(), String> {
-    server_functions::lookup_user(name)
-        .map(drop)
-        .map_err(|_| format!("can't find the user {name} to switch to"))
+/// The user the proxy switches to (docs/PROTOCOL.md §8.3): `-u`, else
+/// `mtproxy` when started as root, else none. A user that does not exist is
+/// refused before anything is bound; one with uid 0 (`-u root`) is allowed
+/// with a warning line (returned for the caller to log).
+pub fn resolve_user(
+    user: Option<&str>,
+    root: bool,
+) -> Result<(Option<String>, Option<String>), String> {
+    let (name, implicit) = match user {
+        Some(name) => (name, false),
+        None if root => (DEFAULT_USER, true),
+        None => return Ok((None, None)),
+    };
+    match server_functions::lookup_user(name) {
+        Ok((uid, _)) => {
+            let warning =
+                (uid == 0).then(|| format!("warning: -u {name}: the proxy keeps running as root"));
+            Ok((Some(name.to_string()), warning))
+        }
+        Err(_) => Err(format!(
+            "can't find the user {name} to switch to{}",
+            if implicit {
+                " (started as root without -u: create that user or pass -u USER)"
+            } else {
+                ""
+            }
+        )),
+    }
 }
 
-/// Switches to `-u` (groups, gid, uid); any failure is fatal.
+/// Switches to `name` (groups, gid, uid); any failure is fatal. An
+/// unprivileged process that already is that user needs no switch.
 pub fn change_user(name: &str) -> Result<(), String> {
-    server_functions::change_user(name)
-        .map_err(|code| format!("cannot change user to {name} (error {code})"))
+    use nix::unistd::{getegid, geteuid};
+    if let Ok((uid, gid)) = server_functions::lookup_user(name) {
+        if !geteuid().is_root() && uid == geteuid().as_raw() && gid == getegid().as_raw() {
+            return Ok(());
+        }
+    }
+    server_functions::change_user(name).map_err(|code| {
+        if code == server_functions::ERR_NO_USER {
+            format!("can't find the user {name} to switch to")
+        } else {
+            format!(
+                "cannot change user to {name}: {}",
+                nix::errno::Errno::last().desc()
+            )
+        }
+    })
 }
 
 #[cfg(test)]

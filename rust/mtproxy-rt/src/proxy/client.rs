@@ -367,7 +367,9 @@ impl Worker<'_> {
     fn client_packet(&mut self, slot: usize, packet: &[u8], quick_ack: bool) {
         let verdict = framing::classify_packet(packet);
         match verdict.action {
-            framing::PING => self.send_to_client(slot, &verdict.pong),
+            framing::PING => {
+                self.send_to_client(slot, &verdict.pong);
+            }
             framing::FORWARD => self.forward(slot, packet, quick_ack, verdict.unencrypted),
             _ => {}
         }
@@ -532,11 +534,14 @@ impl Worker<'_> {
         self.message_buf = message;
     }
 
-    /// Frames `payload` for the client, encrypts it and queues it.
-    pub fn send_to_client(&mut self, slot: usize, payload: &[u8]) {
+    /// Frames `payload` for the client, encrypts it and queues it. An
+    /// answer no transport frame can carry (longer than the 16 MiB a
+    /// middle-end frame holds) closes the client at once, logged and counted
+    /// in `dropped_responses`; returns whether it was queued.
+    pub fn send_to_client(&mut self, slot: usize, payload: &[u8]) -> bool {
         let mut padding = [0u8; framing::MAX_PROXY_PADDING];
         let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
-            return;
+            return false;
         };
         let pad_len = if s.mode == framing::MODE_PADDED {
             let [len] = self.rng.bytes::<1>();
@@ -547,9 +552,19 @@ impl Worker<'_> {
             0
         };
         let max = framing::MAX_HEADER_LEN + payload.len() + pad_len;
-        self.queue_encrypted(slot, max, |mode, out| {
-            framing::encode_packet(FROM_PROXY, mode, false, payload, &padding[..pad_len], out).ok()
+        let queued = self.queue_encrypted(slot, max, |mode, out| {
+            framing::encode_packet(FROM_PROXY, mode, false, payload, &padding[..pad_len], out)
         });
+        if let Err(code) = queued {
+            crate::log::line(&format!(
+                "answer of {} bytes cannot be framed for the client (error {code}): client closed",
+                payload.len()
+            ));
+            Counters::add(&self.proxy.counters.dropped_responses, 1);
+            self.close_client(slot, false);
+            return false;
+        }
+        true
     }
 
     pub fn send_quick_ack(&mut self, slot: usize, confirm: u32) {
@@ -560,44 +575,55 @@ impl Worker<'_> {
         if s.mode == framing::MODE_PADDED {
             self.rng.fill(&mut random);
         }
-        self.queue_encrypted(slot, framing::MAX_QUICK_ACK_LEN, |mode, out| {
-            framing::encode_quick_ack(mode, confirm, &random, out).ok()
+        // Cannot fail: the buffer has room for the longest form.
+        let _ = self.queue_encrypted(slot, framing::MAX_QUICK_ACK_LEN, |mode, out| {
+            framing::encode_quick_ack(mode, confirm, &random, out)
         });
     }
 
     /// Writes at most `max` bytes with `encode` (given the transport mode),
     /// encrypts them and queues them, wrapped in TLS records if needed.
+    /// Returns the encoder's error, if any (nothing is queued then).
     fn queue_encrypted(
         &mut self,
         slot: usize,
         max: usize,
-        encode: impl FnOnce(i32, &mut [u8]) -> Option<usize>,
-    ) {
+        encode: impl FnOnce(i32, &mut [u8]) -> Result<usize, i32>,
+    ) -> Result<(), i32> {
         let mut scratch = std::mem::take(&mut self.message_buf);
         scratch.resize(max, 0);
         let Some(c) = self.clients.get_mut(slot) else {
             self.message_buf = scratch;
-            return;
+            return Ok(());
         };
         let before = c.out.len();
+        let mut result = Ok(());
         if let Phase::Data(s) = &mut c.phase {
-            if let Some(n) = encode(s.mode, &mut scratch) {
-                let plain = &mut scratch[..n];
-                crypt(&mut s.enc, plain);
-                if s.tls.is_some() {
-                    c.out.append_with(tls::wrapped_len(n), |dst| {
-                        let _ = tls::wrap_records(plain, dst);
-                    });
-                } else {
-                    c.out.push_slice(plain);
+            match encode(s.mode, &mut scratch) {
+                Ok(n) => {
+                    let plain = &mut scratch[..n];
+                    crypt(&mut s.enc, plain);
+                    if s.tls.is_some() {
+                        c.out.append_with(tls::wrapped_len(n), |dst| {
+                            let _ = tls::wrap_records(plain, dst);
+                        });
+                    } else {
+                        c.out.push_slice(plain);
+                    }
                 }
+                Err(code) => result = Err(code),
             }
         }
         let after = c.out.len();
+        // A huge answer's scratch space is not kept for the next small one.
+        if scratch.capacity() > framing::MAX_PACKET_LEN + 64 {
+            scratch = Vec::new();
+        }
         self.message_buf = scratch;
         self.account(before, after);
         self.dirty_clients.push(slot);
         self.client_cap_changed(slot);
+        result
     }
 
     /// Keeps the ME's count of over-cap clients and the flood timer in

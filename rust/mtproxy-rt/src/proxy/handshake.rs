@@ -42,6 +42,14 @@ impl Worker<'_> {
         }
         let settings = &self.proxy.settings;
         let domains: Vec<&[u8]> = settings.domains.iter().map(|d| d.name.as_slice()).collect();
+        // §2.2 check 2: a hello on local port 80 is relayed, never served.
+        // Claiming one byte more than the record stops the check right after
+        // the SNI (check 1), before the replay cache sees the hello.
+        let on_http_port = c
+            .stream
+            .local_addr()
+            .is_ok_and(|a| a.port() == super::relay::HTTP_PORT);
+        let buffered = if on_http_port { len + 1 } else { c.raw.len() };
         let verdict = {
             let mut cache = self
                 .proxy
@@ -51,7 +59,7 @@ impl Worker<'_> {
             let now = super::unix_now();
             tls::check_client_hello(
                 &c.raw[..len],
-                c.raw.len(),
+                buffered,
                 &settings.secrets,
                 &domains,
                 &mut cache,
@@ -59,8 +67,13 @@ impl Worker<'_> {
             )
         };
         match verdict {
-            Ok(check) if check.verdict == tls::VERDICT_ACCEPT => {
+            Ok(check) if check.verdict == tls::VERDICT_ACCEPT && !on_http_port => {
                 self.send_server_hello(slot, &check)
+            }
+            // A hello naming one of our domains that fails a later check goes
+            // to that domain (§2.6).
+            Ok(check) if check.verdict == tls::VERDICT_RELAY_SNI => {
+                self.start_relay_to(slot, usize::try_from(check.domain_index).ok())
             }
             _ => self.start_relay(slot),
         }

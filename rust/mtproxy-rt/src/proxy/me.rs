@@ -326,7 +326,18 @@ impl Worker<'_> {
         while !data.is_empty() {
             let pushed = match decoder.push(data) {
                 Ok(p) => p,
-                Err(_) => return self.me_lost(slot),
+                Err(code) => {
+                    if code == rpc_frame::ERR_TOO_BIG {
+                        // Its clients are closed with the connection below.
+                        let clients = self.mes.get(slot).map_or(0, |m| m.bound.len());
+                        crate::log::line(&format!(
+                            "middle-end frame over {} bytes: connection dropped, {clients} clients closed",
+                            rpc_frame::MAX_FRAME_LEN
+                        ));
+                        Counters::add(&self.proxy.counters.dropped_responses, 1);
+                    }
+                    return self.me_lost(slot);
+                }
             };
             data = &data[pushed.consumed..];
             let Some(frame) = pushed.frame else {
@@ -465,8 +476,9 @@ impl Worker<'_> {
                 Ok(ans) => match self.client_of(slot, ans.ext_conn_id) {
                     Some(client) => {
                         let data = &payload[ans.data_offset..ans.data_offset + ans.data_len];
-                        self.send_to_client(client, data);
-                        Counters::add(&counters.forwarded_responses, 1);
+                        if self.send_to_client(client, data) {
+                            Counters::add(&counters.forwarded_responses, 1);
+                        }
                     }
                     None => Counters::add(&counters.dropped_responses, 1),
                 },

@@ -1,13 +1,14 @@
 //! The relay of rejected fake-TLS clients to the fronting domain
-//! (docs/RUNTIME.md): a non-blocking connect to the first domain's address,
-//! everything the client sent so far first, then bytes both ways unchanged
-//! until either side closes (flush, then close both).
+//! (docs/RUNTIME.md): a non-blocking connect to the domain [`relay_target`]
+//! picks, everything the client sent so far first, then bytes both ways
+//! unchanged until either side closes (flush, then close both).
 
 use super::buffers::OutQueue;
 use super::client::Phase;
 use super::routing::{token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
 use super::worker::{Worker, READ_CHUNK};
 use super::Counters;
+use mtproxy_core::runtime::Domain;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
@@ -19,17 +20,53 @@ pub(crate) struct Relay {
     pub read_paused: bool,
 }
 
+/// A client on this local port is relayed to port 80 (docs/PROTOCOL.md §2.2
+/// check 2, §2.6).
+pub(crate) const HTTP_PORT: u16 = 80;
+/// The relay port of a `-D NAME` without `:PORT`.
+const HTTPS_PORT: u16 = 443;
+
+/// Where a rejected client goes (docs/PROTOCOL.md §2.6): the domain its SNI named
+/// (`sni_domain`, from a `VERDICT_RELAY_SNI` check), else the first one;
+/// at that domain's port (443 unless `-D NAME:PORT` gave another), except
+/// that a client on local port 80 goes to port 80 of a domain on 443.
+/// `None` without domains.
+pub(crate) fn relay_target(
+    domains: &[Domain],
+    sni_domain: Option<usize>,
+    local_port: u16,
+) -> Option<SocketAddr> {
+    let domain = sni_domain
+        .and_then(|i| domains.get(i))
+        .or_else(|| domains.first())?;
+    let port = if local_port == HTTP_PORT && domain.relay_port == HTTPS_PORT {
+        HTTP_PORT
+    } else {
+        domain.relay_port
+    };
+    Some(SocketAddr::from((
+        std::net::Ipv4Addr::from(domain.relay_ipv4),
+        port,
+    )))
+}
+
 impl Worker<'_> {
-    /// A rejected handshake: connect to the first domain and pass all bytes
-    /// both ways.
+    /// A rejected handshake: relay to the default domain.
     pub(crate) fn start_relay(&mut self, slot: usize) {
-        let Some(domain) = self.proxy.settings.domains.first() else {
+        self.start_relay_to(slot, None);
+    }
+
+    /// A rejected handshake: connect to the domain [`relay_target`] picks
+    /// and pass all bytes both ways.
+    pub(crate) fn start_relay_to(&mut self, slot: usize, sni_domain: Option<usize>) {
+        let local_port = self
+            .clients
+            .get(slot)
+            .and_then(|c| c.stream.local_addr().ok())
+            .map_or(0, |a| a.port());
+        let Some(addr) = relay_target(&self.proxy.settings.domains, sni_domain, local_port) else {
             return self.close_client(slot, false);
         };
-        let addr = SocketAddr::from((
-            std::net::Ipv4Addr::from(domain.relay_ipv4),
-            domain.relay_port,
-        ));
         let Ok(stream) = super::me::connect_nonblocking(addr) else {
             return self.close_client(slot, false);
         };
@@ -115,5 +152,37 @@ impl Worker<'_> {
             }
         }
         self.read_buf = buf;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain(last: u8, port: u16) -> Domain {
+        Domain {
+            name: vec![b'a' + last],
+            relay_ipv4: u32::from_be_bytes([127, 0, 0, last]),
+            relay_port: port,
+        }
+    }
+
+    fn target(ip_last: u8, port: u16) -> Option<SocketAddr> {
+        Some(SocketAddr::from(([127, 0, 0, ip_last], port)))
+    }
+
+    #[test]
+    fn relay_target_follows_the_sni_and_the_local_port() {
+        let domains = [domain(1, 443), domain(2, 443), domain(3, 8443)];
+        assert_eq!(relay_target(&domains, None, 443), target(1, 443));
+        assert_eq!(relay_target(&domains, Some(1), 443), target(2, 443));
+        assert_eq!(relay_target(&domains, Some(2), 443), target(3, 8443));
+        assert_eq!(relay_target(&domains, Some(7), 443), target(1, 443));
+        // A client on local port 80 goes to port 80, unless -D NAME:PORT
+        // named another port than 443.
+        assert_eq!(relay_target(&domains, None, 80), target(1, 80));
+        assert_eq!(relay_target(&domains, Some(1), 80), target(2, 80));
+        assert_eq!(relay_target(&domains, Some(2), 80), target(3, 8443));
+        assert_eq!(relay_target(&[], None, 80), None);
     }
 }

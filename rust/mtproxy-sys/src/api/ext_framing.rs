@@ -7,6 +7,7 @@ pub const MODE_PADDED: i32 = ffi::MTP_EXT_FRAMING_PADDED;
 pub const FROM_CLIENT: i32 = ffi::MTP_EXT_FRAMING_FROM_CLIENT;
 pub const FROM_PROXY: i32 = ffi::MTP_EXT_FRAMING_FROM_PROXY;
 pub const MAX_PACKET_LEN: usize = ffi::MTP_EXT_FRAMING_MAX_PACKET_LEN as usize;
+pub const MAX_ANSWER_LEN: usize = ffi::MTP_EXT_FRAMING_MAX_ANSWER_LEN as usize;
 pub const MAX_HEADER_LEN: usize = ffi::MTP_EXT_FRAMING_MAX_HEADER_LEN as usize;
 pub const MAX_CLIENT_PADDING: usize = ffi::MTP_EXT_FRAMING_MAX_CLIENT_PADDING as usize;
 pub const MAX_PROXY_PADDING: usize = ffi::MTP_EXT_FRAMING_MAX_PROXY_PADDING as usize;

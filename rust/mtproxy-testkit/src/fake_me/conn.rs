@@ -226,6 +226,7 @@ fn handle_proxy_req(
         Behaviour::CloseExt => output.send(&[&msg::encode_close_ext(id)])?,
         Behaviour::DropConnection => return Ok(false),
         Behaviour::Stall => {}
+        Behaviour::OversizedFrame => output.send_oversized_header()?,
     }
     Ok(true)
 }
@@ -360,6 +361,19 @@ struct FrameWriter<'a> {
 }
 
 impl FrameWriter<'_> {
+    /// One block starting with the length field of a frame longer than
+    /// [`MAX_FRAME_LEN`]; the rest of that frame never follows.
+    fn send_oversized_header(&mut self) -> Result<(), ConnError> {
+        let mut block = [0u8; BLOCK_LEN];
+        let len = u32::try_from(MAX_FRAME_LEN + 4).unwrap_or(u32::MAX);
+        block[..4].copy_from_slice(&len.to_le_bytes());
+        block[4..8].copy_from_slice(&self.seq.to_le_bytes());
+        self.cipher
+            .crypt_in_place(&mut block)
+            .map_err(|_| ConnError::Crypto)?;
+        write_all(self.stream, &block)
+    }
+
     /// Sends `payloads` as consecutive frames in one write, padded to whole
     /// cipher blocks.
     fn send(&mut self, payloads: &[&[u8]]) -> Result<(), ConnError> {
