@@ -22,9 +22,51 @@ pub fn config() -> ProptestConfig {
     }
 }
 
-/// Random bytes up to `max` long.
+/// The edges of a length in `0..=max`: 0, 1, `max - 1`, `max`, and each of
+/// `limits` with its neighbours (one below, itself, one above), clamped to
+/// `0..=max`, sorted, without repeats.
+pub fn edges(limits: &[usize], max: usize) -> Vec<usize> {
+    let mut out = vec![0, 1, max.saturating_sub(1), max];
+    for &l in limits {
+        out.extend(
+            [l.checked_sub(1), Some(l), l.checked_add(1)]
+                .into_iter()
+                .flatten(),
+        );
+    }
+    out.retain(|&e| e <= max);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A length, count or size in `0..=max` drawn with weight on its edges: half
+/// of the draws pick one of [`edges`] (0, 1, `max`, each limit −1/0/+1: the
+/// protocol's limits and encoding switch points), the other half are uniform.
+/// Off-by-one mistakes sit exactly there, and a uniform draw over a few
+/// thousand values hits a given one only by luck.
+pub fn boundary_len(limits: &[usize], max: usize) -> impl Strategy<Value = usize> {
+    prop_oneof![
+        1 => proptest::sample::select(edges(limits, max)),
+        1 => 0..=max,
+    ]
+}
+
+/// Random bytes whose length is drawn by [`boundary_len`].
+pub fn boundary_bytes(limits: &[usize], max: usize) -> impl Strategy<Value = Vec<u8>> {
+    boundary_len(limits, max).prop_flat_map(|n| proptest::collection::vec(any::<u8>(), n))
+}
+
+/// Multiples of `step` up to `max` (e.g. AES block edges), as limits for
+/// [`boundary_len`].
+pub fn multiples(step: usize, max: usize) -> Vec<usize> {
+    (1..=max / step).map(|k| k * step).collect()
+}
+
+/// Random bytes up to `max` long; the length weighted on 0, 1, `max - 1`
+/// and `max` (see [`boundary_len`]).
 pub fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(any::<u8>(), 0..=max)
+    boundary_bytes(&[], max)
 }
 
 /// Split `data` into consecutive chunks at sizes drawn from `cuts` (a list of

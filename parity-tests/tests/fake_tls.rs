@@ -85,13 +85,6 @@ const RANDOM64: [u8; 64] = {
 };
 
 #[test]
-fn the_two_sides_are_different_code() {
-    let c_fn = ct::detect_client_hello as fn(&[u8]) -> Result<usize, i32>;
-    let r_fn = rt::detect_client_hello as fn(&[u8]) -> Result<usize, i32>;
-    assert_ne!(c_fn as usize, r_fn as usize);
-}
-
-#[test]
 fn detection_known_answers() {
     let cases: [(&[u8], Result<usize, i32>); 9] = [
         (b"", Err(rt::ERR_NEED_MORE)),
@@ -204,6 +197,58 @@ fn record_wrapping_known_answer() {
         rt::wrap_records(&payload[..1425], &mut small),
         Err(rt::ERR_SPACE)
     );
+}
+
+#[test]
+fn first_record_of_exactly_64_bytes_is_accepted_on_both_sides() {
+    // The first client data record carries the 64-byte obfuscated2 header:
+    // 64 bytes is the smallest accepted length, 63 is refused.
+    for (len, want_err) in [
+        (63usize, Some(rt::ERR_FIRST_RECORD_SHORT)),
+        (64, None),
+        (65, None),
+    ] {
+        let mut wire = vec![0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03];
+        wire.extend_from_slice(&(len as u16).to_be_bytes());
+        let payload: Vec<u8> = (0..len as u8).collect();
+        wire.extend_from_slice(&payload);
+        let c = read_all_c(&wire, &[], &[len], true);
+        let r = read_all_rust(&wire, &[], &[len], true);
+        let want = if want_err.is_some() {
+            (Vec::new(), want_err)
+        } else {
+            (payload, None)
+        };
+        assert_eq!(c, want, "C, first record of {len}");
+        assert_eq!(r, want, "Rust, first record of {len}");
+    }
+}
+
+#[test]
+fn wrap_records_output_space_edges_on_both_sides() {
+    let payload: Vec<u8> = (0..2 * 1425 + 1).map(|i| i as u8).collect();
+    for len in [1usize, 64, 1425, 1426, 2850, 2851] {
+        let need = rt::wrapped_len(len);
+        for cap in [need - 1, need, need + 1] {
+            let (mut co, mut ro) = (vec![0xaau8; cap], vec![0xaau8; cap]);
+            let want = if cap < need {
+                Err(rt::ERR_SPACE)
+            } else {
+                Ok(need)
+            };
+            assert_eq!(
+                ct::wrap_records(&payload[..len], &mut co),
+                want,
+                "C {len} {cap}"
+            );
+            assert_eq!(
+                rt::wrap_records(&payload[..len], &mut ro),
+                want,
+                "Rust {len} {cap}"
+            );
+            assert_eq!(co, ro);
+        }
+    }
 }
 
 #[test]
@@ -467,6 +512,10 @@ fn builder_and_parser_refuse_bad_arguments_alike() {
     );
 }
 
+/// Record payload lengths where the wrapping or the reader changes: the
+/// smallest first record and one, two and three full records.
+const RECORD_EDGES: [usize; 4] = [rt::MIN_FIRST_RECORD, 1425, 2 * 1425, 3 * 1425];
+
 /// A replay-cache operation: lookup or insert of key `k` (from a small key
 /// space, so hits happen) after time advances by `dt`.
 #[derive(Clone, Debug)]
@@ -623,9 +672,9 @@ proptest! {
 
     #[test]
     fn records_cross_over_random_chunkings(
-        payload in parity_tests::bytes(5000),
+        payload in parity_tests::boundary_bytes(&RECORD_EDGES, 5000),
         cuts in proptest::collection::vec(any::<usize>(), 0..12),
-        out_caps in proptest::collection::vec(0usize..2000, 1..8),
+        out_caps in proptest::collection::vec(parity_tests::boundary_len(&RECORD_EDGES, 2000), 1..8),
         to_proxy in any::<bool>(),
         c_wraps in any::<bool>(),
     ) {
@@ -647,6 +696,44 @@ proptest! {
             prop_assert_eq!(r_err, None);
             prop_assert_eq!(&r_got, &payload);
         }
+    }
+
+    #[test]
+    fn first_record_lengths_agree_with_the_model(
+        len in parity_tests::boundary_len(&[rt::MIN_FIRST_RECORD], 300),
+        have in parity_tests::boundary_len(&[rt::MIN_FIRST_RECORD], 300),
+        cuts in proptest::collection::vec(any::<usize>(), 0..6),
+        out_caps in proptest::collection::vec(parity_tests::boundary_len(&[rt::MIN_FIRST_RECORD], 300), 1..4),
+    ) {
+        // CCS, then a first data record of `len` bytes of which `have` arrive.
+        let mut wire = vec![0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x03, 0x03];
+        wire.extend_from_slice(&(len as u16).to_be_bytes());
+        let payload: Vec<u8> = (0..len.min(have)).map(|i| i as u8).collect();
+        wire.extend_from_slice(&payload);
+        let c = read_all_c(&wire, &cuts, &out_caps, true);
+        let r = read_all_rust(&wire, &cuts, &out_caps, true);
+        prop_assert_eq!(&c, &r);
+        if len < rt::MIN_FIRST_RECORD {
+            prop_assert_eq!(r, (Vec::new(), Some(rt::ERR_FIRST_RECORD_SHORT)));
+        } else {
+            prop_assert_eq!(r, (payload, None));
+        }
+    }
+
+    #[test]
+    fn wrap_records_agree_at_output_space_edges(
+        len in parity_tests::boundary_len(&RECORD_EDGES, 5000),
+        slack in -2isize..=2,
+    ) {
+        let payload: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+        let need = rt::wrapped_len(len);
+        let cap = need.saturating_add_signed(slack);
+        let (mut co, mut ro) = (vec![0xaau8; cap], vec![0xaau8; cap]);
+        let c = ct::wrap_records(&payload, &mut co);
+        let r = rt::wrap_records(&payload, &mut ro);
+        prop_assert_eq!(c, r);
+        prop_assert_eq!(r, if cap < need { Err(rt::ERR_SPACE) } else { Ok(need) });
+        prop_assert_eq!(co, ro);
     }
 
     #[test]

@@ -37,14 +37,6 @@ fn known_answers_both_sides() {
 }
 
 #[test]
-fn the_two_sides_are_different_code() {
-    // Guards against both names resolving to one implementation.
-    let c_fn = cc::md5 as fn(&[u8]) -> [u8; 16];
-    let r_fn = rc::md5 as fn(&[u8]) -> [u8; 16];
-    assert_ne!(c_fn as usize, r_fn as usize);
-}
-
-#[test]
 fn null_input_and_null_out() {
     let mut out = [0x55u8; 16];
     // SAFETY: null input with length 0 and a 16-byte output, as the contract allows.

@@ -190,14 +190,6 @@ fn large_and_invalid_capacities_match() {
     );
 }
 
-#[test]
-fn the_two_sides_are_different_code() {
-    // Guards against both names resolving to one implementation.
-    let c_fn = cq::MpQueue::push as fn(&cq::MpQueue, u64) -> Result<(), u64>;
-    let r_fn = rq::MpQueue::push as fn(&rq::MpQueue, u64) -> Result<(), u64>;
-    assert_ne!(c_fn as usize, r_fn as usize);
-}
-
 fn fill_full_drain_empty<Q: Queue>(side: &str) {
     for (requested, slots) in [(1, 2), (2, 2), (5, 8), (1000, 1024)] {
         let q = Q::create(requested).unwrap_or_else(|| panic!("{side}: new({requested})"));

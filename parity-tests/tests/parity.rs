@@ -32,4 +32,5 @@ mod server_functions;
 mod sha1;
 mod sha256;
 mod stats_http;
+mod symbols;
 mod tl_parse;

@@ -95,14 +95,6 @@ fn known_answers_both_sides() {
 }
 
 #[test]
-fn the_two_sides_are_different_code() {
-    // Guards against both names resolving to one implementation.
-    let c_fn = cp::parse_int as fn(&[u8], i64, i64) -> Result<i64, cp::CfgError>;
-    let r_fn = rp::parse_int as fn(&[u8], i64, i64) -> Result<i64, rp::CfgError>;
-    assert_ne!(c_fn as usize, r_fn as usize);
-}
-
-#[test]
 fn parse_int_edges_both_sides() {
     let (lo, hi) = (i64::MIN, i64::MAX);
     type Case = (&'static [u8], i64, i64, Result<i64, i32>);

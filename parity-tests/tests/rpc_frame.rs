@@ -144,13 +144,6 @@ fn known_answers_both_sides() {
 }
 
 #[test]
-fn the_two_sides_are_different_code() {
-    let c_fn = cf::write_padding as fn(u64, &mut [u8]) -> Result<usize, i32>;
-    let r_fn = rf::write_padding as fn(u64, &mut [u8]) -> Result<usize, i32>;
-    assert_ne!(c_fn as usize, r_fn as usize);
-}
-
-#[test]
 fn constants_agree() {
     assert_eq!(cf::ERR_BAD_LENGTH, rf::ERR_BAD_LENGTH);
     assert_eq!(cf::ERR_TOO_BIG, rf::ERR_TOO_BIG);

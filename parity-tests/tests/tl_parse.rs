@@ -187,11 +187,28 @@ fn known_answers_both_sides() {
 }
 
 #[test]
-fn the_two_sides_are_different_code() {
-    // Guards against both names resolving to one implementation.
-    let c_fn = ct::TlReader::fetch_int as *const ();
-    let r_fn = rt::TlReader::fetch_int as *const ();
-    assert_ne!(c_fn, r_fn);
+fn string_prefix_switches_at_254_on_both_sides() {
+    // Below 254 bytes the one-byte prefix; from 254 on the four-byte one.
+    for (len, prefix) in [
+        (253usize, &[253u8][..]),
+        (254, &[254, 254, 0, 0][..]),
+        (255, &[254, 255, 0, 0][..]),
+    ] {
+        let s = vec![0x41u8; len];
+        let want = [prefix, &s[..]].concat();
+        let mut c_buf = vec![0u8; 300];
+        let mut r_buf = vec![0u8; 300];
+        let mut cw = ct::TlWriter::new(&mut c_buf);
+        let mut rw = rt::TlWriter::new(&mut r_buf);
+        assert_eq!(cw.store_string(&s), Ok(()));
+        assert_eq!(rw.store_string(&s), Ok(()));
+        assert_eq!(&cw.written()[..want.len()], &want[..], "C, {len} bytes");
+        assert_eq!(&rw.written()[..want.len()], &want[..], "Rust, {len} bytes");
+        assert_eq!(cw.position(), want.len().next_multiple_of(4));
+        assert_eq!(rw.position(), want.len().next_multiple_of(4));
+        assert_eq!(cw.written(), &encode_string(&s, false)[..]);
+        assert_eq!(rw.written(), &encode_string(&s, false)[..]);
+    }
 }
 
 #[test]
@@ -354,26 +371,39 @@ fn strings_at_the_length_limit() {
 fn tl_input() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
         4 => parity_tests::bytes(12),
-        3 => (parity_tests::bytes(300), any::<bool>()).prop_map(|(s, long)| encode_string(&s, long)),
-        1 => (parity_tests::bytes(40), 0usize..8).prop_map(|(s, cut)| {
+        3 => (string_bytes(), any::<bool>()).prop_map(|(s, long)| encode_string(&s, long)),
+        1 => (string_bytes(), 0usize..8).prop_map(|(s, cut)| {
             let e = encode_string(&s, false);
             e[..e.len().saturating_sub(cut)].to_vec()
         }),
         1 => Just(vec![0xff]),
         1 => any::<[u8; 3]>().prop_map(|b| vec![254, b[0], b[1], b[2]]),
+        1 => (parity_tests::boundary_len(&STRING_EDGES, 0xff_ffff), parity_tests::bytes(16))
+            .prop_map(|(n, body)| [&[254][..], &(n as u32).to_le_bytes()[..3], &body].concat()),
+        1 => (parity_tests::boundary_len(&STRING_EDGES, 255), string_bytes())
+            .prop_map(|(first, body)| [&[first as u8][..], &body].concat()),
     ];
     proptest::collection::vec(piece, 0..8).prop_map(|p| p.concat())
 }
 
+/// TL string lengths where the encoding switches: 253 is the last short
+/// form, 254 the mark of the long form, 255 the invalid mark; padding edges.
+const STRING_EDGES: [usize; 5] = [3, 4, 253, 254, 255];
+
+/// String bodies with their length weighted on the encoding edges.
+fn string_bytes() -> impl Strategy<Value = Vec<u8>> {
+    parity_tests::boundary_bytes(&STRING_EDGES, 300)
+}
+
 fn fetch_op() -> impl Strategy<Value = Fetch> {
     let length = prop_oneof![
-        4 => 0usize..24,
+        4 => parity_tests::boundary_len(&[4, 8], 24),
         1 => (0usize..16).prop_map(|k| usize::MAX - k),
     ];
     prop_oneof![
         1 => Just(Fetch::Int),
         1 => Just(Fetch::Long),
-        1 => (0usize..24).prop_map(Fetch::Raw),
+        1 => parity_tests::boundary_len(&[4, 8], 24).prop_map(Fetch::Raw),
         3 => Just(Fetch::String),
         1 => length.prop_map(Fetch::Skip),
         1 => Just(Fetch::End),
@@ -402,8 +432,8 @@ fn store_op() -> impl Strategy<Value = Store> {
     prop_oneof![
         1 => any::<i32>().prop_map(Store::Int),
         1 => any::<i64>().prop_map(Store::Long),
-        1 => parity_tests::bytes(20).prop_map(Store::Raw),
-        2 => parity_tests::bytes(300).prop_map(Store::String),
+        1 => parity_tests::boundary_bytes(&[4, 8], 20).prop_map(Store::Raw),
+        2 => string_bytes().prop_map(Store::String),
     ]
 }
 
@@ -459,8 +489,37 @@ proptest! {
     }
 
     #[test]
+    fn one_string_store_matches_the_model(
+        body in string_bytes(),
+        slack in -4isize..=4,
+        c_reads in any::<bool>(),
+    ) {
+        let want = encode_string(&body, false);
+        let cap = want.len().saturating_add_signed(slack);
+        let (mut c_buf, mut r_buf) = (vec![0xeeu8; cap], vec![0xeeu8; cap]);
+        let mut cw = ct::TlWriter::new(&mut c_buf);
+        let mut rw = rt::TlWriter::new(&mut r_buf);
+        let c_got = cw.store_string(&body).map_err(|e| e.code());
+        let r_got = rw.store_string(&body).map_err(|e| e.code());
+        let fits = cap >= want.len();
+        prop_assert_eq!(c_got, if fits { Ok(()) } else { Err(-5) });
+        prop_assert_eq!(r_got, c_got);
+        prop_assert_eq!(cw.written(), rw.written());
+        if fits {
+            prop_assert_eq!(rw.written(), &want[..]);
+            let got = if c_reads {
+                ct::TlReader::new(rw.written()).fetch_string()
+            } else {
+                rt::TlReader::new(rw.written()).fetch_string().map_err(|e| ct::TlError::from_code(e.code()).unwrap())
+            };
+            let header = if body.len() < 254 { 1 } else { 4 };
+            prop_assert_eq!(got, Ok(header..header + body.len()));
+        }
+    }
+
+    #[test]
     fn store_sequences_match_and_read_back_on_the_other_side(
-        cap in 0usize..400,
+        cap in parity_tests::boundary_len(&[256, 258, 260], 400),
         (pos, error) in start_state(),
         ops in proptest::collection::vec(store_op(), 0..12),
     ) {

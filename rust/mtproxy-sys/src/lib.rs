@@ -49,6 +49,8 @@ macro_rules! wrappers {
     ($($module:ident)*) => {
         $(pub mod $module {
             use super::ffi;
+            #[allow(unused_imports)]
+            use super::{input, Input};
             include!(concat!("api/", stringify!($module), ".rs"));
         })*
     };
@@ -93,11 +95,35 @@ macro_rules! all_wrappers {
 /// The contract symbols as linked into the current binary.
 pub mod c {
     use crate::bindings as ffi;
+
+    /// An input slice as handed to the contract: here the caller's own.
+    type Input<'a, T> = &'a [T];
+
+    /// Input slices go to the linked contract as they are (no copy).
+    #[inline(always)]
+    fn input<T: Copy>(data: &[T]) -> Input<'_, T> {
+        data
+    }
+
     all_wrappers!();
 }
 
 /// The renamed C reference copy (linked only by parity-tests).
 pub mod cref {
     use crate::bindings_cref as ffi;
+
+    /// An input slice as handed to the C reference copy: an exact-size heap
+    /// copy that the wrapper keeps alive as long as C may read it.
+    type Input<'a, T> = Box<[T]>;
+
+    /// Copies an input slice into a heap block of exactly its length (no
+    /// spare capacity, unlike the `Vec`s tests build), so that under ASan a
+    /// C read one element past the end hits the redzone every time, and
+    /// known-answer statics are on the heap too.
+    #[inline]
+    fn input<T: Copy>(data: &[T]) -> Input<'_, T> {
+        data.to_vec().into_boxed_slice()
+    }
+
     all_wrappers!();
 }

@@ -13,6 +13,8 @@ pub struct AesContext {
 impl AesContext {
     #[inline]
     pub fn new(mode: AesMode, key: &[u8; KEY_LEN], iv: &[u8; IV_LEN]) -> Result<Self, AesError> {
+        let key = input(key);
+        let iv = input(iv);
         let raw_mode = match mode {
             AesMode::Ctr => ffi::MTP_AES_CTR,
             AesMode::CbcEncrypt => ffi::MTP_AES_CBC_ENCRYPT,
@@ -51,6 +53,7 @@ impl AesContext {
     /// The contract with separate buffers.
     #[inline]
     pub fn crypt(&mut self, input: &[u8], output: &mut [u8]) -> Result<(), AesError> {
+        let input = super::input(input);
         if input.len() != output.len() {
             return Err(AesError::LengthMismatch);
         }

@@ -2,12 +2,14 @@
 
 #[inline]
 pub fn crc32_partial(data: &[u8], crc: u32) -> u32 {
+    let data = input(data);
     // SAFETY: the pointer and length come from one live slice.
     unsafe { ffi::mtp_crc32_partial(data.as_ptr(), data.len(), crc) }
 }
 
 #[inline]
 pub fn compute_crc32(data: &[u8]) -> u32 {
+    let data = input(data);
     // SAFETY: the pointer and length come from one live slice.
     unsafe { ffi::mtp_compute_crc32(data.as_ptr(), data.len()) }
 }

@@ -77,6 +77,7 @@ impl FrameDecoder {
 
     #[inline]
     pub fn feed(&mut self, data: &[u8]) -> Result<usize, i32> {
+        let data = input(data);
         let mut consumed = 0usize;
         // SAFETY: a live handle, one live slice, a writable count.
         let code = unsafe {
@@ -131,6 +132,8 @@ pub fn encode_packet(
     padding: &[u8],
     out: &mut [u8],
 ) -> Result<usize, i32> {
+    let payload = input(payload);
+    let padding = input(padding);
     let mut len = 0usize;
     // SAFETY: live slices with their lengths, `out` writable and disjoint.
     let code = unsafe {
@@ -157,6 +160,7 @@ pub fn encode_quick_ack(
     random: &[u8],
     out: &mut [u8],
 ) -> Result<usize, i32> {
+    let random = input(random);
     let mut len = 0usize;
     // SAFETY: live slices with their lengths, a writable length.
     let code = unsafe {
@@ -175,6 +179,7 @@ pub fn encode_quick_ack(
 
 #[inline]
 pub fn classify_packet(packet: &[u8]) -> Verdict {
+    let packet = input(packet);
     let mut v = ffi::mtp_ext_framing_verdict::default();
     // SAFETY: one live slice, a writable verdict (never fails with one).
     unsafe { ffi::mtp_ext_framing_classify(packet.as_ptr(), packet.len(), &mut v) };

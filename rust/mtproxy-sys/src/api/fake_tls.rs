@@ -69,6 +69,7 @@ fn status(code: i32) -> Result<(), i32> {
 
 #[inline]
 pub fn detect_client_hello(prefix: &[u8]) -> Result<usize, i32> {
+    let prefix = input(prefix);
     let mut len = 0;
     // SAFETY: pointer and length from one live slice; `len` is writable.
     status(unsafe { ffi::mtp_tls_detect_client_hello(prefix.as_ptr(), prefix.len(), &mut len) })?;
@@ -92,12 +93,14 @@ impl ReplayCache {
 
     #[inline]
     pub fn lookup(&mut self, key: &[u8; 16], now: i64) -> bool {
+        let key = input(key);
         // SAFETY: a live handle and a 16-byte key.
         unsafe { ffi::mtp_tls_replay_cache_lookup(self.0, key.as_ptr(), now) == 1 }
     }
 
     #[inline]
     pub fn insert(&mut self, key: &[u8; 16], now: i64) {
+        let key = input(key);
         // SAFETY: a live handle and a 16-byte key; cannot fail with those.
         unsafe { ffi::mtp_tls_replay_cache_insert(self.0, key.as_ptr(), now) };
     }
@@ -137,6 +140,9 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
     cache: &mut ReplayCache,
     now: i64,
 ) -> Result<HelloCheck, i32> {
+    let record = input(record);
+    let secrets = input(secrets);
+    let domains: Vec<Input<'_, u8>> = domains.iter().map(|d| input(d.as_ref())).collect();
     let domains: Vec<ffi::mtp_tls_domain> = domains
         .iter()
         .map(|d| ffi::mtp_tls_domain {
@@ -184,6 +190,10 @@ pub fn build_server_hello(
     random: &[u8],
     out: &mut [u8],
 ) -> Result<usize, i32> {
+    let client_random = input(client_random);
+    let session_id = input(session_id);
+    let secret = input(secret);
+    let random = input(random);
     let mut written = 0;
     // SAFETY: arrays and slices are live and sized as the contract says.
     status(unsafe {
@@ -211,6 +221,10 @@ pub fn parse_server_hello(
     session_id: &[u8; 32],
     secret: &[u8; 16],
 ) -> Result<ServerHelloInfo, i32> {
+    let data = input(data);
+    let client_random = input(client_random);
+    let session_id = input(session_id);
+    let secret = input(secret);
     let mut out = ffi::mtp_tls_server_hello_info::default();
     // SAFETY: arrays and slices are live and sized as the contract says.
     status(unsafe {
@@ -240,6 +254,9 @@ pub fn build_client_hello(
     total_len: usize,
     out: &mut [u8],
 ) -> Result<usize, i32> {
+    let secret = input(secret);
+    let domain = input(domain);
+    let random = input(random);
     let mut written = 0;
     // SAFETY: arrays and slices are live and sized as the contract says.
     status(unsafe {
@@ -272,6 +289,7 @@ impl RecordReader {
 
     #[inline]
     pub fn feed(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), i32> {
+        let input = super::input(input);
         let (mut consumed, mut produced) = (0, 0);
         // SAFETY: a live handle; both slices are live and do not overlap.
         status(unsafe {
@@ -304,6 +322,7 @@ pub fn wrapped_len(payload_len: usize) -> usize {
 
 #[inline]
 pub fn wrap_records(payload: &[u8], out: &mut [u8]) -> Result<usize, i32> {
+    let payload = input(payload);
     let mut written = 0;
     // SAFETY: both slices are live and do not overlap.
     status(unsafe {

@@ -15,6 +15,7 @@ impl LogError {
 
 #[inline]
 pub fn format_log_line(out: &mut [u8], pid: i32, unix_usec: i64, msg: &[u8]) -> usize {
+    let msg = input(msg);
     // SAFETY: two live, distinct slices.
     unsafe {
         ffi::mtp_log_format_line(
@@ -36,6 +37,7 @@ pub fn log_level_enabled(verbosity: i32, level: i32) -> bool {
 
 #[inline]
 pub fn parse_verbosity(s: &[u8]) -> Result<i32, LogError> {
+    let s = input(s);
     let mut level = 0;
     // SAFETY: a live slice and a live output.
     match unsafe { ffi::mtp_log_parse_verbosity(s.as_ptr(), s.len(), &mut level) } {

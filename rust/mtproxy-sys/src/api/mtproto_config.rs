@@ -40,6 +40,7 @@ impl Drop for ProxyConfig {
 impl ProxyConfig {
     #[inline]
     pub fn parse(text: &[u8], options: u32) -> Result<ProxyConfig, ConfigError> {
+        let text = input(text);
         let mut handle = core::ptr::null_mut();
         let mut line = 0;
         // SAFETY: a live slice and outputs.

@@ -12,6 +12,7 @@ pub fn derive_keys(
     secret: &[u8],
     purpose: KeyPurpose,
 ) -> Result<ConnectionKey, KeyError> {
+    let secret = input(secret);
     let raw = ffi::mtp_rpc_key_params {
         nonce_server: params.nonce_server,
         nonce_client: params.nonce_client,

@@ -23,6 +23,7 @@ pub const ERR_ARG: i32 = ffi::MTP_OBFS2_ERR_ARG;
 
 #[inline]
 pub fn parse_secret(text: &[u8]) -> Result<Secret, i32> {
+    let text = input(text);
     let mut out = Secret::default();
     // SAFETY: pointer and length of one live slice; `out` is writable.
     match unsafe { ffi::mtp_obfs2_parse_secret(text.as_ptr(), text.len(), &mut out) } {
@@ -46,6 +47,8 @@ pub fn format_secret(secret: &Secret) -> Result<String, i32> {
 
 #[inline]
 pub fn parse_header(header: &[u8], secrets: &[u8], padded_only: bool) -> Result<ServerHeader, i32> {
+    let header = input(header);
+    let secrets = input(secrets);
     if secrets.len() % SECRET_LEN != 0 {
         return Err(ERR_ARG);
     }
@@ -75,8 +78,10 @@ pub fn build_client_header(
     tag: u32,
     dc: i16,
 ) -> Result<ClientHeader, i32> {
+    let random = input(random);
     let mut out = ClientHeader::default();
-    let secret = secret.map_or(core::ptr::null(), |s| s.as_ptr());
+    let secret = secret.map(|s| input(s));
+    let secret = secret.as_ref().map_or(core::ptr::null(), |s| s.as_ptr());
     // SAFETY: 64 random bytes, a 16-byte secret or null, a writable `out`.
     match unsafe { ffi::mtp_obfs2_build_client_header(random.as_ptr(), secret, tag, dc, &mut out) }
     {

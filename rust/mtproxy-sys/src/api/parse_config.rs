@@ -67,17 +67,21 @@ pub struct CfgToken {
 pub struct CfgLexer<'a> {
     state: ffi::mtp_cfg_lexer,
     _data: core::marker::PhantomData<&'a [u8]>,
+    /// What `state` points into (for the C reference copy, its own copy).
+    _input: Input<'a, u8>,
 }
 
 impl<'a> CfgLexer<'a> {
     #[inline]
     pub fn new(data: &'a [u8]) -> Result<Self, CfgError> {
+        let data = input(data);
         let mut state = ffi::mtp_cfg_lexer::default();
         // SAFETY: a live struct; `data` outlives the lexer.
         match unsafe { ffi::mtp_cfg_lexer_init(&mut state, data.as_ptr(), data.len()) } {
             0 => Ok(CfgLexer {
                 state,
                 _data: core::marker::PhantomData,
+            _input: data,
             }),
             code => Err(CfgError(code)),
         }
@@ -85,6 +89,7 @@ impl<'a> CfgLexer<'a> {
 
     #[inline]
     pub fn from_parts(data: &'a [u8], pos: usize, line: i32) -> Self {
+        let data = input(data);
         let state = ffi::mtp_cfg_lexer {
             data: data.as_ptr(),
             len: data.len(),
@@ -94,6 +99,7 @@ impl<'a> CfgLexer<'a> {
         CfgLexer {
             state,
             _data: core::marker::PhantomData,
+            _input: data,
         }
     }
 
@@ -123,6 +129,7 @@ impl<'a> CfgLexer<'a> {
 
 #[inline]
 pub fn parse_int(s: &[u8], min: i64, max: i64) -> Result<i64, CfgError> {
+    let s = input(s);
     let mut value = 0;
     // SAFETY: a live slice and a live output.
     match unsafe { ffi::mtp_cfg_parse_int(s.as_ptr(), s.len(), min, max, &mut value) } {

@@ -24,6 +24,7 @@ pub fn process_id_encode(id: &ProcessId) -> [u8; ENCODED_LEN] {
 
 #[inline]
 pub fn process_id_decode(input: &[u8]) -> Result<ProcessId, i32> {
+    let input = super::input(input);
     let mut out = ProcessId::default();
     // SAFETY: the pointer and length come from one live slice; `out` is writable.
     match unsafe { ffi::mtp_process_id_decode(input.as_ptr(), input.len(), &mut out) } {

@@ -18,6 +18,7 @@ pub struct ProcSelf {
 
 #[inline]
 pub fn parse_proc_stat(text: &[u8]) -> Result<ProcStat, i32> {
+    let text = input(text);
     let mut out = ProcStat::default();
     // SAFETY: the pointer and length come from one live slice; `out` is writable.
     match unsafe { ffi::mtp_parse_proc_stat(text.as_ptr(), text.len(), &mut out) } {
@@ -28,6 +29,8 @@ pub fn parse_proc_stat(text: &[u8]) -> Result<ProcStat, i32> {
 
 #[inline]
 pub fn parse_status_kb(text: &[u8], key: &[u8]) -> Result<i64, i32> {
+    let text = input(text);
+    let key = input(key);
     let mut out = 0;
     // SAFETY: both pointer/length pairs come from live slices; `out` is writable.
     match unsafe {

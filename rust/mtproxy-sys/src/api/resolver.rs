@@ -14,6 +14,7 @@ pub const ERR_ARG: i32 = ffi::MTP_RESOLVE_ERR_ARG;
 
 #[inline]
 pub fn parse_ipv4(text: &[u8]) -> Result<u32, i32> {
+    let text = input(text);
     let mut out = 0;
     // SAFETY: the pointer and length come from one live slice; `out` is writable.
     match unsafe { ffi::mtp_parse_ipv4(text.as_ptr(), text.len(), &mut out) } {
@@ -24,6 +25,7 @@ pub fn parse_ipv4(text: &[u8]) -> Result<u32, i32> {
 
 #[inline]
 pub fn parse_ipv6(text: &[u8]) -> Result<[u8; 16], i32> {
+    let text = input(text);
     let mut out = [0u8; 16];
     // SAFETY: the pointer and length come from one live slice; `out` has 16 bytes.
     match unsafe { ffi::mtp_parse_ipv6(text.as_ptr(), text.len(), out.as_mut_ptr()) } {
@@ -34,6 +36,7 @@ pub fn parse_ipv6(text: &[u8]) -> Result<[u8; 16], i32> {
 
 #[inline]
 pub fn resolve_host(name: &[u8], family: i32) -> Result<ResolvedAddr, i32> {
+    let name = input(name);
     let mut out = ResolvedAddr::default();
     // SAFETY: the pointer and length come from one live slice; `out` is writable.
     match unsafe { ffi::mtp_resolve_host(name.as_ptr(), name.len(), family, &mut out) } {

@@ -22,6 +22,7 @@ pub fn encode_frame_into(
     crc: CrcKind,
     out: &mut [u8],
 ) -> Result<usize, i32> {
+    let payload = input(payload);
     let mut out_len = 0usize;
     // SAFETY: each pointer and length come from one live slice; `out_len` is
     // a live local.
@@ -122,6 +123,7 @@ impl FrameDecoder {
 
     #[inline]
     pub fn push(&mut self, input: &[u8]) -> Result<Pushed<'_>, i32> {
+        let input = super::input(input);
         let mut consumed = 0usize;
         let mut frame = ffi::mtp_rpc_frame::default();
         // SAFETY: a live handle; the input pointer and length come from one

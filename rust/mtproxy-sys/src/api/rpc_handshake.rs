@@ -50,6 +50,7 @@ pub fn build_nonce(
     timestamp: i32,
     nonce: &[u8; NONCE_BYTES],
 ) -> Result<Vec<u8>, i32> {
+    let nonce = input(nonce);
     let mut out = [0u8; NONCE_EXT_LEN];
     let mut len = 0usize;
     // SAFETY: `nonce` has 16 bytes, `out` the 36 the contract may write,
@@ -69,6 +70,7 @@ pub fn build_nonce(
 
 #[inline]
 pub fn parse_nonce(payload: &[u8], key_select: u32, now: i64) -> Result<NonceInfo, i32> {
+    let payload = input(payload);
     let mut out = ffi::mtp_rpc_nonce_info::default();
     // SAFETY: the pointer and length come from one live slice; `out` is a
     // live local.
@@ -89,6 +91,8 @@ pub fn build_handshake(
     sender_pid: &[u8; PID_LEN],
     peer_pid: &[u8; PID_LEN],
 ) -> [u8; HANDSHAKE_LEN] {
+    let sender_pid = input(sender_pid);
+    let peer_pid = input(peer_pid);
     let mut out = [0u8; HANDSHAKE_LEN];
     // SAFETY: 12-byte pids and a 32-byte output, as the contract requires.
     unsafe {
@@ -108,6 +112,8 @@ pub fn parse_handshake(
     own_pid: &[u8; PID_LEN],
     crc32c_allowed: bool,
 ) -> Result<HandshakeInfo, i32> {
+    let payload = input(payload);
+    let own_pid = input(own_pid);
     let mut out = ffi::mtp_rpc_handshake_info::default();
     // SAFETY: the pointer and length come from one live slice; `own_pid` has
     // 12 bytes; `out` is a live local.
@@ -130,6 +136,7 @@ pub fn parse_handshake(
 
 #[inline]
 pub fn build_handshake_error(code: i32, sender_pid: &[u8; PID_LEN]) -> [u8; HANDSHAKE_ERROR_LEN] {
+    let sender_pid = input(sender_pid);
     let mut out = [0u8; HANDSHAKE_ERROR_LEN];
     // SAFETY: a 12-byte pid and a 20-byte output, as the contract requires.
     unsafe { ffi::mtp_rpc_handshake_error_build(code, sender_pid.as_ptr(), out.as_mut_ptr()) };
@@ -138,6 +145,7 @@ pub fn build_handshake_error(code: i32, sender_pid: &[u8; PID_LEN]) -> [u8; HAND
 
 #[inline]
 pub fn parse_handshake_error(payload: &[u8]) -> Result<HandshakeErrorInfo, i32> {
+    let payload = input(payload);
     let mut out = ffi::mtp_rpc_handshake_error_info::default();
     // SAFETY: the pointer and length come from one live slice; `out` is a
     // live local.
@@ -159,6 +167,7 @@ pub fn build_ping(ping_id: i64) -> [u8; PING_LEN] {
 
 #[inline]
 pub fn pong_for_ping(payload: &[u8]) -> Result<[u8; PING_LEN], i32> {
+    let payload = input(payload);
     let mut out = [0u8; PING_LEN];
     // SAFETY: the pointer and length come from one live slice; `out` has the
     // 12 bytes the contract writes.
@@ -236,6 +245,7 @@ impl Handshake {
 
     #[inline]
     pub fn new(config: &HandshakeConfig, now: i64, nonce: &[u8; NONCE_BYTES]) -> Self {
+        let nonce = input(nonce);
         let raw_config = ffi::mtp_rpc_hs_config {
             role: config.role.code(),
             key_select: config.key_select,
@@ -260,6 +270,7 @@ impl Handshake {
 
     #[inline]
     pub fn receive_nonce(&mut self, payload: &[u8], now: i64) -> Result<(), i32> {
+        let payload = input(payload);
         // SAFETY: a live struct; the pointer and length come from one slice.
         self.step(|raw| unsafe {
             ffi::mtp_rpc_hs_receive_nonce(raw, payload.as_ptr(), payload.len(), now)
@@ -276,6 +287,7 @@ impl Handshake {
 
     #[inline]
     pub fn receive_handshake(&mut self, payload: &[u8]) -> Result<(), i32> {
+        let payload = input(payload);
         // SAFETY: a live struct; the pointer and length come from one slice.
         self.step(|raw| unsafe {
             ffi::mtp_rpc_hs_receive_handshake(raw, payload.as_ptr(), payload.len())

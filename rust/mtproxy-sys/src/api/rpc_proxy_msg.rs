@@ -97,6 +97,7 @@ pub fn ext_conn_id_next(previous: i64, slot: u32) -> Result<i64, RpcMsgError> {
 
 #[inline]
 pub fn message_kind(msg: &[u8]) -> Result<i32, RpcMsgError> {
+    let msg = input(msg);
     // SAFETY: a live slice.
     let kind = unsafe { ffi::mtp_rpc_msg_kind(msg.as_ptr(), msg.len()) };
     if kind < 0 {
@@ -112,6 +113,7 @@ pub fn encode_proxy_req(
     packet: &[u8],
     out: &mut [u8],
 ) -> Result<usize, RpcMsgError> {
+    let packet = input(packet);
     let raw = ffi::mtp_rpc_msg_proxy_req {
         flags: req.flags,
         ext_conn_id: req.ext_conn_id,
@@ -138,6 +140,7 @@ pub fn encode_proxy_req(
 
 #[inline]
 pub fn decode_proxy_req(msg: &[u8]) -> Result<(ProxyReq, usize), RpcMsgError> {
+    let msg = input(msg);
     let mut raw = ffi::mtp_rpc_msg_proxy_req::default();
     let mut offset = 0;
     // SAFETY: a live slice and outputs.
@@ -163,6 +166,7 @@ pub fn encode_proxy_ans(
     data: &[u8],
     out: &mut [u8],
 ) -> Result<usize, RpcMsgError> {
+    let data = input(data);
     let mut written = 0;
     // SAFETY: live slices and output; `out` cannot alias `data`.
     let code = unsafe {
@@ -181,6 +185,7 @@ pub fn encode_proxy_ans(
 
 #[inline]
 pub fn decode_proxy_ans(msg: &[u8]) -> Result<ProxyAns, RpcMsgError> {
+    let msg = input(msg);
     let mut raw = ffi::mtp_rpc_msg_proxy_ans::default();
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_proxy_ans_decode(msg.as_ptr(), msg.len(), &mut raw) };
@@ -203,6 +208,7 @@ pub fn encode_simple_ack(ext_conn_id: i64, confirm: u32) -> [u8; 16] {
 
 #[inline]
 pub fn decode_simple_ack(msg: &[u8]) -> Result<SimpleAck, RpcMsgError> {
+    let msg = input(msg);
     let mut raw = ffi::mtp_rpc_msg_simple_ack::default();
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_simple_ack_decode(msg.as_ptr(), msg.len(), &mut raw) };
@@ -223,6 +229,7 @@ pub fn encode_close_ext(ext_conn_id: i64) -> [u8; 12] {
 
 #[inline]
 pub fn decode_close_ext(msg: &[u8]) -> Result<i64, RpcMsgError> {
+    let msg = input(msg);
     let mut id = 0;
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_close_ext_decode(msg.as_ptr(), msg.len(), &mut id) };
@@ -239,6 +246,7 @@ pub fn encode_close_conn(ext_conn_id: i64) -> [u8; 12] {
 
 #[inline]
 pub fn decode_close_conn(msg: &[u8]) -> Result<i64, RpcMsgError> {
+    let msg = input(msg);
     let mut id = 0;
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_close_conn_decode(msg.as_ptr(), msg.len(), &mut id) };

@@ -13,6 +13,7 @@ const CLAMPED: i32 = ffi::MTP_SF_CLAMPED;
 
 #[inline]
 pub fn parse_memory_size(text: &[u8]) -> Result<i64, i32> {
+    let text = input(text);
     let mut out = 0;
     // SAFETY: the pointer and length come from one live slice; `out` is writable.
     match unsafe { ffi::mtp_parse_memory_size(text.as_ptr(), text.len(), &mut out) } {

@@ -2,6 +2,7 @@
 
 #[inline]
 pub fn sha1(data: &[u8]) -> [u8; 20] {
+    let data = input(data);
     let mut out = [0u8; 20];
     // SAFETY: the input comes from one live slice; `out` is 20 writable bytes.
     unsafe { ffi::mtp_sha1(data.as_ptr(), data.len(), out.as_mut_ptr()) };

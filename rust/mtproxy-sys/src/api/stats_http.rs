@@ -52,6 +52,7 @@ pub fn render_prometheus(stats: &ProxyStats, out: &mut [u8]) -> usize {
 
 #[inline]
 pub fn parse_request(data: &[u8]) -> HttpRequest {
+    let data = input(data);
     let mut out = ffi::mtp_http_request::default();
     // SAFETY: a live input slice and a writable result; cannot fail with those.
     unsafe { ffi::mtp_stats_http_parse(data.as_ptr(), data.len(), &mut out) };
@@ -70,6 +71,7 @@ pub fn response_head(
     now: i64,
     out: &mut [u8],
 ) -> Result<usize, i32> {
+    let content_type = input(content_type);
     let mut written = 0;
     // SAFETY: live slices and a writable length.
     match unsafe {

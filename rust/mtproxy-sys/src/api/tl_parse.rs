@@ -34,22 +34,27 @@ fn tl_result(code: i32) -> Result<(), TlError> {
 pub struct TlReader<'a> {
     state: ffi::mtp_tl_in,
     _data: core::marker::PhantomData<&'a [u8]>,
+    /// What `state` points into (for the C reference copy, its own copy).
+    _input: Input<'a, u8>,
 }
 
 impl<'a> TlReader<'a> {
     #[inline]
     pub fn new(data: &'a [u8]) -> Self {
+        let data = input(data);
         let mut state = ffi::mtp_tl_in::default();
         // SAFETY: `state` is a live struct; `data` outlives the reader.
         unsafe { ffi::mtp_tl_in_init(&mut state, data.as_ptr(), data.len()) };
         TlReader {
             state,
             _data: core::marker::PhantomData,
+            _input: data,
         }
     }
 
     #[inline]
     pub fn from_parts(data: &'a [u8], pos: usize, error: i32) -> Self {
+        let data = input(data);
         let state = ffi::mtp_tl_in {
             data: data.as_ptr(),
             len: data.len(),
@@ -59,6 +64,7 @@ impl<'a> TlReader<'a> {
         TlReader {
             state,
             _data: core::marker::PhantomData,
+            _input: data,
         }
     }
 
@@ -185,12 +191,14 @@ impl<'a> TlWriter<'a> {
 
     #[inline]
     pub fn store_raw(&mut self, bytes: &[u8]) -> Result<(), TlError> {
+        let bytes = input(bytes);
         // SAFETY: live state; `bytes` cannot alias the mutably borrowed buffer.
         tl_result(unsafe { ffi::mtp_tl_store_raw(&mut self.state, bytes.as_ptr(), bytes.len()) })
     }
 
     #[inline]
     pub fn store_string(&mut self, bytes: &[u8]) -> Result<(), TlError> {
+        let bytes = input(bytes);
         // SAFETY: live state; `bytes` cannot alias the mutably borrowed buffer.
         let code =
             unsafe { ffi::mtp_tl_store_string(&mut self.state, bytes.as_ptr(), bytes.len()) };
