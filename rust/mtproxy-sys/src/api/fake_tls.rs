@@ -339,6 +339,7 @@ pub fn wrap_records(payload: &[u8], out: &mut [u8]) -> Result<usize, i32> {
 
 #[inline]
 pub fn x25519_public_key(private: &[u8; 32]) -> Result<[u8; 32], i32> {
+    let private = input(private);
     let mut public = [0u8; 32];
     // SAFETY: both arrays are 32 live bytes.
     status(unsafe { ffi::mtp_tls_x25519_public_key(private.as_ptr(), public.as_mut_ptr()) })?;
@@ -351,6 +352,8 @@ pub fn build_probe_hello(
     random: &[u8; PROBE_RANDOM_LEN],
     out: &mut [u8],
 ) -> Result<usize, i32> {
+    let domain = input(domain);
+    let random = input(random);
     let mut written = 0;
     // SAFETY: slices and the array are live and sized as the contract says.
     status(unsafe {
@@ -378,6 +381,8 @@ fn reply_to_c(r: &ProbeReply) -> ffi::mtp_tls_probe_reply {
 
 #[inline]
 pub fn parse_probe_reply(data: &[u8], session_id: &[u8; 32]) -> Result<ProbeReply, i32> {
+    let data = input(data);
+    let session_id = input(session_id);
     let mut out = reply_to_c(&ProbeReply::default());
     // SAFETY: the slice and array are live; `out` is writable.
     status(unsafe {
@@ -406,6 +411,7 @@ fn profile_to_c(p: &TlsProfile) -> ffi::mtp_tls_profile {
 #[inline]
 pub fn profile_from_replies(replies: &[ProbeReply], now: i64) -> Result<TlsProfile, i32> {
     let replies: Vec<ffi::mtp_tls_probe_reply> = replies.iter().map(reply_to_c).collect();
+    let replies = input(&replies);
     let mut out = profile_to_c(&TlsProfile::default());
     // SAFETY: `replies` is a live array of its length (a dangling non-null
     // pointer when empty, which the contract rejects by count); `out` is writable.
@@ -437,6 +443,7 @@ pub fn render_profile_stats(
     prometheus: bool,
     out: &mut [u8],
 ) -> usize {
+    let domain = input(domain);
     let profile = profile_to_c(profile);
     // SAFETY: the slices and struct are live and sized as the contract says.
     unsafe {
