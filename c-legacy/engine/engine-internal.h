@@ -22,9 +22,26 @@
 /* Writes one `[pid][time] text` line to stderr (printf-style). */
 void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The domain probe (engine-probe.c). */
+typedef struct engine_probe engine_probe;
+
+/* A probe of `domains` (copied) that hands profiles to `proxy`; NULL if out
+ * of memory. */
+engine_probe *engine_probe_new(const mtp_proxy *proxy, const mtp_proxy_domain *domains,
+                               size_t n_domains);
+/* The start-up round (bounded by MTP_TLS_PROBE_DEADLINE_MS). */
+void engine_probe_first_round(engine_probe *probe);
+/* Starts the periodic re-probe thread (call with signals blocked). */
+void engine_probe_start(engine_probe *probe);
+/* Stops the re-probe thread and frees the probe (NULL allowed). */
+void engine_probe_free(engine_probe *probe);
+/* The profile lines of the stats page into `out` (what fits); the full length. */
+size_t engine_probe_render(engine_probe *probe, int prometheus, uint8_t *out, size_t cap);
+
 /* What the stats pages show about the process, owned by the engine. */
 typedef struct engine_info {
   const mtp_proxy *proxy;
+  engine_probe *probe;
   uint32_t workers;
   time_t start_time;
   time_t config_loaded_at;
@@ -67,7 +84,7 @@ int engine_open_log(const char *path);
 
 /* Resolves the -D domains and builds the proxy; logs why on failure. */
 mtp_proxy *engine_new_proxy(const mtp_engine_config *config, const engine_files *files,
-                            uint32_t workers);
+                            uint32_t workers, engine_probe **probe);
 
 /* Raises the soft RLIMIT_NOFILE to `max_connections` (0: 65536) + 16,
  * warning when the hard limit is lower. */

@@ -168,7 +168,7 @@ static int resolve_domain(const char *spec, mtp_proxy_domain *out) {
 }
 
 mtp_proxy *engine_new_proxy(const mtp_engine_config *config, const engine_files *files,
-                            uint32_t workers) {
+                            uint32_t workers, engine_probe **probe) {
   mtp_proxy_domain *domains = NULL;
   if (config->n_domains > 0) {
     domains = calloc(config->n_domains, sizeof(*domains));
@@ -203,7 +203,16 @@ mtp_proxy *engine_new_proxy(const mtp_engine_config *config, const engine_files 
   };
   uint8_t err[512] = {0};
   mtp_proxy *proxy = mtp_proxy_new(&settings, err, sizeof(err));
-  free(domains); /* the proxy copied what it keeps */
+  if (proxy != NULL) {
+    *probe = engine_probe_new(proxy, domains, config->n_domains);
+    if (*probe == NULL) {
+      engine_log("out of memory");
+      mtp_proxy_free(proxy);
+      free(domains);
+      return NULL;
+    }
+  }
+  free(domains); /* the proxy and the probe copied what they keep */
   if (proxy == NULL) {
     engine_log("cannot start the proxy (config %s, secret %s): %s", config->config_file,
                config->aes_pwd_file, err[0] ? (const char *)err : "invalid settings");

@@ -197,17 +197,24 @@ static uint8_t *render_body(const stats_server *s, int32_t target, size_t *len) 
       .version = (const uint8_t *)VERSION,
       .version_len = sizeof(VERSION) - 1,
   };
-  /* First call measures (a zero cap never fits), the second renders. */
-  size_t need = target == MTP_STATS_TARGET_METRICS ? mtp_stats_render_prometheus(&st, NULL, 0)
-                                                   : mtp_stats_render_text(&st, &strings, NULL, 0);
-  uint8_t *body = malloc(need + 1);
+  /* First call measures (a zero cap never fits), the second renders; the
+   * domain profiles' lines follow the counters. */
+  int metrics = target == MTP_STATS_TARGET_METRICS;
+  size_t need = metrics ? mtp_stats_render_prometheus(&st, NULL, 0)
+                        : mtp_stats_render_text(&st, &strings, NULL, 0);
+  size_t extra = engine_probe_render(info->probe, metrics, NULL, 0);
+  uint8_t *body = malloc(need + extra + 1);
   if (body == NULL) {
     return NULL;
   }
-  size_t got = target == MTP_STATS_TARGET_METRICS
-                   ? mtp_stats_render_prometheus(&st, body, need + 1)
-                   : mtp_stats_render_text(&st, &strings, body, need + 1);
-  *len = got <= need ? got : 0;
+  size_t got = metrics ? mtp_stats_render_prometheus(&st, body, need + 1)
+                       : mtp_stats_render_text(&st, &strings, body, need + 1);
+  if (got > need) {
+    *len = 0;
+    return body;
+  }
+  size_t more = engine_probe_render(info->probe, metrics, body + got, extra + 1);
+  *len = got + (more <= extra ? more : 0);
   return body;
 }
 

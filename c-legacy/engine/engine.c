@@ -289,6 +289,7 @@ static int run_workers(engine *e, engine_sockets *socks, int sfd) {
   }
   pthread_mutex_init(&w.lock, NULL);
   pthread_cond_init(&w.cond, NULL);
+  engine_probe_start(e->info.probe);
   j.jobs = mtp_jobs_start(workers, worker_entry, &w);
   if (j.jobs == NULL) {
     engine_log("cannot start %u worker threads", (unsigned)workers);
@@ -358,7 +359,7 @@ int32_t mtp_engine_run(const mtp_engine_config *config) {
   struct sigaction ignore_pipe, previous_pipe;
   int signals_set = 0;
 
-  e.proxy = engine_new_proxy(config, &e.files, workers);
+  e.proxy = engine_new_proxy(config, &e.files, workers, &e.info.probe);
   if (e.proxy == NULL) {
     goto done;
   }
@@ -368,8 +369,13 @@ int32_t mtp_engine_run(const mtp_engine_config *config) {
     goto done;
   }
   engine_raise_nofile(config->max_connections);
-  if (engine_bind_all(config, workers, &socks) != 0 || engine_write_ports_file(config, &socks) != 0 ||
-      engine_drop_privileges(user) != 0) {
+  if (engine_bind_all(config, workers, &socks) != 0) {
+    goto done;
+  }
+  /* Before anyone is told the ports: the first ServerHello already looks
+   * like the domain. */
+  engine_probe_first_round(e.info.probe);
+  if (engine_write_ports_file(config, &socks) != 0 || engine_drop_privileges(user) != 0) {
     goto done;
   }
   engine_print_links(config, &socks);
@@ -406,6 +412,7 @@ done:
     pthread_sigmask(SIG_SETMASK, &previous_mask, NULL);
   }
   engine_sockets_close(&socks);
+  engine_probe_free(e.info.probe);
   mtp_proxy_free(e.proxy);
   engine_free_files(&e.files);
   return status;

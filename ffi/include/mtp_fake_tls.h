@@ -152,6 +152,21 @@
 #define MTP_TLS_PROBE_MAX_RECORDS 8
 
 /*
+ Probe policy: connections per domain per round, the start-up round's
+ deadline, the quiet time that ends a flight, the re-probe interval and
+ its random extra (seconds).
+ */
+#define MTP_TLS_PROBE_CONNECTIONS 20
+
+#define MTP_TLS_PROBE_DEADLINE_MS 3000
+
+#define MTP_TLS_PROBE_QUIET_MS 150
+
+#define MTP_TLS_PROBE_INTERVAL_S (4 * 3600)
+
+#define MTP_TLS_PROBE_JITTER_S 1800
+
+/*
  Fake record length with no learned profile: BASE + r % SPREAD.
  */
 #define MTP_TLS_FALLBACK_APP_DATA_BASE 2500

@@ -5,6 +5,7 @@
 mod harness;
 mod hostile;
 mod lifecycle;
+mod mimicry;
 mod pool;
 mod stats;
 mod transports;

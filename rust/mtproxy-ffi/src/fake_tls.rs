@@ -74,6 +74,14 @@ pub const MTP_TLS_MAX_RECORD_PAYLOAD: i32 = 1425;
 pub const MTP_TLS_PROBE_HELLO_LEN: i32 = 517;
 pub const MTP_TLS_PROBE_RANDOM_LEN: i32 = 100;
 pub const MTP_TLS_PROBE_MAX_RECORDS: i32 = 8;
+/// Probe policy: connections per domain per round, the start-up round's
+/// deadline, the quiet time that ends a flight, the re-probe interval and
+/// its random extra (seconds).
+pub const MTP_TLS_PROBE_CONNECTIONS: i32 = 20;
+pub const MTP_TLS_PROBE_DEADLINE_MS: i32 = 3000;
+pub const MTP_TLS_PROBE_QUIET_MS: i32 = 150;
+pub const MTP_TLS_PROBE_INTERVAL_S: i32 = 4 * 3600;
+pub const MTP_TLS_PROBE_JITTER_S: i32 = 1800;
 /// Fake record length with no learned profile: BASE + r % SPREAD.
 pub const MTP_TLS_FALLBACK_APP_DATA_BASE: i32 = 2500;
 pub const MTP_TLS_FALLBACK_APP_DATA_SPREAD: i32 = 1120;
@@ -101,6 +109,11 @@ const _: () = assert!(
         && MTP_TLS_PROBE_HELLO_LEN as usize == core::PROBE_HELLO_LEN
         && MTP_TLS_PROBE_RANDOM_LEN as usize == core::PROBE_RANDOM_LEN
         && MTP_TLS_PROBE_MAX_RECORDS as usize == core::PROBE_MAX_RECORDS
+        && MTP_TLS_PROBE_CONNECTIONS as usize == core::PROBE_CONNECTIONS
+        && MTP_TLS_PROBE_DEADLINE_MS as u64 == core::PROBE_DEADLINE_MS
+        && MTP_TLS_PROBE_QUIET_MS as u64 == core::PROBE_QUIET_MS
+        && MTP_TLS_PROBE_INTERVAL_S as u64 == core::PROBE_INTERVAL_S
+        && MTP_TLS_PROBE_JITTER_S as u64 == core::PROBE_JITTER_S
         && MTP_TLS_FALLBACK_APP_DATA_BASE as usize == core::FALLBACK_APP_DATA_BASE
         && MTP_TLS_FALLBACK_APP_DATA_SPREAD as usize == core::FALLBACK_APP_DATA_SPREAD
 );

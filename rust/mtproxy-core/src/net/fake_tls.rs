@@ -26,7 +26,8 @@ pub use client_hello::{build_client_hello, MAX_DOMAIN_LEN, MIN_CLIENT_HELLO};
 pub use probe::{
     build_probe_hello, parse_probe_reply, profile_app_data_len, profile_from_replies,
     render_profile_stats, ProbeReply, TlsProfile, FALLBACK_APP_DATA_BASE, FALLBACK_APP_DATA_SPREAD,
-    PROBE_HELLO_LEN, PROBE_MAX_RECORDS, PROBE_RANDOM_LEN,
+    PROBE_CONNECTIONS, PROBE_DEADLINE_MS, PROBE_HELLO_LEN, PROBE_INTERVAL_S, PROBE_JITTER_S,
+    PROBE_MAX_RECORDS, PROBE_QUIET_MS, PROBE_RANDOM_LEN,
 };
 pub use records::{wrap_records, wrapped_len, RecordReader, MAX_RECORD_PAYLOAD, MIN_FIRST_RECORD};
 pub use replay_cache::{ReplayCache, MAX_REPLAY_ENTRIES, REPLAY_EXPIRY};

@@ -5,6 +5,7 @@
 //! (`mtproxy_sys::c`), so the engine drives whichever side is linked.
 mod links;
 mod log;
+mod probe;
 mod setup;
 mod signals;
 mod stats_server;
@@ -14,6 +15,7 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use mtproxy_core::net::fake_tls;
 use mtproxy_core::runtime::EngineConfig;
 use mtproxy_sys::c::mtproto_proxy::Proxy;
 use mtproxy_sys::c::net_events::{Event, Reactor, Waker};
@@ -61,6 +63,8 @@ impl LoadedConfig {
 /// Fills the process fields of the stats page around the proxy's counters.
 struct ProcessStats<'a> {
     proxy: &'a Proxy,
+    domains: &'a [probe::Target],
+    profiles: &'a probe::Profiles,
     config: &'a EngineConfig,
     loaded: &'a LoadedConfig,
     workers: u32,
@@ -95,6 +99,26 @@ impl StatsSource for ProcessStats<'_> {
         s
     }
 
+    fn extra(&self, prometheus: bool) -> Vec<u8> {
+        let profiles = self
+            .profiles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = unix_now();
+        let mut out = Vec::new();
+        for (target, profile) in self.domains.iter().zip(profiles.iter()) {
+            let name = target.name.as_bytes();
+            let mut line = vec![0u8; 1024];
+            let n = fake_tls::render_profile_stats(name, profile, now, prometheus, &mut line);
+            line.resize(n, 0);
+            if n > 1024 {
+                fake_tls::render_profile_stats(name, profile, now, prometheus, &mut line);
+            }
+            out.extend_from_slice(&line);
+        }
+        out
+    }
+
     fn strings(&self) -> (&[u8], &[u8], &[u8]) {
         (
             self.config.config_file.as_bytes(),
@@ -127,6 +151,9 @@ struct Running<'a> {
     stats: Option<StatsServer>,
     loaded: LoadedConfig,
     start_time: i64,
+    domains: Vec<probe::Target>,
+    profiles: probe::Profiles,
+    reprober: Option<probe::Reprober>,
 }
 
 fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
@@ -142,6 +169,21 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
     };
     let loaded = LoadedConfig::new(&config_text);
     let settings = setup::proxy_settings(config, workers, proxy_secret, config_text)?;
+    let domains: Vec<probe::Target> = settings
+        .domains
+        .iter()
+        .map(|d| probe::Target {
+            name: String::from_utf8_lossy(&d.name).into_owned(),
+            addr: std::net::SocketAddr::from((
+                std::net::Ipv4Addr::from(d.relay_ipv4),
+                d.relay_port,
+            )),
+        })
+        .collect();
+    let profiles: probe::Profiles = Arc::new(Mutex::new(vec![
+        fake_tls::TlsProfile::default();
+        domains.len()
+    ]));
     let proxy = Proxy::new(&settings).map_err(|reason| {
         format!(
             "config {} / {}: {reason}",
@@ -171,6 +213,9 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
         ),
         None => None,
     };
+    // Before anyone is told the ports: the first ServerHello already
+    // looks like the domain.
+    probe::first_round(&domains, &proxy, &profiles);
     if let Some(path) = &config.ports_file {
         setup::write_ports_file(path, &clients.ports, stats_port)?;
     }
@@ -198,6 +243,8 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
         None => None,
     };
     let proxy = Arc::new(proxy);
+    let reprober =
+        probe::Reprober::start(domains.clone(), Arc::clone(&proxy), Arc::clone(&profiles));
     let finished = Arc::new(AtomicU32::new(0));
     let jobs = start_workers(
         &proxy,
@@ -221,6 +268,9 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
         stats,
         loaded,
         start_time,
+        domains,
+        profiles,
+        reprober: Some(reprober),
     })
 }
 
@@ -287,6 +337,7 @@ impl Running<'_> {
                 status = EXIT_FAILURE;
             }
         }
+        drop(self.reprober.take());
         if let Some(jobs) = self.jobs.take() {
             jobs.join();
         }
@@ -349,6 +400,8 @@ impl Running<'_> {
         };
         let mut source = ProcessStats {
             proxy: &self.proxy,
+            domains: &self.domains,
+            profiles: &self.profiles,
             config: self.config,
             loaded: &self.loaded,
             workers: self.workers,

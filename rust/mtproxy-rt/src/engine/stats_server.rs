@@ -37,6 +37,8 @@ struct Connection {
 pub trait StatsSource {
     /// The numbers (proxy's and process's) at this moment.
     fn stats(&mut self, http: &HttpCounters, open_connections: usize) -> ProxyStats;
+    /// Lines appended to the body (`/metrics` when `prometheus`).
+    fn extra(&self, prometheus: bool) -> Vec<u8>;
     /// config file name, config md5 hex, version.
     fn strings(&self) -> (&[u8], &[u8], &[u8]);
 }
@@ -220,10 +222,9 @@ fn respond(
     let (content_type, body): (&[u8], Vec<u8>) = if request.status == 200 {
         let stats = source.stats(counters, open);
         if request.target == stats_http::TARGET_METRICS {
-            (
-                b"text/plain; version=0.0.4",
-                render(|out| stats_http::render_prometheus(&stats, out)),
-            )
+            let mut body = render(|out| stats_http::render_prometheus(&stats, out));
+            body.extend_from_slice(&source.extra(true));
+            (b"text/plain; version=0.0.4", body)
         } else {
             let (config_filename, config_md5, version) = source.strings();
             let strings = StatsStrings {
@@ -231,10 +232,9 @@ fn respond(
                 config_md5,
                 version,
             };
-            (
-                b"text/plain",
-                render(|out| stats_http::render_text(&stats, &strings, out)),
-            )
+            let mut body = render(|out| stats_http::render_text(&stats, &strings, out));
+            body.extend_from_slice(&source.extra(false));
+            (b"text/plain", body)
         }
     } else {
         counters.bad_headers += 1;

@@ -26,6 +26,15 @@ pub const PROBE_HELLO_LEN: usize = 517;
 pub const PROBE_RANDOM_LEN: usize = 100;
 /// Application-data records of one flight that a reply describes.
 pub const PROBE_MAX_RECORDS: usize = 8;
+/// Connections per domain in one probe round (as upstream).
+pub const PROBE_CONNECTIONS: usize = 20;
+/// A probe round at start-up gives up after this long (start-up waits).
+pub const PROBE_DEADLINE_MS: u64 = 3000;
+/// After a complete record, a flight is over when the domain is quiet this long.
+pub const PROBE_QUIET_MS: u64 = 150;
+/// Probes are repeated every `INTERVAL + r % JITTER` seconds.
+pub const PROBE_INTERVAL_S: u64 = 4 * 3600;
+pub const PROBE_JITTER_S: u64 = 1800;
 /// The fallback fake record length when nothing was learned: `BASE + r %
 /// SPREAD` (upstream's "default response settings").
 pub const FALLBACK_APP_DATA_BASE: usize = 2500;
