@@ -24,7 +24,7 @@ head -c 128 /dev/urandom >"$work/proxy-secret"
 secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 domain=localhost
 
-"$PROFILE_DIR/fake-domain" --port-file "$work/domain-port" </dev/null >"$work/domain.log" 2>&1 &
+"$PROFILE_DIR/fake-domain" --tls --cert-padding 2000 --port-file "$work/domain-port" </dev/null >"$work/domain.log" 2>&1 &
 pids+=($!)
 wait_for_file "$work/domain-port"
 domain_port=$(cat "$work/domain-port")
@@ -84,7 +84,7 @@ fetch_stats() {
 }
 echo
 echo "== /stats of the fake-TLS proxy (selected lines) =="
-fetch_stats "$stats_port" | grep -E '^(pid|uptime|workers|config_auth_clusters|total_ready_targets|ext_connections|tot_forwarded_queries|tot_forwarded_responses|total_connections|proxy_tag_set|version)\b' || true
+fetch_stats "$stats_port" | grep -E '^(pid|uptime|workers|config_auth_clusters|total_ready_targets|ext_connections|tot_forwarded_queries|tot_forwarded_responses|total_connections|proxy_tag_set|version|fake_tls_profile_[a-z.]+)\b' || true
 
 echo
 echo "== stopping: SIGTERM to the proxies, EOF to the fake middle-end =="

@@ -134,6 +134,12 @@ static void *probe_one(void *arg) {
       break; /* quiet after a complete record, or the deadline */
     }
     if (len == cap) {
+      /* ServerHello, CCS and MTP_TLS_PROBE_MAX_RECORDS records of the
+       * largest size fit in 256 KiB; a domain sending more cannot grow
+       * memory. */
+      if (cap >= 256 * 1024) {
+        break;
+      }
       uint8_t *bigger = realloc(data, cap * 2);
       if (bigger == NULL) {
         break;

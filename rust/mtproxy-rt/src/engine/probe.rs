@@ -20,6 +20,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Bytes of a domain's answer kept at most: ServerHello and CCS plus
+/// [`PROBE_MAX_RECORDS`] records of the largest size.
+const MAX_FLIGHT_BYTES: usize = 256 * 1024;
+
 /// One `-D` domain: its SNI name and where it listens.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -65,6 +69,9 @@ fn probe_once(target: &Target, deadline: Instant) -> Option<ProbeReply> {
             .ok()?;
         match stream.read(&mut buf) {
             Ok(0) => return parsed,
+            // A flight of the most records the parser counts fits in
+            // this; a domain that sends more cannot grow memory.
+            Ok(_) if data.len() > MAX_FLIGHT_BYTES => return parsed,
             Ok(n) => data.extend_from_slice(&buf[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 // Quiet after a complete record: the flight is over.
