@@ -220,10 +220,11 @@ fn respond(
     let (content_type, body): (&[u8], Vec<u8>) = if request.status == 200 {
         let stats = source.stats(counters, open);
         if request.target == stats_http::TARGET_METRICS {
-            (
-                b"text/plain; version=0.0.4",
-                render(|out| stats_http::render_prometheus(&stats, out)),
-            )
+            let mut body = render(|out| stats_http::render_prometheus(&stats, out));
+            if let Some(extra) = crate::rust_only::direct_stats() {
+                body.extend_from_slice(extra.render_prometheus().as_bytes());
+            }
+            (b"text/plain; version=0.0.4", body)
         } else {
             let (config_filename, config_md5, version) = source.strings();
             let strings = StatsStrings {
@@ -231,10 +232,12 @@ fn respond(
                 config_md5,
                 version,
             };
-            (
-                b"text/plain",
-                render(|out| stats_http::render_text(&stats, &strings, out)),
-            )
+            let mut body = render(|out| stats_http::render_text(&stats, &strings, out));
+            // Rust-only lines (rust_only.rs), after upstream's.
+            if let Some(extra) = crate::rust_only::direct_stats() {
+                body.extend_from_slice(extra.render_text().as_bytes());
+            }
+            (b"text/plain", body)
         }
     } else {
         counters.bad_headers += 1;
