@@ -20,13 +20,30 @@ fn main() -> ExitCode {
         Some("--modules") => {
             for entry in env!("MTPROXY_MODULE_SIDES").split(',') {
                 let (module, side) = entry.split_once('=').unwrap_or((entry, "?"));
-                println!("{module:<18} {side}");
+                match rust_only_parts(module) {
+                    Some(parts) if side == "rust" => {
+                        println!("{module:<18} {side:<4} rust-only: {parts}")
+                    }
+                    Some(parts) => println!(
+                        "{module:<18} {side:<4} rust-only, not in this build (needs rust-{module}): {parts}"
+                    ),
+                    None => println!("{module:<18} {side}"),
+                }
             }
             ExitCode::SUCCESS
         }
         Some("selftest") => selftest::run(),
         _ => run_proxy(&args),
     }
+}
+
+/// The Rust-only parts of `module` (migration.toml), comma-separated.
+fn rust_only_parts(module: &str) -> Option<String> {
+    env!("MTPROXY_RUST_ONLY")
+        .split('|')
+        .filter_map(|entry| entry.split_once('='))
+        .find(|(m, _)| *m == module)
+        .map(|(_, parts)| parts.split(';').collect::<Vec<_>>().join(", "))
 }
 
 /// Whether this build took `module` from Rust (the compile-time table
