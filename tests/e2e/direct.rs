@@ -5,10 +5,6 @@
 use crate::harness::*;
 use std::process::Command;
 
-fn hex_localhost() -> String {
-    b"localhost".iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Runs the binary with `args` and expects a start-up refusal: exit status
 /// 2 and `needle` in the one error line.
 fn refused(args: &[&str], needle: &str) {
@@ -36,7 +32,14 @@ fn a_c_proxy_build_refuses_direct_mode_naming_the_feature() {
     let line = "direct mode needs the Rust proxy: build with --features rust-mtproto-proxy";
     refused(&["-H", "0", "--direct", "x.conf"], line);
     refused(
-        &["-H", "0", "--direct", "--dc-addr", "2=127.0.0.1:1", "x.conf"],
+        &[
+            "-H",
+            "0",
+            "--direct",
+            "--dc-addr",
+            "2=127.0.0.1:1",
+            "x.conf",
+        ],
         line,
     );
     println!(
@@ -53,6 +56,10 @@ mod rust_proxy {
     use mtproxy_testkit::fake_dc::FakeDc;
     use mtproxy_testkit::fronting::FakeDomain;
 
+    fn hex_localhost() -> String {
+        b"localhost".iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// A proxy in direct mode with `extra` arguments; the config and the
     /// proxy secret are given too, so a C engine (rust-mtproto build)
     /// starts as well.
@@ -66,8 +73,14 @@ mod rust_proxy {
     }
 
     fn connect(proxy: &Proxy, secret: &str, transport: Transport, dc: i16) -> TestClient {
-        TestClient::connect(proxy.addr(), secret, transport, dc, ClientOptions::default())
-            .unwrap_or_else(|e| panic!("connect: {e}; proxy stderr:\n{}", proxy.stderr_text()))
+        TestClient::connect(
+            proxy.addr(),
+            secret,
+            transport,
+            dc,
+            ClientOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("connect: {e}; proxy stderr:\n{}", proxy.stderr_text()))
     }
 
     /// Sends a packet and expects the fake DC's echo of it (padding, which
@@ -77,7 +90,10 @@ mod rust_proxy {
         client.send_packet(&p, false).unwrap();
         match client.recv_packet(WAIT).unwrap() {
             Received::Packet(got) if padded => {
-                assert!(got.starts_with(&p) && got.len() <= p.len() + 3, "padded echo differs")
+                assert!(
+                    got.starts_with(&p) && got.len() <= p.len() + 3,
+                    "padded echo differs"
+                )
             }
             Received::Packet(got) => assert_eq!(got, p, "echo of {len} bytes differs"),
             other => panic!("expected the echo, got {other:?}"),
@@ -117,15 +133,32 @@ mod rust_proxy {
         let over = format!("2={}", dc.addr());
         let proxy = start_direct(&scratch, &["--dc-addr", &over]);
         let cases = [
-            (SECRET_HEX.to_string(), Transport::Abridged, obfs2::TAG_ABRIDGED),
-            (SECRET_HEX.to_string(), Transport::Intermediate, obfs2::TAG_INTERMEDIATE),
-            (format!("dd{SECRET_HEX}"), Transport::Padded, obfs2::TAG_PADDED),
+            (
+                SECRET_HEX.to_string(),
+                Transport::Abridged,
+                obfs2::TAG_ABRIDGED,
+            ),
+            (
+                SECRET_HEX.to_string(),
+                Transport::Intermediate,
+                obfs2::TAG_INTERMEDIATE,
+            ),
+            (
+                format!("dd{SECRET_HEX}"),
+                Transport::Padded,
+                obfs2::TAG_PADDED,
+            ),
         ];
         for (k, (secret, transport, tag)) in cases.iter().enumerate() {
             let mut client = connect(&proxy, secret, *transport, 2);
             for i in 0..5u32 {
                 let len = 56 + 4 * ((i as usize * 97) % 300);
-                echo(&mut client, len, (k as u32) << 8 | i, *tag == obfs2::TAG_PADDED);
+                echo(
+                    &mut client,
+                    len,
+                    (k as u32) << 8 | i,
+                    *tag == obfs2::TAG_PADDED,
+                );
             }
             // Unsolicited bytes from the DC reach the client too.
             let pushed = packet(56, 77);
@@ -137,10 +170,16 @@ mod rust_proxy {
             assert!(dc.push(k, &frame));
             assert_eq!(client.recv_packet(WAIT).unwrap(), Received::Packet(pushed));
             let seen = dc.connections();
-            assert_eq!((seen[k].dc, seen[k].tag, seen[k].header_ok), (2, *tag, true));
+            assert_eq!(
+                (seen[k].dc, seen[k].tag, seen[k].header_ok),
+                (2, *tag, true)
+            );
             // The DC closing ends the client.
             dc.close(k);
-            assert!(matches!(client.recv_packet(WAIT), Err(ClientError::Closed | ClientError::Io(_))));
+            assert!(matches!(
+                client.recv_packet(WAIT),
+                Err(ClientError::Closed | ClientError::Io(_))
+            ));
         }
         wait_stat(&proxy, "direct_mode", 1);
         wait_stat(&proxy, "direct_connections_total_dc2", 3);
@@ -180,7 +219,10 @@ mod rust_proxy {
         let scratch = Scratch::new();
         let t = format!("2={}", two.addr());
         let (m, f) = (format!("-2={}", media.addr()), format!("4={}", four.addr()));
-        let proxy = start_direct(&scratch, &["--dc-addr", &t, "--dc-addr", &m, "--dc-addr", &f]);
+        let proxy = start_direct(
+            &scratch,
+            &["--dc-addr", &t, "--dc-addr", &m, "--dc-addr", &f],
+        );
         let mut a = connect(&proxy, SECRET_HEX, Transport::Intermediate, -2);
         echo(&mut a, 64, 1, false);
         let mut b = connect(&proxy, SECRET_HEX, Transport::Abridged, 4);
@@ -205,7 +247,10 @@ mod rust_proxy {
             let mut client = connect(&proxy, SECRET_HEX, Transport::Intermediate, bad);
             let _ = client.send_packet(&packet(64, 3), false);
             assert!(
-                matches!(client.recv_packet(WAIT), Err(ClientError::Closed | ClientError::Io(_))),
+                matches!(
+                    client.recv_packet(WAIT),
+                    Err(ClientError::Closed | ClientError::Io(_))
+                ),
                 "DC {bad} was not closed"
             );
             echo(&mut good, 64, 2, false);
@@ -228,7 +273,10 @@ mod rust_proxy {
             TestClient::connect(addr, SECRET_HEX, Transport::Intermediate, 2, options()).unwrap();
         let p = packet(64, 1);
         first.send_packet(&p, false).unwrap();
-        assert_eq!(first.recv_packet(WAIT).unwrap(), Received::Packet(p.clone()));
+        assert_eq!(
+            first.recv_packet(WAIT).unwrap(),
+            Received::Packet(p.clone())
+        );
         // The same seed draws the same 64-byte header: a replay.
         let mut replay =
             TestClient::connect(addr, SECRET_HEX, Transport::Intermediate, 2, options()).unwrap();

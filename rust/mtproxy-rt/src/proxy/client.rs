@@ -250,7 +250,7 @@ impl Worker<'_> {
             Phase::Relay(relay) => {
                 let before = relay.out.len();
                 let n = match relay.direct.as_mut() {
-                    Some(direct) => match direct.from_client(data, &mut relay.out) {
+                    Some(direct) => match direct.client_to_dc(data, &mut relay.out) {
                         Ok(_) => relay.out.len() - before,
                         Err(()) => return self.close_client(slot, false),
                     },

@@ -85,7 +85,7 @@ fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
 impl DirectCrypto {
     /// Client ciphertext (TLS records for a fake-TLS client) → bytes for
     /// the DC, appended to `out`. `Err` on a broken record.
-    pub fn from_client(&mut self, data: &[u8], out: &mut OutQueue) -> Result<usize, ()> {
+    pub fn client_to_dc(&mut self, data: &[u8], out: &mut OutQueue) -> Result<usize, ()> {
         let mut plain = match self.tls.as_mut() {
             Some(reader) => {
                 let mut payload = vec![0u8; data.len()];
@@ -102,12 +102,12 @@ impl DirectCrypto {
             }
             None => data.to_vec(),
         };
-        self.from_client_plain(&mut plain, out);
+        self.client_plain_to_dc(&mut plain, out);
         Ok(plain.len())
     }
 
     /// obfuscated2 ciphertext of the client (no records) → the DC.
-    fn from_client_plain(&mut self, data: &mut [u8], out: &mut OutQueue) {
+    fn client_plain_to_dc(&mut self, data: &mut [u8], out: &mut OutQueue) {
         crypt(&mut self.client_dec, data);
         crypt(&mut self.dc_enc, data);
         self.counters
@@ -118,7 +118,7 @@ impl DirectCrypto {
 
     /// DC ciphertext → bytes for the client (in records for fake TLS),
     /// appended to `out`.
-    pub fn from_dc(&mut self, data: &mut [u8], out: &mut OutQueue) {
+    pub fn dc_to_client(&mut self, data: &mut [u8], out: &mut OutQueue) {
         crypt(&mut self.dc_dec, data);
         crypt(&mut self.client_enc, data);
         self.counters
@@ -198,7 +198,7 @@ impl Worker<'_> {
         let mut out = OutQueue::default();
         out.push_slice(&header.header);
         let mut rest = rest.to_vec();
-        crypto.from_client_plain(&mut rest, &mut out);
+        crypto.client_plain_to_dc(&mut rest, &mut out);
         let Some(c) = self.clients.get_mut(slot) else {
             return;
         };

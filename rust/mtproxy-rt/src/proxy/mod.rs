@@ -134,9 +134,9 @@ fn parse_snapshot(
             size: config.len(),
         });
     }
-    if !(SECRET_MIN_LEN..=SECRET_MAX_LEN).contains(&proxy_secret.len())
-        && !(direct && proxy_secret.is_empty())
-    {
+    let secret_ok = (SECRET_MIN_LEN..=SECRET_MAX_LEN).contains(&proxy_secret.len())
+        || (direct && proxy_secret.is_empty());
+    if !secret_ok {
         return Err(format!(
             "proxy secret must be {SECRET_MIN_LEN}..{SECRET_MAX_LEN} bytes, got {}",
             proxy_secret.len()

@@ -151,7 +151,7 @@ impl Worker<'_> {
                 Ok(n) => {
                     let before = c.out.len();
                     match r.direct.as_mut() {
-                        Some(direct) => direct.from_dc(&mut buf[..n], &mut c.out),
+                        Some(direct) => direct.dc_to_client(&mut buf[..n], &mut c.out),
                         None => c.out.push_slice(&buf[..n]),
                     }
                     let n = c.out.len() - before;
