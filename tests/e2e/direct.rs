@@ -293,6 +293,54 @@ mod rust_proxy {
         assert_eq!(first.recv_packet(WAIT).unwrap(), Received::Packet(p));
     }
 
+    /// With the Rust engine too, direct mode needs neither proxy-multi.conf
+    /// nor the proxy-secret file.
+    #[cfg(feature = "rust-engine-main")]
+    #[test]
+    fn direct_mode_runs_without_the_config_files() {
+        use mtproxy_testkit::process::ChildGuard;
+        let dc = FakeDc::start().unwrap();
+        let scratch = Scratch::new();
+        let ports = scratch.path("ports");
+        let over = format!("2={}", dc.addr());
+        let user = run_user();
+        let stderr = scratch.path("proxy.stderr");
+        let child = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"))
+            .args([
+                "-u", &user, "-H", "0", "-M", "1", "-S", SECRET_HEX, "--direct",
+            ])
+            .args(["--aes-pwd", "/nonexistent/proxy-secret", "--dc-addr", &over])
+            .arg("--ports-file")
+            .arg(&ports)
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let _guard = ChildGuard::new(child);
+        let deadline = std::time::Instant::now() + WAIT;
+        let port: u16 = loop {
+            let text = std::fs::read_to_string(&ports).unwrap_or_default();
+            if let Some(p) = text.lines().find_map(|l| l.strip_prefix("client ")) {
+                break p.trim().parse().unwrap();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no ports file: {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut client = TestClient::connect(
+            addr,
+            SECRET_HEX,
+            Transport::Intermediate,
+            2,
+            Default::default(),
+        )
+        .unwrap();
+        echo(&mut client, 64, 1, false);
+    }
+
     #[test]
     fn dc_addr_without_direct_is_refused() {
         refused(
