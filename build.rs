@@ -24,6 +24,14 @@ fn main() {
     }
     // The binary reports which side each module came from (`--modules`).
     println!("cargo:rustc-env=MTPROXY_MODULE_SIDES={}", sides.join(","));
+    // And the Rust-only parts of each module: `module=part;part|module=...`.
+    let rust_only: Vec<String> = manifest
+        .modules
+        .iter()
+        .filter(|m| !m.rust_only.is_empty())
+        .map(|m| format!("{}={}", m.name, m.rust_only.join(";")))
+        .collect();
+    println!("cargo:rustc-env=MTPROXY_RUST_ONLY={}", rust_only.join("|"));
 
     CBuild {
         root,

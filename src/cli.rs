@@ -36,6 +36,10 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
   -l, --log FILE               log file (reopened on SIGUSR1)
       --msg-buffers-size N[k|m|g]  buffer memory limit (default 256m)
       --disable-tcp            no stats listener
+      --direct                 direct mode: relay clients straight to Telegram's DCs,
+                               no middle-ends; proxy-multi.conf and --aes-pwd optional
+                               (Rust proxy only; README \"Direct mode\")
+      --dc-addr ID=HOST:PORT   DC address for direct mode (repeatable; IPv4 or [IPv6])
   -h, --help                   this text
   other commands: mtproxy-rust --modules | selftest
   test options: --ports-file FILE, --test-seed N, --shutdown-grace-ms N";
@@ -73,6 +77,7 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("", "ports-file"),
     ("", "test-seed"),
     ("", "shutdown-grace-ms"),
+    ("", "dc-addr"),
 ];
 
 /// Options whose value is optional and only given as `--name=V` or as the
@@ -88,6 +93,7 @@ const FLAGS: &[(&str, &str)] = &[
     ("", "allow-skip-dh"),
     ("", "force-dh"),
     ("", "disable-tcp"),
+    ("", "direct"),
 ];
 
 fn find<'a>(
@@ -188,6 +194,23 @@ fn tokenize(args: &[String]) -> Result<(Vec<Opt>, Vec<String>), String> {
         }
     }
     Ok((options, positional))
+}
+
+/// `-P` with `--direct`: the answer to "why is my ad tag ignored".
+pub const AD_TAG_WITH_DIRECT: &str = "an ad tag (-P) only works through Telegram's middle-ends: drop --direct to show the sponsored channel, or drop -P";
+
+/// `--dc-addr ID=HOST:PORT`: a DC id (negative for media DCs) and an IPv4
+/// `a.b.c.d:port` or IPv6 `[addr]:port` address.
+fn dc_addr(value: &str) -> Result<(i16, std::net::SocketAddr), String> {
+    let (id, addr) = value
+        .split_once('=')
+        .ok_or_else(|| format!("--dc-addr: expected ID=HOST:PORT, got `{value}`"))?;
+    let id: i16 = number("dc-addr", id)?;
+    let addr = addr
+        .trim()
+        .parse()
+        .map_err(|_| format!("--dc-addr: `{addr}` is not an IP address with a port"))?;
+    Ok((id, addr))
 }
 
 fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
@@ -332,14 +355,21 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "ports-file" => c.ports_file = Some(v.to_string()),
             "test-seed" => c.test_seed = number(&name, v)?,
             "shutdown-grace-ms" => c.shutdown_grace_ms = number(&name, v)?,
+            "direct" => c.rust_only.direct = true,
+            "dc-addr" => c.rust_only.dc_addrs.push(dc_addr(v)?),
             other => return Err(format!("option --{other} is not handled")),
         }
     }
     if disable_tcp {
         c.http_stats = false;
     }
+    if c.rust_only.direct && c.ad_tag.is_some() {
+        return Err(AD_TAG_WITH_DIRECT.into());
+    }
     match positional.as_slice() {
         [file] => c.config_file = file.clone(),
+        // Direct mode never reads the config: the file is optional.
+        [] if c.rust_only.direct => {}
         [] => return Err("missing the proxy-multi.conf argument".into()),
         more => {
             return Err(format!(
@@ -430,6 +460,34 @@ mod tests {
             panic!()
         };
         assert_eq!(warnings.len(), 2);
+    }
+
+    #[test]
+    fn direct_mode_options() {
+        let c = run("-H 1 --direct --dc-addr 2=127.0.0.1:7000 --dc-addr=-2=[::1]:7001");
+        assert!(c.rust_only.direct);
+        assert_eq!(c.config_file, "");
+        assert_eq!(
+            c.rust_only.dc_addrs,
+            vec![
+                (2, "127.0.0.1:7000".parse().unwrap()),
+                (-2, "[::1]:7001".parse().unwrap())
+            ]
+        );
+        let c = run("-H 1 --direct x.conf");
+        assert_eq!(c.config_file, "x.conf");
+        for (line, needle) in [
+            (
+                "-H 1 --direct -P 0123456789abcdef0123456789abcdef",
+                "drop --direct",
+            ),
+            ("-H 1 --direct --dc-addr 2 x", "ID=HOST:PORT"),
+            ("-H 1 --direct --dc-addr 2=localhost:1 x", "IP address"),
+            ("-H 1 --direct --dc-addr 40000=1.2.3.4:1 x", "number"),
+        ] {
+            let err = parse(&args(line)).unwrap_err();
+            assert!(err.contains(needle), "{line}: {err}");
+        }
     }
 
     #[test]

@@ -20,13 +20,56 @@ fn main() -> ExitCode {
         Some("--modules") => {
             for entry in env!("MTPROXY_MODULE_SIDES").split(',') {
                 let (module, side) = entry.split_once('=').unwrap_or((entry, "?"));
-                println!("{module:<18} {side}");
+                match rust_only_parts(module) {
+                    Some(parts) if side == "rust" => {
+                        println!("{module:<18} {side:<4} rust-only: {parts}")
+                    }
+                    Some(parts) => println!(
+                        "{module:<18} {side:<4} rust-only, not in this build (needs rust-{module}): {parts}"
+                    ),
+                    None => println!("{module:<18} {side}"),
+                }
             }
             ExitCode::SUCCESS
         }
         Some("selftest") => selftest::run(),
         _ => run_proxy(&args),
     }
+}
+
+/// The Rust-only parts of `module` (migration.toml), comma-separated.
+fn rust_only_parts(module: &str) -> Option<String> {
+    env!("MTPROXY_RUST_ONLY")
+        .split('|')
+        .filter_map(|entry| entry.split_once('='))
+        .find(|(m, _)| *m == module)
+        .map(|(_, parts)| parts.split(';').collect::<Vec<_>>().join(", "))
+}
+
+/// Whether this build took `module` from Rust (the compile-time table
+/// `--modules` prints).
+fn module_is_rust(module: &str) -> bool {
+    env!("MTPROXY_MODULE_SIDES")
+        .split(',')
+        .any(|entry| entry.split_once('=') == Some((module, "rust")))
+}
+
+/// The one-line refusal of a Rust-only option when the module that would
+/// implement it comes from C (ARCHITECTURE.md, "Rust-only features").
+fn check_rust_only(config: &mtproxy_core::runtime::EngineConfig) -> Result<(), String> {
+    let o = &config.rust_only;
+    if !o.direct && !o.dc_addrs.is_empty() {
+        return Err("--dc-addr only applies to direct mode: add --direct".into());
+    }
+    if o.direct && !module_is_rust("mtproto-proxy") {
+        return Err(
+            "direct mode needs the Rust proxy: build with --features rust-mtproto-proxy".into(),
+        );
+    }
+    if o.direct && config.config_file.is_empty() && !module_is_rust("engine-main") {
+        return Err("direct mode without proxy-multi.conf needs the Rust engine: build with --features rust-engine-main, or give the config file and --aes-pwd".into());
+    }
+    Ok(())
 }
 
 /// Parses the upstream command line and hands it to the engine module
@@ -38,9 +81,17 @@ fn run_proxy(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(cli::Command::Run(config, warnings)) => {
+            if let Err(e) = check_rust_only(&config) {
+                eprintln!("mtproxy-rust: {e}");
+                return ExitCode::from(2);
+            }
             for w in warnings {
                 eprintln!("mtproxy-rust: warning: {w}");
             }
+            // Rust-only options travel outside the C contracts (ARCHITECTURE.md).
+            let mut rust_only = config.rust_only.clone();
+            rust_only.obfs2_replay = module_is_rust("mtproto-proxy");
+            mtproxy_rt::rust_only::set_options(rust_only);
             match mtproxy_sys::c::engine_main::run(&config) {
                 Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
                 Err(e) => {

@@ -275,7 +275,7 @@ fn root_without_u_switches_to_mtproxy_or_refuses_and_u_root_warns_and_serves() {
         scratch,
         me,
         proxy,
-        pool: crate::harness::DEFAULT_POOL,
+        pool: DEFAULT_POOL,
     };
     rig.wait_me_ready();
     let mut client = rig.client(SECRET_HEX, Transport::Intermediate);

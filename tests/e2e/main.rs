@@ -2,6 +2,7 @@
 //! binary was compiled with) between the test kit's clients and its fake
 //! middle-end / fronting domain, all on loopback. The same suite runs for
 //! every build of the CI matrix.
+mod direct;
 mod harness;
 mod hostile;
 mod lifecycle;

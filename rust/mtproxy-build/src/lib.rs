@@ -32,6 +32,11 @@ pub struct Module {
     pub uses: Vec<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Parts of the module that exist in Rust only (features upstream
+    /// never had; ARCHITECTURE.md, "Rust-only features"). A build that
+    /// takes the module from C refuses their options at start-up.
+    #[serde(default)]
+    pub rust_only: Vec<String>,
 }
 
 impl Module {

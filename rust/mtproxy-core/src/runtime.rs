@@ -29,6 +29,23 @@ pub struct ProxySettings {
     pub window_clamp: u32,
     pub buffer_limit: u64,
     pub seed: u64,
+    /// Options only the Rust proxy has (ARCHITECTURE.md, "Rust-only
+    /// features"); not part of the C contract, all off by default.
+    pub rust_only: RustOnly,
+}
+
+/// The Rust-only options of the proxy (`--direct`, `--dc-addr`) and its
+/// obfuscated2 replay protection. The C proxy has none of them: a build
+/// that takes mtproto-proxy from C refuses the options at start-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RustOnly {
+    /// Direct mode: clients are relayed to the Telegram DC they name,
+    /// not through the middle-ends (README "Direct mode").
+    pub direct: bool,
+    /// `--dc-addr ID=HOST:PORT` overrides of the built-in DC table.
+    pub dc_addrs: Vec<(i16, std::net::SocketAddr)>,
+    /// Reject obfuscated2 headers seen before (a bounded shared cache).
+    pub obfs2_replay: bool,
 }
 
 /// The parsed command line (`mtp_engine_run`); field meanings are those of
@@ -59,4 +76,7 @@ pub struct EngineConfig {
     pub shutdown_grace_ms: u32,
     pub test_seed: u64,
     pub ports_file: Option<String>,
+    /// Rust-only options; they reach the Rust proxy outside the C
+    /// contracts (mtproxy-rt `rust_only`).
+    pub rust_only: RustOnly,
 }

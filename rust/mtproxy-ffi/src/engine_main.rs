@@ -201,5 +201,7 @@ unsafe fn convert(c: &mtp_engine_config) -> Result<EngineConfig, String> {
         test_seed: c.test_seed,
         // SAFETY: NULL or NUL-terminated.
         ports_file: unsafe { text(c.ports_file, "--ports-file") }?,
+        // Rust-only options come from main, not through the C contract.
+        rust_only: mtproxy_rt::rust_only::options(),
     })
 }

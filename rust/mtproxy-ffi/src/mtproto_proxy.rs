@@ -146,6 +146,8 @@ unsafe fn convert_settings(s: &mtp_proxy_settings) -> Result<ProxySettings, &'st
         window_clamp: s.window_clamp,
         buffer_limit: s.buffer_limit,
         seed: s.seed,
+        // Rust-only options come from main, not through the C contract.
+        rust_only: mtproxy_rt::rust_only::options(),
     })
 }
 

@@ -11,3 +11,4 @@ pub mod jobs;
 mod log;
 pub mod proxy;
 pub mod reactor;
+pub mod rust_only;

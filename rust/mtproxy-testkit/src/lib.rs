@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod fake_dc;
 pub mod fake_me;
 pub mod fronting;
 pub mod load;

@@ -106,6 +106,8 @@ struct ModuleStatus {
     bench_ratio: Option<f64>,
     status: String,
     note: Option<String>,
+    /// Parts that exist in Rust only (not compared with C).
+    rust_only: Vec<String>,
 }
 
 fn read_json<T: for<'de> Deserialize<'de> + Default>(root: &Path, file: &str) -> Result<T, String> {
@@ -227,6 +229,7 @@ fn module_status(
         bench_ratio,
         status: status.to_string(),
         note: m.note.clone(),
+        rust_only: m.rust_only.clone(),
     }
 }
 
@@ -248,8 +251,9 @@ fn render(
     let planned_files: usize = manifest.planned.iter().map(|p| p.upstream.len()).sum();
     md.push_str("## Totals\n\n");
     md.push_str(&format!(
-        "| modules | parity | rust-in-progress | c-only | c-retired | not started | upstream files not needed | upstream files planned | C lines | Rust lines | unsafe |\n|---|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n\n",
+        "| modules | parity | rust-in-progress | c-only | c-retired | not started | Rust-only parts | upstream files not needed | upstream files planned | C lines | Rust lines | unsafe |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n\n",
         rows.len(), count("parity"), count("rust-in-progress"), count("c-only"), count("c-retired"), count("not-started"),
+        rows.iter().map(|r| r.rust_only.len()).sum::<usize>(),
         manifest.not_needed.len(), planned_files, total_c, total_rust, total_unsafe
     ));
     md.push_str(&format!(
@@ -261,7 +265,7 @@ fn render(
     if !bench.machine.is_empty() {
         md.push_str(&format!("Benchmarks measured on: {}.\n", bench.machine));
     }
-    md.push_str("\nRust lines = core + FFI shim + sys wrapper; `unsafe` counts the keyword in the shim and wrapper (mtproxy-core forbids it).\nBench ratio = Rust time / C time, worst over the module's benchmarks (≤ 1.00: Rust at least as fast).\n");
+    md.push_str("\nRust lines = core + FFI shim + sys wrapper; `unsafe` counts the keyword in the shim and wrapper (mtproxy-core forbids it).\nBench ratio = Rust time / C time, worst over the module's benchmarks (≤ 1.00: Rust at least as fast).\nRust-only parts = features upstream never had, written in Rust only (migration.toml `rust_only`): not compared with C, tested on the builds that have them; a build taking the module from C refuses their options at start-up.\n");
     // Groups in the order they first appear in the manifest.
     let mut groups: Vec<&str> = Vec::new();
     for r in rows {
@@ -271,7 +275,7 @@ fn render(
     }
     for g in groups {
         md.push_str(&format!("\n## Group `{g}` (feature `rust-{g}`)\n\n"));
-        md.push_str("| module | upstream | C lines | Rust lines | unsafe | contract (fns) | differential tests | bench Rust/C | status |\n|---|---|---|---|---|---|---|---|---|\n");
+        md.push_str("| module | upstream | C lines | Rust lines | unsafe | contract (fns) | differential tests | bench Rust/C | status | Rust-only parts |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for r in rows.iter().filter(|r| r.group == g) {
             let tests = match &r.parity_tests {
                 Some(p) => format!(
@@ -287,8 +291,13 @@ fn render(
                     format!("**{x:.2}** (slower)")
                 }
             });
+            let rust_only = if r.rust_only.is_empty() {
+                "".to_string()
+            } else {
+                format!("rust-only: {}", r.rust_only.join("; "))
+            };
             md.push_str(&format!(
-                "| `{}` | {} | {} | {} | {} | `{}` ({}) | {} | {} | {} |\n",
+                "| `{}` | {} | {} | {} | {} | `{}` ({}) | {} | {} | {} | {} |\n",
                 r.name,
                 r.upstream.join(", "),
                 r.c_lines,
@@ -301,7 +310,8 @@ fn render(
                 r.contract_functions,
                 tests,
                 ratio,
-                r.status
+                r.status,
+                rust_only
             ));
         }
         for r in rows.iter().filter(|r| r.group == g && r.note.is_some()) {

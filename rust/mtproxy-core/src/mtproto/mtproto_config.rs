@@ -92,7 +92,7 @@ struct Cluster {
 }
 
 /// The parsed configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ProxyConfig {
     clusters: Vec<Cluster>,
     /// Target index of every proxy line, in file order.

@@ -2,6 +2,7 @@
 //! time and randomness are passed in.
 pub mod ext_framing;
 pub mod fake_tls;
+pub mod header_replay;
 pub mod obfs2;
 pub mod rpc_frame;
 pub mod rpc_handshake;

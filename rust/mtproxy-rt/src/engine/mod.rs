@@ -161,8 +161,17 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
     if let Some(path) = &config.log_file {
         log::redirect_stderr(path)?;
     }
-    let proxy_secret = setup::read_file(&config.aes_pwd_file, "proxy secret file")?;
-    let config_text = setup::read_file(&config.config_file, "config file")?;
+    // Direct mode (Rust-only) uses neither file: both are optional then.
+    let direct = config.rust_only.direct;
+    let proxy_secret = match setup::read_file(&config.aes_pwd_file, "proxy secret file") {
+        Err(_) if direct => Vec::new(),
+        other => other?,
+    };
+    let config_text = if direct && config.config_file.is_empty() {
+        Vec::new()
+    } else {
+        setup::read_file(&config.config_file, "config file")?
+    };
     let workers = match config.workers {
         0 => jobs_threads::cpu_count(),
         n => n,

@@ -74,6 +74,7 @@ pub fn proxy_settings(
         window_clamp: config.window_clamp,
         buffer_limit: config.msg_buffers_size,
         seed: config.test_seed,
+        rust_only: config.rust_only.clone(),
     })
 }
 

@@ -224,6 +224,9 @@ fn respond(
         if request.target == stats_http::TARGET_METRICS {
             let mut body = render(|out| stats_http::render_prometheus(&stats, out));
             body.extend_from_slice(&source.extra(true));
+            if let Some(extra) = crate::rust_only::direct_stats() {
+                body.extend_from_slice(extra.render_prometheus().as_bytes());
+            }
             (b"text/plain; version=0.0.4", body)
         } else {
             let (config_filename, config_md5, version) = source.strings();
@@ -234,6 +237,10 @@ fn respond(
             };
             let mut body = render(|out| stats_http::render_text(&stats, &strings, out));
             body.extend_from_slice(&source.extra(false));
+            // Rust-only lines (rust_only.rs), after upstream's.
+            if let Some(extra) = crate::rust_only::direct_stats() {
+                body.extend_from_slice(extra.render_text().as_bytes());
+            }
             (b"text/plain", body)
         }
     } else {

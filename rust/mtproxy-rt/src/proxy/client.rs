@@ -78,7 +78,7 @@ fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
     let _ = ctx.crypt_in_place(data);
 }
 
-fn ctr(key: &CtrKey) -> Option<AesContext> {
+pub(crate) fn ctr(key: &CtrKey) -> Option<AesContext> {
     AesContext::new(AesMode::Ctr, &key.key, &key.iv).ok()
 }
 
@@ -248,8 +248,17 @@ impl Worker<'_> {
             }
             Phase::Data(_) => self.stream_bytes(slot, data),
             Phase::Relay(relay) => {
-                relay.out.push_slice(data);
-                let n = data.len();
+                let before = relay.out.len();
+                let n = match relay.direct.as_mut() {
+                    Some(direct) => match direct.client_to_dc(data, &mut relay.out) {
+                        Ok(_) => relay.out.len() - before,
+                        Err(()) => return self.close_client(slot, false),
+                    },
+                    None => {
+                        relay.out.push_slice(data);
+                        data.len()
+                    }
+                };
                 self.account(0, n);
                 self.dirty_clients.push(slot);
             }
@@ -265,6 +274,9 @@ impl Worker<'_> {
         tls: Option<RecordReader>,
         rest: &[u8],
     ) {
+        if self.direct_mode() {
+            return self.start_direct(slot, h, tls, rest);
+        }
         let (Some(mut dec), Some(enc)) = (ctr(&h.read), ctr(&h.write)) else {
             return self.close_client(slot, false);
         };
@@ -763,6 +775,9 @@ impl Worker<'_> {
             let _ = self.reactor.remove(r.stream.as_raw_fd());
             queued += r.out.len();
             Counters::add(&self.proxy.counters.allocated_outbound, -1);
+            if let Some(direct) = &r.direct {
+                Counters::add(&direct.counters.connections, -1);
+            }
         }
         self.account(queued, 0);
         let proxy = self.proxy;

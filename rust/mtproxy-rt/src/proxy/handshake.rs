@@ -23,6 +23,7 @@ impl Worker<'_> {
         }
         let raw = std::mem::take(&mut c.raw);
         match obfs2::parse_header(&raw, &secrets, false) {
+            Ok(_) if self.replayed(&raw[..HEADER_LEN]) => self.close_client(slot, false),
             Ok(header) => self.start_stream(slot, &header, None, &raw[HEADER_LEN..]),
             Err(_) => self.close_client(slot, false),
         }
@@ -146,12 +147,34 @@ impl Worker<'_> {
             return;
         };
         match obfs2::parse_header(&inner, &secrets, true) {
+            Ok(_) if self.replayed(&inner[..HEADER_LEN]) => self.start_relay(slot),
             Ok(header) => {
-                c.raw = Vec::new();
+                if let Some(c) = self.clients.get_mut(slot) {
+                    c.raw = Vec::new();
+                }
                 self.start_stream(slot, &header, Some(reader), &inner[HEADER_LEN..]);
             }
             Err(_) => self.start_relay(slot),
         }
+    }
+
+    /// Rust-only replay protection (`rust_only.obfs2_replay`): whether this
+    /// valid header was accepted before; a replay is treated like a header
+    /// that matches no secret.
+    fn replayed(&self, header: &[u8]) -> bool {
+        if !self.proxy.settings.rust_only.obfs2_replay {
+            return false;
+        }
+        let fresh = self
+            .proxy
+            .header_replay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .check_and_insert(header);
+        if !fresh {
+            super::Counters::add(&self.proxy.rust_stats.obfs2_replays, 1);
+        }
+        !fresh
     }
 
     pub fn client_handshake_timeout(&mut self, slot: usize) {

@@ -10,6 +10,7 @@
 
 mod buffers;
 mod client;
+mod direct;
 mod handshake;
 mod me;
 mod relay;
@@ -17,8 +18,10 @@ mod rng;
 mod routing;
 mod worker;
 
+use crate::rust_only::RustStats;
 use mtproxy_core::mtproto::mtproto_config::ProxyConfig;
 use mtproxy_core::net::fake_tls::{ReplayCache, TlsProfile};
+use mtproxy_core::net::header_replay::HeaderReplayCache;
 use mtproxy_core::runtime::ProxySettings;
 use mtproxy_sys::bindings::mtp_proxy_stats;
 use mtproxy_sys::c::net_events::Waker;
@@ -32,6 +35,10 @@ pub use buffers::{OutQueue, QUEUE_SOFT_CAP};
 /// a busy proxy, bounded so a flood of hellos cannot grow memory without
 /// limit (about 100 bytes per entry).
 const REPLAY_CACHE_ENTRIES: usize = 1 << 20;
+
+/// Entries of the shared obfuscated2 header replay cache (Rust-only): about
+/// 48 bytes each, so at most about 12 MiB (mtproxy-core `header_replay`).
+pub const HEADER_REPLAY_ENTRIES: usize = 1 << 18;
 
 /// Why a worker could not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +98,10 @@ pub struct Proxy {
     /// Mirrors the snapshot's generation so workers check it without a lock.
     generation: AtomicU64,
     pub(crate) replay: Mutex<ReplayCache>,
+    /// Rust-only: digests of accepted obfuscated2 headers.
+    pub(crate) header_replay: Mutex<HeaderReplayCache>,
+    /// Rust-only counters (direct mode, replays), shown by the Rust engine.
+    pub(crate) rust_stats: Arc<RustStats>,
     /// The fake ServerHello profile of each `-D` domain (index = domain
     /// index); the fallback until the engine's probe sets one.
     tls_profiles: RwLock<Vec<TlsProfile>>,
@@ -105,9 +116,27 @@ pub struct Proxy {
 
 pub(crate) use crate::clock::unix_now;
 
-fn parse_snapshot(config: &[u8], proxy_secret: &[u8], generation: u64) -> Result<Snapshot, String> {
+/// Parses a config and proxy secret; in direct mode both may be empty
+/// (they are not used then).
+fn parse_snapshot(
+    config: &[u8],
+    proxy_secret: &[u8],
+    generation: u64,
+    direct: bool,
+) -> Result<Snapshot, String> {
     use mtproxy_core::crypto::net_crypto_aes::{SECRET_MAX_LEN, SECRET_MIN_LEN};
-    if !(SECRET_MIN_LEN..=SECRET_MAX_LEN).contains(&proxy_secret.len()) {
+    if direct && config.trim_ascii().is_empty() {
+        return Ok(Snapshot {
+            generation,
+            config: ProxyConfig::default(),
+            proxy_secret: proxy_secret.to_vec(),
+            loaded_at: unix_now(),
+            size: config.len(),
+        });
+    }
+    let secret_ok = (SECRET_MIN_LEN..=SECRET_MAX_LEN).contains(&proxy_secret.len())
+        || (direct && proxy_secret.is_empty());
+    if !secret_ok {
         return Err(format!(
             "proxy secret must be {SECRET_MIN_LEN}..{SECRET_MAX_LEN} bytes, got {}",
             proxy_secret.len()
@@ -136,7 +165,17 @@ impl Proxy {
         if settings.workers == 0 {
             return Err("at least one worker".into());
         }
-        let snapshot = parse_snapshot(&settings.config, &settings.proxy_secret, 1)?;
+        let direct = settings.rust_only.direct;
+        if direct && settings.ad_tag.is_some() {
+            return Err("an ad tag only works through Telegram's middle-ends: \
+                        drop --direct to show the sponsored channel, or drop -P"
+                .into());
+        }
+        let snapshot = parse_snapshot(&settings.config, &settings.proxy_secret, 1, direct)?;
+        let rust_stats = Arc::new(RustStats::new(direct));
+        if settings.rust_only != Default::default() {
+            crate::rust_only::set_direct_stats(Arc::clone(&rust_stats));
+        }
         let replay = ReplayCache::new(REPLAY_CACHE_ENTRIES)
             .map_err(|e| format!("replay cache: error {e}"))?;
         let workers = settings.workers as usize;
@@ -147,6 +186,8 @@ impl Proxy {
             snapshot: RwLock::new(Arc::new(snapshot)),
             generation: AtomicU64::new(1),
             replay: Mutex::new(replay),
+            header_replay: Mutex::new(HeaderReplayCache::new(HEADER_REPLAY_ENTRIES)),
+            rust_stats,
             counters: Counters::default(),
             wakers: Mutex::new(vec![None; workers]),
             stopping: AtomicBool::new(false),
@@ -204,7 +245,8 @@ impl Proxy {
             .snapshot
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let next = parse_snapshot(config, proxy_secret, current.generation + 1)?;
+        let direct = self.settings.rust_only.direct;
+        let next = parse_snapshot(config, proxy_secret, current.generation + 1, direct)?;
         self.generation.store(next.generation, Ordering::Release);
         *current = Arc::new(next);
         drop(current);

@@ -18,6 +18,9 @@ pub(crate) struct Relay {
     pub out: OutQueue,
     pub connected: bool,
     pub read_paused: bool,
+    /// Direct mode: the peer is a Telegram DC and bytes are re-encrypted
+    /// both ways (direct.rs); `None` for the fronting relay.
+    pub direct: Option<Box<super::direct::DirectCrypto>>,
 }
 
 /// A client on this local port is relayed to port 80 (docs/PROTOCOL.md §2.2
@@ -93,6 +96,7 @@ impl Worker<'_> {
             out,
             connected: false,
             read_paused: false,
+            direct: None,
         }));
         Counters::add(&self.proxy.counters.allocated_outbound, 1);
         self.account(0, n);
@@ -108,7 +112,13 @@ impl Worker<'_> {
                     r.connected = true;
                     let _ = r.stream.set_nodelay(true);
                 }
-                _ => return self.close_client(slot, false),
+                _ => {
+                    if r.direct.is_some() {
+                        let stats = &self.proxy.rust_stats;
+                        Counters::add(&stats.direct_connect_failed, 1);
+                    }
+                    return self.close_client(slot, false);
+                }
             }
         }
         if bits & EV_WRITE != 0 {
@@ -139,7 +149,12 @@ impl Worker<'_> {
                     break;
                 }
                 Ok(n) => {
-                    c.out.push_slice(&buf[..n]);
+                    let before = c.out.len();
+                    match r.direct.as_mut() {
+                        Some(direct) => direct.dc_to_client(&mut buf[..n], &mut c.out),
+                        None => c.out.push_slice(&buf[..n]),
+                    }
+                    let n = c.out.len() - before;
                     self.account(0, n);
                     self.dirty_clients.push(slot);
                 }

@@ -239,6 +239,11 @@ impl<'p> Worker<'p> {
     /// Connections in no pool any more retire: they close once no client is
     /// bound to them.
     pub fn apply_snapshot(&mut self, snapshot: Arc<Snapshot>) {
+        if self.direct_mode() {
+            // Direct mode never talks to a middle-end: no pools.
+            self.snapshot = snapshot;
+            return;
+        }
         let config = &snapshot.config;
         let mut old_pools = std::mem::take(&mut self.pools);
         let mut pools = Vec::with_capacity(config.target_count());
