@@ -593,8 +593,8 @@ fn fake_tls_client_exposes_the_server_hello() {
         options(21),
     )
     .expect("connect");
-    // The test server's flight: N = 200, key_share first, its key share the
-    // first 32 bytes of XorShift::new(3).
+    // The test server's flight: N = 200, key_share first, its key share
+    // made from the first 32 bytes of XorShift::new(3).
     let hello = client.server_hello().expect("fake-TLS mode keeps it");
     assert_eq!(hello.len(), fake_tls::SERVER_HELLO_FIXED_LEN + 200);
     assert_eq!(hello[..5], [0x16, 0x03, 0x03, 0x00, 0x7a]);
@@ -602,8 +602,11 @@ fn fake_tls_client_exposes_the_server_hello() {
     assert_eq!(flight.extensions_order, [0x33, 0x2b]);
     assert_eq!(flight.app_data_record_lens, [200]);
     assert!(flight.change_cipher_spec);
-    let mut expected_key = [0u8; 32];
-    XorShift::new(3).fill(&mut expected_key);
+    // The builder takes those bytes as the X25519 private key and sends its
+    // public key.
+    let mut private = [0u8; 32];
+    XorShift::new(3).fill(&mut private);
+    let expected_key = fake_tls::x25519_public_key(&private).unwrap();
     assert_eq!(flight.x25519_key(), Some(expected_key));
     let info = client.server_hello_info().expect("info");
     assert_eq!((info.app_data_len, info.extensions_swapped), (200, 0));
