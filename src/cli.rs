@@ -44,7 +44,7 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
   other commands: mtproxy-rust --modules | selftest
   test options: --ports-file FILE, --test-seed N, --shutdown-grace-ms N";
 
-const MAX_SECRETS: usize = 128;
+const MAX_SECRETS: usize = mtproxy_core::runtime::policy::MAX_SECRETS;
 const MAX_NAT_RULES: usize = 16;
 const MAX_PORTS: usize = 128;
 

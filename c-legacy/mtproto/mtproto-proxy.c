@@ -26,12 +26,12 @@
 
 /* Replay-cache entries: ample for two days of hellos on a busy proxy, and
  * bounded so a flood of hellos cannot grow memory without limit. */
-#define REPLAY_CACHE_ENTRIES (1u << 20)
+#define REPLAY_CACHE_ENTRIES MTP_PROXY_REPLAY_CACHE_ENTRIES
 /* Smallest output chunk: many small frames share one allocation. */
 #define CHUNK_MIN (16u * 1024u)
 #define PROXY_SECRET_MIN 32
 #define PROXY_SECRET_MAX 256
-#define MAX_SECRETS 16
+#define MAX_SECRETS MTP_PROXY_MAX_SECRETS
 
 static void set_err(uint8_t *err, size_t cap, const char *text) {
   if (err == NULL || cap == 0) {

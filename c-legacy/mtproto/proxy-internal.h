@@ -21,9 +21,9 @@
 #include <sys/socket.h>
 
 /* Soft cap of one connection's output queue (RUNTIME.md "Backpressure"). */
-#define PX_QUEUE_SOFT_CAP (256u * 1024u)
+#define PX_QUEUE_SOFT_CAP MTP_PROXY_QUEUE_SOFT_CAP
 /* Client handshake deadline, pending-packet deadline and flood limit. */
-#define PX_CLIENT_DEADLINE_MS 10000u
+#define PX_CLIENT_DEADLINE_MS MTP_PROXY_CLIENT_DEADLINE_MS
 /* Bytes read from a socket at once. */
 #define PX_READ_CHUNK (64u * 1024u)
 /* The longest first record a fake-TLS client may send. */

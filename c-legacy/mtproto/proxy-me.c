@@ -26,11 +26,11 @@
 #include <unistd.h>
 
 /* First reconnect delay and its ceiling (RUNTIME.md). */
-#define BACKOFF_FIRST_MS 100u
-#define BACKOFF_MAX_MS 10000u
+#define BACKOFF_FIRST_MS MTP_PROXY_ME_BACKOFF_FIRST_MS
+#define BACKOFF_MAX_MS MTP_PROXY_ME_BACKOFF_MAX_MS
 /* A connection not ready this long after the connect attempt is dropped
  * (docs/PROTOCOL.md §4.1), so a silent middle-end cannot hold it forever. */
-#define READY_DEADLINE_MS 3000u
+#define READY_DEADLINE_MS MTP_PROXY_ME_READY_DEADLINE_MS
 /* `plain` capacity kept between rounds; larger bursts give theirs back. */
 #define PLAIN_KEEP (64u * 1024u)
 

@@ -33,6 +33,26 @@
 #define MTP_PROXY_ERR_SYS -3
 
 /*
+ Runtime policy, the same on both sides (docs/RUNTIME.md): output-queue
+ soft cap in bytes; client handshake / pending / flood / drain deadline;
+ middle-end reconnect backoff (first, max) and readiness deadline; fake-TLS
+ replay-cache entries; most secrets.
+ */
+#define MTP_PROXY_QUEUE_SOFT_CAP (256 * 1024)
+
+#define MTP_PROXY_CLIENT_DEADLINE_MS 10000
+
+#define MTP_PROXY_ME_BACKOFF_FIRST_MS 100
+
+#define MTP_PROXY_ME_BACKOFF_MAX_MS 10000
+
+#define MTP_PROXY_ME_READY_DEADLINE_MS 3000
+
+#define MTP_PROXY_REPLAY_CACHE_ENTRIES (1 << 20)
+
+#define MTP_PROXY_MAX_SECRETS 128
+
+/*
  A proxy handle.
  */
 typedef struct mtp_proxy mtp_proxy;

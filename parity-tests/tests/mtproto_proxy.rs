@@ -325,3 +325,37 @@ proptest! {
         });
     }
 }
+
+#[test]
+fn tls_profiles_are_taken_for_known_domains_only_alike() {
+    use mtproxy_core::net::fake_tls::TlsProfile;
+    use mtproxy_core::runtime::Domain;
+    let settings = ProxySettings {
+        secrets: vec![SECRET],
+        domains: vec![Domain {
+            name: b"example.com".to_vec(),
+            relay_ipv4: 0x7f00_0001,
+            relay_port: 443,
+        }],
+        proxy_secret: proxy_secret(),
+        config: b"proxy 127.0.0.1:1;".to_vec(),
+        workers: 1,
+        buffer_limit: 64 << 20,
+        ..ProxySettings::default()
+    };
+    let c_side = c_proxy::Proxy::new(&settings).expect("C proxy");
+    let rust_side = rust_proxy::Proxy::new(&settings).expect("Rust proxy");
+    let profile = TlsProfile {
+        learned: 1,
+        app_data_len: 900,
+        ..TlsProfile::default()
+    };
+    for index in [0, 1, u32::MAX] {
+        assert_eq!(
+            c_side.set_tls_profile(index, &profile),
+            rust_side.set_tls_profile(index, &profile),
+            "domain index {index}"
+        );
+    }
+    assert!(rust_side.set_tls_profile(0, &profile));
+}

@@ -37,7 +37,14 @@ pub const CHECKS: &[Check] = &[
         expect_eq("reply", (parsed.extensions_swapped, parsed.flight_len), (1, 3000))?;
         let profile = tls::profile_from_replies(&[parsed, parsed], NOW)
             .map_err(|e| format!("profile: {e}"))?;
-        expect_eq("fixed length", tls::profile_app_data_len(&profile, 3), 3000)
+        expect_eq("fixed length", tls::profile_app_data_len(&profile, 3), 3000)?;
+        let mut line = [0u8; 128];
+        let n = tls::render_profile_stats(b"example.com", &profile, NOW + 5, false, &mut line);
+        expect_eq(
+            "stats line",
+            line.get(..n.min(128)),
+            Some(&b"fake_tls_profile_example.com\tlearned age=5 len=3000 random=0 records=1 order=supported_versions,key_share\n"[..]),
+        )
     }),
     ("server hello vs python oracle", || {
         let client_random: [u8; 32] = std::array::from_fn(|i| i as u8);

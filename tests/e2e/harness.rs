@@ -81,11 +81,21 @@ pub fn start_me(scratch: &Scratch, port: u16) -> FakeMe {
     if !secret.exists() {
         std::fs::write(&secret, proxy_secret()).unwrap();
     }
-    FakeMe::start(FakeMeConfig {
-        port,
-        ..FakeMeConfig::new(SecretSource::File(secret))
-    })
-    .expect("fake middle-end starts")
+    // A restart on a fixed port may find the old middle-end's accepted
+    // sockets still closing (EADDRINUSE): poll until they are gone.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match FakeMe::start(FakeMeConfig {
+            port,
+            ..FakeMeConfig::new(SecretSource::File(secret.clone()))
+        }) {
+            Ok(me) => return me,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("fake middle-end starts: {e}"),
+        }
+    }
 }
 
 /// The user the tests run the proxy as (`-u`, always explicit): the current

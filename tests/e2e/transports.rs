@@ -235,3 +235,19 @@ fn a_middle_end_frame_over_16_mib_closes_its_clients_at_once_logged_and_counted(
         "no log line:\n{log}"
     );
 }
+
+#[test]
+fn more_than_upstreams_sixteen_secrets_are_served() {
+    // The harness gives one -S; 16 more make 17, past upstream's limit of 16
+    // (ours is 128, the CLI's limit, the same constant on both sides).
+    let extra: Vec<String> = (1..=16u8).map(|i| format!("{i:02x}").repeat(16)).collect();
+    let mut args: Vec<&str> = Vec::new();
+    for secret in &extra {
+        args.extend(["-S", secret.as_str()]);
+    }
+    let rig = Rig::start(&args);
+    let mut last = rig.client(&extra[15], Transport::Intermediate);
+    let p = packet(64, 17);
+    last.send_packet(&p, false).unwrap();
+    assert_eq!(last.recv_packet(WAIT).unwrap(), Received::Packet(p));
+}

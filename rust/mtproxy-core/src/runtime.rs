@@ -80,3 +80,24 @@ pub struct EngineConfig {
     /// contracts (mtproxy-rt `rust_only`).
     pub rust_only: RustOnly,
 }
+
+/// The runtime's policy values, the same for both proxies: the contract
+/// (`MTP_PROXY_*` in ffi/include/mtp_mtproto_proxy.h, checked equal to these
+/// at compile time) carries them to the C side. docs/RUNTIME.md says what
+/// each governs.
+pub mod policy {
+    /// A connection's output queue over this many bytes stops its feeder.
+    pub const QUEUE_SOFT_CAP: usize = 256 * 1024;
+    /// Handshake, pending-ME, flood and drain deadline of a client.
+    pub const CLIENT_DEADLINE_MS: u64 = 10_000;
+    /// Middle-end reconnect backoff: first delay, doubling up to the max.
+    pub const ME_BACKOFF_FIRST_MS: u64 = 100;
+    pub const ME_BACKOFF_MAX_MS: u64 = 10_000;
+    /// A middle-end connection not ready this long after its connect began
+    /// is dropped and retried.
+    pub const ME_READY_DEADLINE_MS: u64 = 3_000;
+    /// Entries of the shared fake-TLS replay cache (about 100 bytes each).
+    pub const REPLAY_CACHE_ENTRIES: usize = 1 << 20;
+    /// Most `-S` secrets (upstream: 16).
+    pub const MAX_SECRETS: usize = 128;
+}

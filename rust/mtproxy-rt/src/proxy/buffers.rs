@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 
 /// Queued bytes per connection above which its peer stops being read.
-pub const QUEUE_SOFT_CAP: usize = 256 * 1024;
+pub const QUEUE_SOFT_CAP: usize = mtproxy_core::runtime::policy::QUEUE_SOFT_CAP;
 /// Capacity of a fresh chunk: large enough that a busy connection writes
 /// few iovecs, small enough that one short answer does not pin much.
 const CHUNK_CAP: usize = 64 * 1024;

@@ -25,11 +25,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 
 /// First reconnect delay and its ceiling (RUNTIME.md).
-const BACKOFF_FIRST_MS: u64 = 100;
-const BACKOFF_MAX_MS: u64 = 10_000;
+const BACKOFF_FIRST_MS: u64 = mtproxy_core::runtime::policy::ME_BACKOFF_FIRST_MS;
+const BACKOFF_MAX_MS: u64 = mtproxy_core::runtime::policy::ME_BACKOFF_MAX_MS;
 /// A connection not ready this long after the connect attempt is dropped
 /// (docs/PROTOCOL.md §4.1), so a silent middle-end cannot hold it forever.
-const READY_DEADLINE_MS: u64 = 3_000;
+const READY_DEADLINE_MS: u64 = mtproxy_core::runtime::policy::ME_READY_DEADLINE_MS;
 
 /// Starts a non-blocking TCP connect; completion is reported as writable.
 pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<TcpStream> {

@@ -34,7 +34,7 @@ pub use buffers::{OutQueue, QUEUE_SOFT_CAP};
 /// Entries of the shared replay cache: ample for the hellos of two days on
 /// a busy proxy, bounded so a flood of hellos cannot grow memory without
 /// limit (about 100 bytes per entry).
-const REPLAY_CACHE_ENTRIES: usize = 1 << 20;
+const REPLAY_CACHE_ENTRIES: usize = mtproxy_core::runtime::policy::REPLAY_CACHE_ENTRIES;
 
 /// Entries of the shared obfuscated2 header replay cache (Rust-only): about
 /// 48 bytes each, so at most about 12 MiB (mtproxy-core `header_replay`).
@@ -156,8 +156,11 @@ fn parse_snapshot(
 impl Proxy {
     /// A proxy from `settings`, or why they were refused.
     pub fn new(settings: ProxySettings) -> Result<Proxy, String> {
-        if settings.secrets.len() > 16 {
-            return Err("at most 16 secrets".into());
+        if settings.secrets.len() > mtproxy_core::runtime::policy::MAX_SECRETS {
+            return Err(format!(
+                "at most {} secrets",
+                mtproxy_core::runtime::policy::MAX_SECRETS
+            ));
         }
         if !settings.domains.is_empty() && settings.secrets.is_empty() {
             return Err("fake-TLS domains need at least one secret".into());

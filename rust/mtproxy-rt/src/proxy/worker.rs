@@ -19,7 +19,7 @@ pub(crate) const READ_CHUNK: usize = 64 * 1024;
 /// Events taken per wait.
 const EVENT_BATCH: usize = 256;
 /// Client handshake deadline, pending-packet deadline and flood limit.
-pub(crate) const CLIENT_DEADLINE_MS: u64 = 10_000;
+pub(crate) const CLIENT_DEADLINE_MS: u64 = mtproxy_core::runtime::policy::CLIENT_DEADLINE_MS;
 
 pub(crate) struct Worker<'p> {
     pub proxy: &'p Proxy,
