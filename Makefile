@@ -4,10 +4,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 CARGO ?= cargo
-# Feature sets that get their own clippy pass and symbol check.
-FEATURE_SETS := rust-all rust-common rust-crypto rust-net rust-mtproto rust-jobs rust-engine rust-crc32 rust-md5 rust-net-crypto-aes
-# Builds the end-to-end suite runs against (the all-C build runs in `unit`).
-E2E_SETS := rust-all rust-net rust-engine rust-mtproto rust-jobs
+# The feature sets of clippy, symcheck and e2e are migration.toml's [matrix]
+# (`cargo xtask matrix <list>`), which also generates the CI workflow
+# .github/workflows/parity-matrix.yml.
 PROPTEST_CASES ?= 256
 export PROPTEST_CASES
 
@@ -29,12 +28,15 @@ lint:
 	$(CARGO) fmt --all -- --check
 	rustfmt --edition 2021 --check fuzz/fuzz_targets/*.rs
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
-	@for set in $(FEATURE_SETS); do \
-		echo "clippy --features $$set"; \
-		$(CARGO) clippy -p mtproxy --all-targets --quiet --features $$set -- -D warnings || exit 1; \
+	@sets=$$($(CARGO) xtask matrix clippy) || exit 1; \
+	for set in $$sets; do \
+		features="--features $$set"; [ "$$set" = none ] && features=""; \
+		echo "clippy $$features"; \
+		$(CARGO) clippy -p mtproxy --all-targets --quiet $$features -- -D warnings || exit 1; \
 	done
 
-# Contract headers, bindings, manifest and dashboard must match the tree.
+# Contract headers, bindings, CI workflow, manifest and dashboard (.md, .json,
+# .html) must match the tree.
 check-generated:
 	$(CARGO) xtask check
 	$(CARGO) xtask status --check
@@ -46,9 +48,12 @@ unit:
 	$(CARGO) test --workspace --exclude parity-tests --quiet
 	$(CARGO) test -p parity-tests --quiet
 
-# The end-to-end suite against the binary of each build in E2E_SETS.
+# The end-to-end suite against the binary of each e2e build of the matrix
+# (the all-C build, `none`, runs in `unit`).
 e2e:
-	@for set in $(E2E_SETS); do \
+	@sets=$$($(CARGO) xtask matrix e2e) || exit 1; \
+	for set in $$sets; do \
+		[ "$$set" = none ] && continue; \
 		echo "e2e --features $$set"; \
 		$(CARGO) test -p mtproxy --test e2e --quiet --features $$set || exit 1; \
 	done
@@ -62,8 +67,9 @@ asan:
 	MTP_SANITIZE=1 CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$(CURDIR)/scripts/asan-runner.sh \
 		$(CARGO) test -p parity-tests --test parity --quiet
 
+# Every symcheck set of the matrix.
 symcheck:
-	$(CARGO) xtask symcheck none $(FEATURE_SETS)
+	$(CARGO) xtask symcheck
 
 # Every cargo-fuzz target, briefly, from its committed seed corpus (new
 # inputs go to a scratch directory, not into the committed corpus).

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh machine that has only
 # a Rust toolchain: libclang (bindgen, for the contract freshness check),
-# OpenSSL headers and libcrypto (the C side), gcc's sanitizer runtimes, and
-# rustfmt/clippy; checks for the nightly toolchain and installs cargo-fuzz
-# (fuzz smoke). Idempotent: does nothing when everything is present.
+# OpenSSL headers and libcrypto (the C side), gcc's sanitizer runtimes,
+# python3's yaml module and chromium (xtask's tests of the CI workflow and of
+# the HTML dashboard), and rustfmt/clippy; checks for the nightly toolchain and
+# installs cargo-fuzz (fuzz smoke). Idempotent: does nothing when everything is present.
 #
 # Each check looks for exactly what the consumer loads, not for something
 # with a similar name: a libclang-cpp library does not satisfy bindgen, a
@@ -86,6 +87,11 @@ libclang_found || need_apt+=(libclang-dev)
 for runtime in asan ubsan; do
   [ -e "$(gcc -print-file-name="lib$runtime.so")" ] || need_apt+=("$(gcc_runtime_package "$runtime")")
 done
+# The xtask tests parse the generated CI workflow with python3's yaml module,
+# decode a PNG with python3, and render MIGRATION_STATUS.html in headless
+# Chromium (the `chromium` command, Debian's package of that name).
+python3 -c 'import yaml' >/dev/null 2>&1 || need_apt+=(python3-yaml)
+command -v chromium >/dev/null || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
@@ -93,6 +99,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  if ! python3 -c 'import yaml' >/dev/null 2>&1; then
+    echo "setup: python3-yaml is installed but \`python3 -c 'import yaml'\` fails (is python3 $(command -v python3) the system one?)" >&2
+    exit 1
+  fi
   if ! libclang_found; then
     echo "setup: libclang-dev is installed but no libclang.so is where bindgen looks; set LIBCLANG_PATH" >&2
     exit 1

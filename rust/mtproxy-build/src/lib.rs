@@ -78,6 +78,27 @@ pub struct Manifest {
     pub not_needed: Vec<NotNeeded>,
     #[serde(default)]
     pub planned: Vec<Planned>,
+    /// The feature sets CI builds (`[matrix]`).
+    #[serde(default)]
+    pub matrix: Matrix,
+}
+
+/// `[matrix]`: the feature sets CI builds, each a comma-separated list of
+/// Cargo features or `none` (no features: the all-C build). The Makefile reads
+/// them through `cargo xtask matrix <list>`; `cargo xtask gen` writes the CI
+/// workflow from them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    /// Sets that get their own clippy pass.
+    #[serde(default)]
+    pub clippy: Vec<String>,
+    /// Sets whose binary gets the symbol check and the self-test.
+    #[serde(default)]
+    pub symcheck: Vec<String>,
+    /// Sets whose binary the end-to-end suite runs against.
+    #[serde(default)]
+    pub e2e: Vec<String>,
 }
 
 impl Manifest {

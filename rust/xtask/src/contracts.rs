@@ -226,6 +226,12 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
             problems.push(format!("{rel} is not listed in any module's c_files"));
         }
     }
+    problems.extend(crate::workflow::check_matrix(&manifest.matrix, &cargo));
+    let mut stale = Vec::new();
+    crate::workflow::generate(root, true, &mut stale)?;
+    for f in stale {
+        problems.push(format!("{f} is stale (run `cargo xtask gen` and commit)"));
+    }
     if problems.is_empty() {
         Ok(())
     } else {

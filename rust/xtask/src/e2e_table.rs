@@ -100,10 +100,33 @@ fn median_report(reports: &[&Value]) -> Value {
     Value::Object(out)
 }
 
+/// The end-to-end table: what was measured (markdown prose) and one row per
+/// scenario: (scenario, all-C figures, all-Rust figures).
+pub struct E2e {
+    pub intro: String,
+    pub rows: Vec<(String, String, String)>,
+}
+
 /// The markdown section, or "" when nothing was measured yet.
 pub fn render(root: &Path) -> Result<String, String> {
-    let Ok(text) = fs::read_to_string(root.join(E2E_FILE)) else {
+    let Some(e2e) = table(root)? else {
         return Ok(String::new());
+    };
+    let mut md = format!(
+        "\n## End to end: all-C against all-Rust (`make perf`)\n\n{}",
+        e2e.intro
+    );
+    md.push_str("\n\n| scenario | all-C | all-Rust |\n|---|---|---|\n");
+    for (scenario, c, rust) in &e2e.rows {
+        md.push_str(&format!("| {scenario} | {c} | {rust} |\n"));
+    }
+    Ok(md)
+}
+
+/// The table from measurements/e2e.json, or None when nothing was measured.
+pub fn table(root: &Path) -> Result<Option<E2e>, String> {
+    let Ok(text) = fs::read_to_string(root.join(E2E_FILE)) else {
+        return Ok(None);
     };
     let rows: Vec<Value> = serde_json::from_str(&text).map_err(|e| format!("{E2E_FILE}: {e}"))?;
     // scenario -> build -> reports, in first-seen scenario order.
@@ -158,24 +181,20 @@ pub fn render(root: &Path) -> Result<String, String> {
                 .insert(build.clone(), cell);
         }
     }
-    let mut md = String::from(
-        "\n## End to end: all-C against all-Rust (`make perf`)\n\nThe proxy between mtproxy-load and the fake middle-end on loopback, in rounds that run every scenario on both builds; CPU and memory are the proxy process's own (/proc); GB counts both directions. Each figure is the median of ",
+    let mut intro = String::from(
+        "The proxy between mtproxy-load and the fake middle-end on loopback, in rounds that run every scenario on both builds; CPU and memory are the proxy process's own (/proc); GB counts both directions. Each figure is the median of ",
     );
-    md.push_str(&format!("{repeats} runs."));
+    intro.push_str(&format!("{repeats} runs."));
     if let (Some(up), Some(down)) = (floor.upload, floor.download) {
-        md.push_str(&format!(
+        intro.push_str(&format!(
             " Crypto floor in the same run (`crypto-floor`, the project's AES): upload {up:.2} CPU-s/GB (CTR decrypt + CBC encrypt), download {down:.2} CPU-s/GB (CBC decrypt + CTR encrypt)."
         ));
     }
-    md.push_str("\n\n| scenario | all-C | all-Rust |\n|---|---|---|\n");
+    let mut rows = Vec::new();
     for scenario in order {
         let builds = &table[&scenario];
         let cell = |b: &str| builds.get(b).cloned().unwrap_or_else(|| "n/a".into());
-        md.push_str(&format!(
-            "| {scenario} | {} | {} |\n",
-            cell("c"),
-            cell("rust")
-        ));
+        rows.push((scenario.clone(), cell("c"), cell("rust")));
     }
-    Ok(md)
+    Ok(Some(E2e { intro, rows }))
 }

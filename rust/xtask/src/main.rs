@@ -3,17 +3,20 @@
 
 mod contracts;
 mod e2e_table;
+mod html;
 mod status;
 mod symcheck;
 mod util;
+mod workflow;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <command>
-  gen                 regenerate contract headers (cbindgen) and Rust bindings (bindgen)
+  gen                 regenerate contract headers (cbindgen), Rust bindings (bindgen) and the CI workflow
   check               fail if generated files are stale or the manifest disagrees with the tree
+  matrix LIST         print a feature-set list of migration.toml's [matrix]: clippy, symcheck, e2e
   symcheck [SETS..]   build mtproxy-rust per feature set and check its symbols with nm
-  status [--check]    regenerate MIGRATION_STATUS.md and migration-status.json (or check them)
+  status [--check]    regenerate MIGRATION_STATUS.md/.html and migration-status.json (or check them)
   parity-record       run the differential tests and record their results for the dashboard
   bench-record        collect criterion results into measurements/bench.json";
 
@@ -21,9 +24,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = util::repo_root();
     let result = match args.first().map(String::as_str) {
-        Some("gen") => contracts::generate(&root, contracts::Mode::Write),
+        Some("gen") => contracts::generate(&root, contracts::Mode::Write)
+            .and_then(|()| workflow::generate(&root, false, &mut Vec::new())),
         Some("check") => contracts::generate(&root, contracts::Mode::Check)
             .and_then(|()| contracts::check_manifest(&root)),
+        Some("matrix") => workflow::print(&root, &args[1..]),
         Some("symcheck") => symcheck::run(&root, &args[1..]),
         Some("status") => status::run(&root, args.get(1).map(String::as_str) == Some("--check")),
         Some("parity-record") => status::record_parity(&root),

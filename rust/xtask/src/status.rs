@@ -390,6 +390,7 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
         check,
         &mut stale,
     )?;
+    crate::html::write_or_check(root, &json, check, &mut stale)?;
     if stale.is_empty() {
         Ok(())
     } else {

@@ -8,23 +8,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-/// The default matrix: all C, all Rust, each group alone, one module alone,
-/// and single modules whose C callers then call into Rust (md5, sha1 are used
-/// by the C key derivation) or the reverse.
-pub const DEFAULT_SETS: &[&str] = &[
-    "",
-    "rust-all",
-    "rust-common",
-    "rust-crypto",
-    "rust-net",
-    "rust-mtproto",
-    "rust-jobs",
-    "rust-engine",
-    "rust-crc32",
-    "rust-md5",
-    "rust-net-crypto-aes",
-];
-
 pub fn run_sets(root: &Path, sets: &[String]) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
     let metadata = cargo_metadata(root)?;
@@ -47,19 +30,22 @@ pub fn run_sets(root: &Path, sets: &[String]) -> Result<(), String> {
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
-    let sets: Vec<String> = if args.is_empty() {
-        DEFAULT_SETS.iter().map(|s| s.to_string()).collect()
+    // Without arguments: the symcheck sets of migration.toml's [matrix].
+    let named = if args.is_empty() {
+        Manifest::load(root)?.matrix.symcheck
     } else {
-        args.iter()
-            .map(|s| {
-                if s == "none" {
-                    String::new()
-                } else {
-                    s.clone()
-                }
-            })
-            .collect()
+        args.to_vec()
     };
+    let sets: Vec<String> = named
+        .into_iter()
+        .map(|s| {
+            if s == crate::workflow::NONE {
+                String::new()
+            } else {
+                s
+            }
+        })
+        .collect();
     run_sets(root, &sets)
 }
 

@@ -1,0 +1,349 @@
+//! The CI matrix of migration.toml (`[matrix]`): `cargo xtask matrix <list>`
+//! for the Makefile, its consistency checks, and the hosted-CI workflow
+//! `.github/workflows/parity-matrix.yml` generated from it (one job per
+//! feature set, plus the sanitizer, fuzz and dashboard jobs).
+use crate::util::write_or_compare;
+use mtproxy_build::{Manifest, Matrix};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub const WORKFLOW_FILE: &str = ".github/workflows/parity-matrix.yml";
+
+/// The set meaning "no features" (the all-C build).
+pub const NONE: &str = "none";
+
+/// `cargo xtask matrix <clippy|symcheck|e2e>`: the list, space-separated.
+pub fn print(root: &Path, args: &[String]) -> Result<(), String> {
+    let manifest = Manifest::load(root)?;
+    let name = args.first().map(String::as_str).unwrap_or("");
+    let list = list(&manifest.matrix, name)
+        .ok_or_else(|| format!("matrix: unknown list `{name}` (clippy, symcheck, e2e)"))?;
+    println!("{}", list.join(" "));
+    Ok(())
+}
+
+fn list<'a>(matrix: &'a Matrix, name: &str) -> Option<&'a [String]> {
+    match name {
+        "clippy" => Some(&matrix.clippy),
+        "symcheck" => Some(&matrix.symcheck),
+        "e2e" => Some(&matrix.e2e),
+        _ => None,
+    }
+}
+
+/// `--features X` for a set, or nothing for `none`.
+fn features_arg(set: &str) -> String {
+    if set == NONE {
+        String::new()
+    } else {
+        format!(" --features {set}")
+    }
+}
+
+/// The matrix must name real features of the `mtproxy` package, no set twice,
+/// and every clippy and e2e set must also be a symcheck set (each symcheck set
+/// is one CI job, which runs that set's clippy and e2e steps).
+pub fn check_matrix(matrix: &Matrix, cargo_toml: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if matrix.symcheck.is_empty() {
+        problems.push("migration.toml [matrix]: symcheck is empty".to_string());
+    }
+    for (name, sets) in [
+        ("clippy", &matrix.clippy),
+        ("symcheck", &matrix.symcheck),
+        ("e2e", &matrix.e2e),
+    ] {
+        let mut seen = BTreeSet::new();
+        for set in sets {
+            if !seen.insert(set) {
+                problems.push(format!("[matrix] {name}: `{set}` is listed twice"));
+            }
+            if set == NONE {
+                continue;
+            }
+            for feature in set.split(',') {
+                let defined = feature
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && !feature.is_empty()
+                    && cargo_toml.contains(&format!("\n{feature} = ["));
+                if !defined {
+                    problems.push(format!(
+                        "[matrix] {name}: `{feature}` (in `{set}`) is not a feature of Cargo.toml"
+                    ));
+                }
+            }
+            if name != "symcheck" && !matrix.symcheck.contains(set) {
+                problems.push(format!(
+                    "[matrix] {name}: `{set}` is not in symcheck, so no CI job builds it"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// A job id for a set: GitHub allows `[A-Za-z_][A-Za-z0-9_-]*`.
+fn job_id(set: &str) -> String {
+    let id: String = set
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("set-{id}")
+}
+
+/// A YAML scalar: plain when it is obviously safe, else single-quoted.
+fn scalar(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " ./_=,+-@()".contains(c))
+        && !s.starts_with(['-', ' ', '@'])
+        && !s.ends_with(' ');
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+/// Steps every job starts with: the checkout, the nightly toolchain that
+/// scripts/setup.sh requires (it checks for one but does not install it), and
+/// scripts/setup.sh itself.
+fn common_steps(out: &mut String, full_history: bool) {
+    out.push_str("      - uses: actions/checkout@v4\n");
+    if full_history {
+        out.push_str("        with:\n          fetch-depth: 0\n");
+    }
+    step(
+        out,
+        "nightly toolchain",
+        "rustup toolchain install nightly --profile minimal",
+    );
+    step(out, "setup", "scripts/setup.sh");
+}
+
+fn step(out: &mut String, name: &str, run: &str) {
+    out.push_str(&format!(
+        "      - name: {}\n        run: {}\n",
+        scalar(name),
+        scalar(run)
+    ));
+}
+
+fn job_header(out: &mut String, id: &str, name: &str, minutes: u32) {
+    out.push_str(&format!(
+        "  {id}:\n    name: {}\n    runs-on: ubuntu-latest\n    timeout-minutes: {minutes}\n    steps:\n",
+        scalar(name)
+    ));
+}
+
+/// The workflow text for a matrix (pure: same matrix, same bytes).
+pub fn render(matrix: &Matrix) -> String {
+    let mut out = String::from(
+        "# Generated by `cargo xtask gen` from migration.toml ([matrix]); do not edit:\n\
+         # `cargo xtask check` fails when this file is stale. One job per feature set\n\
+         # (build, self-test, symbol check, clippy and end-to-end where the matrix\n\
+         # lists the set), the differential suite under ASan + UBSan, the fuzz smoke\n\
+         # run and the dashboard freshness check. `make test` (.ci/run) runs all of\n\
+         # it, and the workspace lints, on one machine.\n\
+         name: parity-matrix\n\
+         on:\n  push:\n  pull_request:\n  workflow_dispatch:\n\
+         env:\n  CARGO_TERM_COLOR: always\n  PROPTEST_CASES: 256\n\
+         jobs:\n",
+    );
+    for set in &matrix.symcheck {
+        let label = if set == NONE {
+            "none (all-C)".to_string()
+        } else {
+            set.clone()
+        };
+        let features = features_arg(set);
+        job_header(&mut out, &job_id(set), &format!("features {label}"), 90);
+        common_steps(&mut out, false);
+        step(
+            &mut out,
+            "build",
+            &format!("cargo build --bin mtproxy-rust{features}"),
+        );
+        step(
+            &mut out,
+            "self-test",
+            "./target/debug/mtproxy-rust selftest",
+        );
+        step(
+            &mut out,
+            "symbol check",
+            &format!("cargo xtask symcheck {set}"),
+        );
+        if matrix.clippy.contains(set) {
+            step(
+                &mut out,
+                "clippy",
+                &format!("cargo clippy -p mtproxy --all-targets{features} -- -D warnings"),
+            );
+        }
+        if matrix.e2e.contains(set) {
+            step(
+                &mut out,
+                "end-to-end",
+                &format!("cargo test -p mtproxy --test e2e{features}"),
+            );
+        }
+    }
+    job_header(
+        &mut out,
+        "differential-asan",
+        "differential suite, C side under ASan + UBSan",
+        90,
+    );
+    common_steps(&mut out, false);
+    step(&mut out, "differential suite (ASan + UBSan)", "make asan");
+    job_header(&mut out, "fuzz-smoke", "fuzz smoke", 90);
+    common_steps(&mut out, false);
+    step(
+        &mut out,
+        "every fuzz target from its seed corpus",
+        "make fuzz-smoke",
+    );
+    // The dashboard's history is read from git, so this job needs all of it.
+    job_header(
+        &mut out,
+        "dashboard",
+        "generated files and dashboard fresh",
+        60,
+    );
+    common_steps(&mut out, true);
+    step(
+        &mut out,
+        "freshness",
+        "cargo xtask check && cargo xtask status --check",
+    );
+    out
+}
+
+/// Write (gen) or compare (check) the workflow file.
+pub fn generate(root: &Path, check: bool, stale: &mut Vec<String>) -> Result<(), String> {
+    let manifest = Manifest::load(root)?;
+    let path = root.join(WORKFLOW_FILE);
+    if !check {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+    }
+    write_or_compare(&path, &render(&manifest.matrix), check, stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::repo_root;
+    use std::process::Command;
+
+    fn manifest() -> Manifest {
+        Manifest::load(&repo_root()).unwrap()
+    }
+
+    #[test]
+    fn committed_workflow_is_current_and_a_changed_matrix_makes_it_stale() {
+        let root = repo_root();
+        let mut stale = Vec::new();
+        generate(&root, true, &mut stale).unwrap();
+        assert!(stale.is_empty(), "stale: {stale:?} (run `cargo xtask gen`)");
+
+        let committed = std::fs::read_to_string(root.join(WORKFLOW_FILE)).unwrap();
+        let mut matrix = manifest().matrix;
+        matrix.symcheck.push("rust-sha1".into());
+        let changed = render(&matrix);
+        assert_ne!(changed, committed);
+        assert!(changed.contains("  set-rust-sha1:\n"));
+        let mut matrix = manifest().matrix;
+        matrix.e2e.retain(|s| s != "rust-jobs");
+        assert_ne!(render(&matrix), committed);
+    }
+
+    /// The workflow parsed by a real YAML parser (python3's `yaml`, which
+    /// scripts/setup.sh installs), then its structure checked job by job.
+    #[test]
+    fn workflow_is_valid_yaml_with_one_job_per_set() {
+        let matrix = manifest().matrix;
+        let text = render(&matrix);
+        let dir = std::env::temp_dir().join(format!("xtask-workflow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("parity-matrix.yml");
+        std::fs::write(&file, &text).unwrap();
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import json, sys, yaml\n\
+                 doc = yaml.safe_load(open(sys.argv[1]))\n\
+                 print(json.dumps(doc))",
+            ])
+            .arg(&file)
+            .output()
+            .expect("python3 (scripts/setup.sh installs python3-yaml)");
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            out.status.success(),
+            "YAML parse failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // YAML 1.1 reads the key `on` as true.
+        assert!(doc.get("on").or_else(|| doc.get("true")).is_some());
+        let jobs = doc["jobs"].as_object().expect("jobs is a mapping");
+        assert_eq!(jobs.len(), matrix.symcheck.len() + 3);
+        for (id, job) in jobs {
+            let steps = job["steps"].as_array().expect("steps");
+            assert_eq!(steps[0]["uses"], "actions/checkout@v4", "{id}");
+            assert_eq!(steps[2]["run"], "scripts/setup.sh", "{id}: setup first");
+            assert_eq!(job["runs-on"], "ubuntu-latest");
+        }
+        let runs = |id: &str| -> Vec<String> {
+            jobs[id]["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s["run"].as_str().map(String::from))
+                .collect()
+        };
+        for set in &matrix.symcheck {
+            let runs = runs(&job_id(set));
+            let features = features_arg(set);
+            assert!(runs.contains(&format!("cargo build --bin mtproxy-rust{features}")));
+            assert!(runs.contains(&"./target/debug/mtproxy-rust selftest".to_string()));
+            assert!(runs.contains(&format!("cargo xtask symcheck {set}")));
+            let e2e = format!("cargo test -p mtproxy --test e2e{features}");
+            assert_eq!(runs.contains(&e2e), matrix.e2e.contains(set), "{set}");
+            let clippy = runs.iter().any(|r| r.starts_with("cargo clippy"));
+            assert_eq!(clippy, matrix.clippy.contains(set), "{set}");
+        }
+        assert!(runs("differential-asan").contains(&"make asan".to_string()));
+        assert!(runs("fuzz-smoke").contains(&"make fuzz-smoke".to_string()));
+        assert!(runs("dashboard")
+            .contains(&"cargo xtask check && cargo xtask status --check".to_string()));
+        assert_eq!(jobs["dashboard"]["steps"][0]["with"]["fetch-depth"], 0);
+    }
+
+    #[test]
+    fn matrix_checks_catch_unknown_features_and_orphans() {
+        let root = repo_root();
+        let cargo = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let matrix = manifest().matrix;
+        assert_eq!(check_matrix(&matrix, &cargo), Vec::<String>::new());
+        let mut bad = matrix.clone();
+        bad.clippy.push("rust-nonexistent".into());
+        bad.e2e.push("rust-crc32c".into());
+        bad.symcheck.push("none".into());
+        let problems = check_matrix(&bad, &cargo);
+        assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+
+    #[test]
+    fn awkward_strings_are_quoted() {
+        assert_eq!(scalar("make asan"), "make asan");
+        assert_eq!(scalar("a && b"), "'a && b'");
+        assert_eq!(scalar("x: y"), "'x: y'");
+        assert_eq!(scalar("it's # not"), "'it''s # not'");
+        assert_eq!(scalar("-v"), "'-v'");
+    }
+}
