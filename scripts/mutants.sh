@@ -32,9 +32,13 @@ if [ "$MUTANTS_RUST" -gt 0 ]; then
   files=${MUTANTS_RUST_FILES:-$(ls rust/mtproxy-core/src/net/*.rs rust/mtproxy-core/src/mtproto/*.rs | grep -v '/mod.rs$')}
   # The sample: round-robin shard `seed mod n` of n shards, n chosen so a
   # shard holds about MUTANTS_RUST mutants, spread over every file.
-  file_args=()
+  # --no-config: `--file` would add to .cargo/mutants.toml's examine_globs
+  # rather than narrow them (and `--re` does not filter field deletions), so
+  # the script passes the scope and the oracle (the same as the config's) itself.
+  file_args=(--no-config --package mtproxy-core --minimum-test-timeout 120)
   for f in $files; do file_args+=(--file "$f"); done
   total=$(cargo mutants --list "${file_args[@]}" | wc -l)
+  [ "$total" -gt 0 ] || { echo "mutants: no Rust mutants in $files" >&2; exit 1; }
   shards=$(((total + MUTANTS_RUST - 1) / MUTANTS_RUST))
   [ "$shards" -ge 1 ] || shards=1
   shard=$((MUTANTS_SEED % shards))
@@ -46,6 +50,7 @@ if [ "$MUTANTS_RUST" -gt 0 ]; then
   rm -rf "$OUT/rust"
   # A persistent target directory: dependencies are built once, not per run.
   CARGO_TARGET_DIR="$PWD/$OUT/build" cargo mutants "${file_args[@]}" \
+    --test-package mtproxy-core --test-package parity-tests \
     --shard "$shard/$shards" --sharding round-robin --output "$OUT/rust" \
     -- -- "${filter[@]}" || true # cargo-mutants exits non-zero when mutants survive
   echo "$(cat "$OUT/rust/mutants.out/caught.txt" "$OUT/rust/mutants.out/missed.txt" "$OUT/rust/mutants.out/timeout.txt" "$OUT/rust/mutants.out/unviable.txt" 2>/dev/null | wc -l) of $total mutants in $(echo $files | wc -w) files (round-robin shard $shard/$shards, seed $MUTANTS_SEED), PROPTEST_CASES=$PROPTEST_CASES" > "$OUT/rust/sample.txt"

@@ -129,7 +129,7 @@ def main():
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--seed", type=int, default=int(time.strftime("%j")))
     ap.add_argument("--out", default="target/mutants/c")
-    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     sites = candidates()
