@@ -10,7 +10,7 @@ CARGO ?= cargo
 PROPTEST_CASES ?= 256
 export PROPTEST_CASES
 
-.PHONY: all build setup test lint unit e2e load-smoke perf asan symcheck fuzz-smoke check-generated parity bench status demo headers clean
+.PHONY: all build setup test lint unit e2e load-smoke perf asan symcheck fuzz-smoke check-generated parity bench mutants status demo headers clean
 
 all: build
 
@@ -92,6 +92,13 @@ bench:
 	$(CARGO) bench -p parity-tests --bench compare
 	$(CARGO) xtask bench-record
 	$(CARGO) xtask status
+
+# Mutation score of the protocol cores, both sides, on a rotating sample
+# (scripts/mutants.sh: knobs MUTANTS_RUST, MUTANTS_C, MUTANTS_SEED; commit
+# measurements/mutants.json). Installs cargo-mutants when missing. Not part
+# of `make test`.
+mutants:
+	scripts/mutants.sh
 
 # End-to-end figures, all-C against all-Rust (commit measurements/e2e.json).
 perf:

@@ -12,6 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `scripts/setup.sh mutants` (used by `make mutants` only, never by `make
+# test`): cargo-mutants, when missing.
+if [ "${1:-}" = mutants ]; then
+  cargo mutants --version >/dev/null 2>&1 || cargo install --locked --quiet cargo-mutants
+  exit 0
+fi
+
 # libclang_found: true iff bindgen's loader (clang-sys with the "runtime"
 # feature, as rust/xtask uses it) would find a 64-bit libclang. It mirrors
 # clang-sys 1.x: file names libclang.so, libclang-*.so, libclang.so.*,

@@ -253,6 +253,7 @@ fn spread(side: &Side, n: usize) -> Vec<usize> {
     pattern
 }
 
+// evidence: intermediate, ans
 #[test]
 fn clients_spread_over_the_pool_alike() {
     let pair = pair().lock().unwrap_or_else(|e| e.into_inner());
@@ -274,6 +275,7 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+// evidence: abridged, intermediate, padded, ans, simple-ack
 #[test]
 fn scripted_sessions_match() {
     let plain = hex(&SECRET);
@@ -302,6 +304,7 @@ fn scripted_sessions_match() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: parity_tests::config().cases.min(24), ..parity_tests::config() })]
 
+    // evidence: abridged, intermediate, padded, ans, simple-ack
     #[test]
     fn random_sessions_match(
         kind in 0..3usize,

@@ -37,6 +37,25 @@ pub struct Module {
     /// takes the module from C refuses their options at start-up.
     #[serde(default)]
     pub rust_only: Vec<String>,
+    /// What the differential suite must show before the dashboard calls the
+    /// module `parity` (checked by `cargo xtask status`, rust/xtask/src/evidence.rs).
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+}
+
+/// The evidence a module's differential tests must carry for `parity`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// At least this many proptest properties (tests over generated inputs).
+    pub properties: u32,
+    /// At least one independent known-answer test (a test fn whose name
+    /// contains `known_answer`), where such a set exists.
+    pub known_answers: bool,
+    /// In-process session tags the tests must declare (`// evidence: …`
+    /// comments above a test): transports and answer kinds.
+    #[serde(default)]
+    pub sessions: Vec<String>,
 }
 
 impl Module {

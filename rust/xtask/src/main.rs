@@ -3,7 +3,9 @@
 
 mod contracts;
 mod e2e_table;
+mod evidence;
 mod html;
+mod mutants;
 mod status;
 mod symcheck;
 mod util;
@@ -18,7 +20,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   symcheck [SETS..]   build mtproxy-rust per feature set and check its symbols with nm
   status [--check]    regenerate MIGRATION_STATUS.md/.html and migration-status.json (or check them)
   parity-record       run the differential tests and record their results for the dashboard
-  bench-record        collect criterion results into measurements/bench.json";
+  bench-record        collect criterion results into measurements/bench.json
+  mutants-record      collect the last `make mutants` run into measurements/mutants.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,8 +34,9 @@ fn main() -> ExitCode {
         Some("matrix") => workflow::print(&root, &args[1..]),
         Some("symcheck") => symcheck::run(&root, &args[1..]),
         Some("status") => status::run(&root, args.get(1).map(String::as_str) == Some("--check")),
-        Some("parity-record") => status::record_parity(&root),
+        Some("parity-record") => evidence::record_parity(&root),
         Some("bench-record") => status::record_bench(&root),
+        Some("mutants-record") => mutants::record(&root),
         _ => Err(USAGE.to_string()),
     };
     match result {

@@ -3,6 +3,7 @@
 //! (measurements/parity.json from `make parity`, measurements/bench.json from
 //! `make bench`). Same tree in, same bytes out; `status --check` fails when the
 //! committed files differ.
+use crate::evidence::{self, ParityRecord, ParityResult, PARITY_FILE};
 use crate::util::{run as sh, write_or_compare};
 use mtproxy_build::{contract_functions, Manifest, Module};
 use serde::{Deserialize, Serialize};
@@ -58,23 +59,7 @@ pub const UPSTREAM_C_FILES: &[&str] = &[
     "net/net-timers.c",
 ];
 
-const PARITY_FILE: &str = "measurements/parity.json";
 const BENCH_FILE: &str = "measurements/bench.json";
-
-/// Result of the differential tests of one module, as last recorded.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct ParityResult {
-    pub passed: u32,
-    pub failed: u32,
-    /// Property tests among them; each runs `cases` random cases.
-    pub properties: u32,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct ParityRecord {
-    pub cases_per_property: u32,
-    pub modules: BTreeMap<String, ParityResult>,
-}
 
 /// Median times of one benchmark input size, C and Rust.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,6 +90,9 @@ struct ModuleStatus {
     /// Worst Rust/C time ratio over the module's benchmarks (≤ 1.0: Rust as fast or faster).
     bench_ratio: Option<f64>,
     status: String,
+    /// For `parity (thin)`: the stated evidence the recorded run lacked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing: Option<String>,
     note: Option<String>,
     /// Parts that exist in Rust only (not compared with C).
     rust_only: Vec<String>,
@@ -147,7 +135,7 @@ fn unsafe_count(root: &Path, file: &str) -> usize {
 }
 
 /// The sys-side wrapper file of a module (same file stem as its ffi shim).
-fn sys_api_file(m: &Module) -> String {
+pub(crate) fn sys_api_file(m: &Module) -> String {
     let stem = Path::new(&m.rust_ffi)
         .file_name()
         .unwrap()
@@ -158,7 +146,7 @@ fn sys_api_file(m: &Module) -> String {
 
 /// The Rust core's files: the file itself, or every `.rs` file of its
 /// directory when the core is a `mod.rs` (the runtime modules).
-fn core_files(root: &Path, core: &str) -> Vec<String> {
+pub(crate) fn core_files(root: &Path, core: &str) -> Vec<String> {
     if !core.ends_with("/mod.rs") {
         return vec![core.to_string()];
     }
@@ -188,12 +176,7 @@ fn module_status(
     let contract_fns = fs::read_to_string(root.join(&m.contract))
         .map(|t| contract_functions(&t).len())
         .unwrap_or(0);
-    let key = Path::new(&m.parity)
-        .file_stem()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let result = parity.modules.get(&key).cloned();
+    let result = parity.modules.get(&evidence::key(m)).cloned();
     let mut ratios = Vec::new();
     for g in &m.benches {
         for p in bench.groups.get(g).into_iter().flat_map(|s| s.values()) {
@@ -205,15 +188,12 @@ fn module_status(
     let bench_ratio = ratios.into_iter().reduce(f64::max);
     let has_c = !m.c_files.is_empty() && m.c_files.iter().all(|f| root.join(f).exists());
     let has_rust = code_lines(root, &m.rust_core) > 5 && root.join(&m.rust_ffi).exists();
-    let parity_ok = result
-        .as_ref()
-        .is_some_and(|r| r.failed == 0 && r.passed > 0);
-    let status = match (has_c, has_rust, parity_ok) {
-        (false, false, _) => "not-started",
-        (true, false, _) => "c-only",
-        (false, true, _) => "c-retired",
-        (true, true, true) => "parity",
-        (true, true, false) => "rust-in-progress",
+    let verdict = evidence::judge(m.evidence.as_ref(), result.as_ref());
+    let (status, missing) = match (has_c, has_rust) {
+        (false, false) => ("not-started", None),
+        (true, false) => ("c-only", None),
+        (false, true) => ("c-retired", None),
+        (true, true) => (verdict.status, verdict.missing),
     };
     ModuleStatus {
         name: m.name.clone(),
@@ -228,6 +208,7 @@ fn module_status(
         parity_tests: result,
         bench_ratio,
         status: status.to_string(),
+        missing,
         note: m.note.clone(),
         rust_only: m.rust_only.clone(),
     }
@@ -239,6 +220,7 @@ fn render(
     parity: &ParityRecord,
     bench: &BenchRecord,
     e2e: &str,
+    mutants: &str,
 ) -> (String, String) {
     let mut md = String::new();
     md.push_str("# Migration status\n\n");
@@ -251,8 +233,8 @@ fn render(
     let planned_files: usize = manifest.planned.iter().map(|p| p.upstream.len()).sum();
     md.push_str("## Totals\n\n");
     md.push_str(&format!(
-        "| modules | parity | rust-in-progress | c-only | c-retired | not started | Rust-only parts | upstream files not needed | upstream files planned | C lines | Rust lines | unsafe |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n\n",
-        rows.len(), count("parity"), count("rust-in-progress"), count("c-only"), count("c-retired"), count("not-started"),
+        "| modules | parity | parity (thin) | rust-in-progress | c-only | c-retired | not started | Rust-only parts | upstream files not needed | upstream files planned | C lines | Rust lines | unsafe |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n\n",
+        rows.len(), count(evidence::PARITY), count(evidence::THIN), count(evidence::IN_PROGRESS), count("c-only"), count("c-retired"), count("not-started"),
         rows.iter().map(|r| r.rust_only.len()).sum::<usize>(),
         manifest.not_needed.len(), planned_files, total_c, total_rust, total_unsafe
     ));
@@ -265,6 +247,7 @@ fn render(
     if !bench.machine.is_empty() {
         md.push_str(&format!("Benchmarks measured on: {}.\n", bench.machine));
     }
+    md.push_str("\n`parity` needs a passing recorded run with the evidence migration.toml states for the module: enough proptest\nproperties, a known-answer test where an independent set exists, and for the runtime modules in-process sessions over\nevery transport (abridged, intermediate, padded, fake-tls) and answer kind (ans, simple-ack, close-ext), declared by the\ntests with `// evidence:` tags. A passing run short of that is `parity (thin)`, with what is missing.\n");
     md.push_str("\nRust lines = core + FFI shim + sys wrapper; `unsafe` counts the keyword in the shim and wrapper (mtproxy-core forbids it).\nBench ratio = Rust time / C time, worst over the module's benchmarks (≤ 1.00: Rust at least as fast).\nRust-only parts = features upstream never had, written in Rust only (migration.toml `rust_only`): not compared with C, tested on the builds that have them; a build taking the module from C refuses their options at start-up.\n");
     // Groups in the order they first appear in the manifest.
     let mut groups: Vec<&str> = Vec::new();
@@ -278,10 +261,17 @@ fn render(
         md.push_str("| module | upstream | C lines | Rust lines | unsafe | contract (fns) | differential tests | bench Rust/C | status | Rust-only parts |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for r in rows.iter().filter(|r| r.group == g) {
             let tests = match &r.parity_tests {
-                Some(p) => format!(
-                    "{} passed, {} failed ({} proptest properties)",
-                    p.passed, p.failed, p.properties
-                ),
+                Some(p) => {
+                    let mut t = format!(
+                        "{} passed, {} failed ({} properties, {} known-answer",
+                        p.passed, p.failed, p.properties, p.known_answers
+                    );
+                    if !p.sessions.is_empty() {
+                        t.push_str(&format!("; sessions: {}", p.sessions.join(", ")));
+                    }
+                    t.push(')');
+                    t
+                }
                 None => "not recorded".into(),
             };
             let ratio = r.bench_ratio.map_or("n/a".into(), |x| {
@@ -310,7 +300,10 @@ fn render(
                 r.contract_functions,
                 tests,
                 ratio,
-                r.status,
+                match &r.missing {
+                    Some(m) => format!("{}: {m}", r.status),
+                    None => r.status.clone(),
+                },
                 rust_only
             ));
         }
@@ -337,6 +330,7 @@ fn render(
         }
     }
     md.push_str(e2e);
+    md.push_str(mutants);
     md.push_str("\n## Upstream files not needed\n\n| upstream | reason |\n|---|---|\n");
     for n in &manifest.not_needed {
         md.push_str(&format!("| {} | {} |\n", n.upstream, n.reason));
@@ -373,6 +367,7 @@ fn fmt_ns(ns: f64) -> String {
 
 pub fn run(root: &Path, check: bool) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
+    evidence::check_stated(&manifest)?;
     let parity: ParityRecord = read_json(root, PARITY_FILE)?;
     let bench: BenchRecord = read_json(root, BENCH_FILE)?;
     let rows: Vec<ModuleStatus> = manifest
@@ -381,7 +376,8 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
         .map(|m| module_status(root, m, &parity, &bench))
         .collect();
     let e2e = crate::e2e_table::render(root)?;
-    let (md, json) = render(&manifest, &rows, &parity, &bench, &e2e);
+    let mutants = crate::mutants::render(root)?;
+    let (md, json) = render(&manifest, &rows, &parity, &bench, &e2e, &mutants);
     let mut stale = Vec::new();
     write_or_compare(&root.join("MIGRATION_STATUS.md"), &md, check, &mut stale)?;
     write_or_compare(
@@ -391,85 +387,27 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
         &mut stale,
     )?;
     crate::html::write_or_check(root, &json, check, &mut stale)?;
-    if stale.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "dashboard is stale (run `make status` and commit): {}",
-            stale.join(", ")
-        ))
-    }
-}
-
-/// Run the differential suite and record per-module results.
-pub fn record_parity(root: &Path) -> Result<(), String> {
-    let manifest = Manifest::load(root)?;
-    let cases: u32 = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    let out = Command::new("cargo")
-        .current_dir(root)
-        .args([
-            "test",
-            "-p",
-            "parity-tests",
-            "--test",
-            "parity",
-            "--",
-            "--test-threads=2",
-        ])
-        .env("PROPTEST_CASES", cases.to_string())
-        .output()
-        .map_err(|e| format!("cargo test: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut record = ParityRecord {
-        cases_per_property: cases,
-        modules: BTreeMap::new(),
-    };
-    for m in &manifest.modules {
-        let key = Path::new(&m.parity)
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let properties =
-            fs::read_to_string(root.join(&m.parity)).map_or(0, |t| count_properties(&t));
-        record.modules.insert(
-            key,
-            ParityResult {
-                passed: 0,
-                failed: 0,
-                properties,
-            },
-        );
-    }
-    for line in stdout.lines() {
-        let Some(rest) = line.strip_prefix("test ") else {
-            continue;
-        };
-        let Some((name, outcome)) = rest.split_once(" ... ") else {
-            continue;
-        };
-        let Some((module, _)) = name.split_once("::") else {
-            continue;
-        };
-        if let Some(r) = record.modules.get_mut(module) {
-            match outcome.trim() {
-                "ok" => r.passed += 1,
-                o if o.starts_with("FAILED") => r.failed += 1,
-                _ => {}
-            }
+    let old_results = evidence::stale(root, &manifest, &parity);
+    if !check {
+        for line in &old_results {
+            eprintln!("xtask status: warning: {line}");
         }
     }
-    fs::create_dir_all(root.join("measurements")).map_err(|e| e.to_string())?;
-    let text = serde_json::to_string_pretty(&record).unwrap() + "\n";
-    fs::write(root.join(PARITY_FILE), text).map_err(|e| e.to_string())?;
-    println!("recorded {PARITY_FILE}");
-    if !out.status.success() {
-        return Err(format!("differential tests failed:\n{stdout}"));
+    let mut problems = Vec::new();
+    if !stale.is_empty() {
+        problems.push(format!(
+            "dashboard is stale (run `make status` and commit): {}",
+            stale.join(", ")
+        ));
     }
-    Ok(())
+    if check {
+        problems.extend(old_results);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// Collect criterion's medians for every bench group of the manifest.
@@ -524,32 +462,6 @@ pub fn record_bench(root: &Path) -> Result<(), String> {
     fs::write(root.join(BENCH_FILE), text).map_err(|e| e.to_string())?;
     println!("recorded {BENCH_FILE}");
     Ok(())
-}
-
-/// `#[test]` functions inside `proptest! { ... }` blocks (braces matched;
-/// the test files keep braces out of string literals in those blocks).
-fn count_properties(source: &str) -> u32 {
-    let mut count = 0;
-    for (start, _) in source.match_indices("proptest! {") {
-        let block = &source[start + "proptest! ".len()..];
-        let mut depth = 0usize;
-        let mut end = block.len();
-        for (i, ch) in block.char_indices() {
-            match ch {
-                '{' => depth += 1,
-                '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        count += block[..end].matches("#[test]").count() as u32;
-    }
-    count
 }
 
 fn round3(x: f64) -> f64 {

@@ -1,0 +1,287 @@
+//! Mutation score (`make mutants`, scripts/mutants.sh): `cargo xtask
+//! mutants-record` collects the last run of each side into
+//! measurements/mutants.json, and the dashboard shows the score per side,
+//! the sample it came from and when it ran.
+//!
+//! Inputs: cargo-mutants' `target/mutants/rust/mutants.out/{caught,missed,
+//! timeout,unviable}.txt` (one mutant per line) with the script's
+//! `sample.txt`, and scripts/mutate-c.py's `target/mutants/c/outcomes.json`.
+//! A side whose output is absent keeps its previous record.
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+pub const MUTANTS_FILE: &str = "measurements/mutants.json";
+const RUST_OUT: &str = "target/mutants/rust";
+const C_OUT: &str = "target/mutants/c/outcomes.json";
+
+/// One side's last mutation run.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SideRecord {
+    /// Day of the run, UTC.
+    pub date: String,
+    /// What was sampled, from how many, with which seed.
+    pub sample: String,
+    pub caught: u32,
+    pub missed: u32,
+    pub timeout: u32,
+    pub unviable: u32,
+    /// The surviving (missed) mutants.
+    pub survivors: Vec<String>,
+}
+
+impl SideRecord {
+    /// Caught / (caught + missed), in percent; timeouts and unviable
+    /// mutants are left out (shown apart).
+    pub fn score(&self) -> Option<f64> {
+        let tested = self.caught + self.missed;
+        (tested > 0).then(|| 100.0 * f64::from(self.caught) / f64::from(tested))
+    }
+
+    fn from_outcomes<'a>(
+        date: &str,
+        sample: &str,
+        outcomes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> SideRecord {
+        let mut r = SideRecord {
+            date: date.into(),
+            sample: sample.into(),
+            ..SideRecord::default()
+        };
+        for (name, outcome) in outcomes {
+            match outcome {
+                "caught" => r.caught += 1,
+                "missed" => {
+                    r.missed += 1;
+                    r.survivors.push(name.to_string());
+                }
+                "timeout" => r.timeout += 1,
+                _ => r.unviable += 1,
+            }
+        }
+        r.survivors.sort();
+        r
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct MutantsRecord {
+    /// "rust" and "c".
+    pub sides: BTreeMap<String, SideRecord>,
+}
+
+fn rust_side(root: &Path, date: &str) -> Option<SideRecord> {
+    let out = root.join(RUST_OUT).join("mutants.out");
+    if !out.is_dir() {
+        return None;
+    }
+    let mut outcomes: Vec<(String, &str)> = Vec::new();
+    for kind in ["caught", "missed", "timeout", "unviable"] {
+        let text = fs::read_to_string(out.join(format!("{kind}.txt"))).unwrap_or_default();
+        outcomes.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| (l.to_string(), kind)),
+        );
+    }
+    let sample = fs::read_to_string(root.join(RUST_OUT).join("sample.txt"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "sample not described".into());
+    Some(SideRecord::from_outcomes(
+        date,
+        &sample,
+        outcomes.iter().map(|(n, k)| (n.as_str(), *k)),
+    ))
+}
+
+#[derive(Deserialize)]
+struct COutcomes {
+    sample: String,
+    outcomes: Vec<COutcome>,
+}
+
+#[derive(Deserialize)]
+struct COutcome {
+    name: String,
+    outcome: String,
+}
+
+fn c_side(root: &Path, date: &str) -> Result<Option<SideRecord>, String> {
+    let Ok(text) = fs::read_to_string(root.join(C_OUT)) else {
+        return Ok(None);
+    };
+    let c: COutcomes = serde_json::from_str(&text).map_err(|e| format!("{C_OUT}: {e}"))?;
+    Ok(Some(SideRecord::from_outcomes(
+        date,
+        &c.sample,
+        c.outcomes
+            .iter()
+            .map(|o| (o.name.as_str(), o.outcome.as_str())),
+    )))
+}
+
+/// Collect the last run of each side into measurements/mutants.json.
+pub fn record(root: &Path) -> Result<(), String> {
+    let path = root.join(MUTANTS_FILE);
+    let mut record: MutantsRecord = match fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| format!("{MUTANTS_FILE}: {e}"))?,
+        Err(_) => MutantsRecord::default(),
+    };
+    let date = crate::evidence::today();
+    let mut found = false;
+    if let Some(r) = rust_side(root, &date) {
+        record.sides.insert("rust".into(), r);
+        found = true;
+    }
+    if let Some(c) = c_side(root, &date)? {
+        record.sides.insert("c".into(), c);
+        found = true;
+    }
+    if !found {
+        return Err("no mutation results under target/mutants/ (run `make mutants`)".into());
+    }
+    fs::create_dir_all(root.join("measurements")).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&record).unwrap() + "\n";
+    fs::write(&path, text).map_err(|e| format!("{MUTANTS_FILE}: {e}"))?;
+    println!("recorded {MUTANTS_FILE}");
+    Ok(())
+}
+
+/// The dashboard's section (empty when nothing was ever recorded).
+pub fn render(root: &Path) -> Result<String, String> {
+    let Ok(text) = fs::read_to_string(root.join(MUTANTS_FILE)) else {
+        return Ok(String::new());
+    };
+    let record: MutantsRecord =
+        serde_json::from_str(&text).map_err(|e| format!("{MUTANTS_FILE}: {e}"))?;
+    Ok(render_record(&record))
+}
+
+/// At most this many survivors are listed per side on the dashboard (all of
+/// them are in measurements/mutants.json).
+const SURVIVORS_SHOWN: usize = 10;
+
+pub fn render_record(record: &MutantsRecord) -> String {
+    if record.sides.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\n## Mutation score (`make mutants`, not part of `make test`)\n\n\
+         Protocol cores only (Rust: mtproxy-core `net/`, `mtproto/` by cargo-mutants; C: `c-legacy/net/*.c`, \
+         rpc-proxy-msg.c, mtproto-config.c by scripts/mutate-c.py), on a sample; oracle: the unit tests and the \
+         module's differential tests. Score = caught / (caught + missed).\n\n\
+         | side | last run | sample | caught | missed | timeout | unviable | score |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for (side, r) in &record.sides {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            side_label(side),
+            r.date,
+            r.sample,
+            r.caught,
+            r.missed,
+            r.timeout,
+            r.unviable,
+            r.score().map_or("n/a".into(), |s| format!("{s:.0}%"))
+        ));
+    }
+    for (side, r) in &record.sides {
+        if r.survivors.is_empty() {
+            continue;
+        }
+        md.push_str(&format!("\nSurviving {} mutants:\n", side_label(side)));
+        for s in r.survivors.iter().take(SURVIVORS_SHOWN) {
+            md.push_str(&format!("- `{}`\n", s.replace('`', "'")));
+        }
+        if r.survivors.len() > SURVIVORS_SHOWN {
+            md.push_str(&format!(
+                "- … {} more in {MUTANTS_FILE}\n",
+                r.survivors.len() - SURVIVORS_SHOWN
+            ));
+        }
+    }
+    md
+}
+
+fn side_label(side: &str) -> &str {
+    match side {
+        "rust" => "Rust",
+        "c" => "C",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_and_survivors_from_outcomes() {
+        let r = SideRecord::from_outcomes(
+            "2026-01-02",
+            "4 of 100",
+            [
+                ("b.rs:2: replace", "missed"),
+                ("a.rs:1: replace", "caught"),
+                ("a.rs:9: replace", "missed"),
+                ("c.rs:3: replace", "timeout"),
+                ("d.rs:4: replace", "unviable"),
+                ("e.rs:5: replace", "caught"),
+            ],
+        );
+        assert_eq!((r.caught, r.missed, r.timeout, r.unviable), (2, 2, 1, 1));
+        assert_eq!(r.survivors, ["a.rs:9: replace", "b.rs:2: replace"]);
+        assert_eq!(r.score(), Some(50.0));
+        assert_eq!(SideRecord::default().score(), None);
+    }
+
+    #[test]
+    fn render_shows_each_side_with_date_sample_and_score() {
+        let mut record = MutantsRecord::default();
+        assert_eq!(render_record(&record), "");
+        let survivors: Vec<String> = (0..12).map(|i| format!("x.c:{i}: `<` -> `<=`")).collect();
+        record.sides.insert(
+            "c".into(),
+            SideRecord {
+                date: "2026-01-02".into(),
+                sample: "20 of 1535 sites".into(),
+                caught: 8,
+                missed: 12,
+                survivors,
+                ..SideRecord::default()
+            },
+        );
+        record.sides.insert(
+            "rust".into(),
+            SideRecord {
+                date: "2026-01-03".into(),
+                sample: "20 of 900".into(),
+                caught: 19,
+                missed: 1,
+                survivors: vec!["f.rs:1: replace f -> bool with true".into()],
+                ..SideRecord::default()
+            },
+        );
+        let md = render_record(&record);
+        assert!(
+            md.contains("| C | 2026-01-02 | 20 of 1535 sites | 8 | 12 | 0 | 0 | 40% |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Rust | 2026-01-03 | 20 of 900 | 19 | 1 | 0 | 0 | 95% |"),
+            "{md}"
+        );
+        assert!(md.contains("- `x.c:0: '<' -> '<='`"), "{md}");
+        assert!(
+            md.contains("- … 2 more in measurements/mutants.json"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- `f.rs:1: replace f -> bool with true`"),
+            "{md}"
+        );
+        // Deterministic.
+        assert_eq!(md, render_record(&record));
+    }
+}
