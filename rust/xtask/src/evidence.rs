@@ -732,6 +732,7 @@ test m::after_the_block ... ok
             benches: vec![],
             uses: vec![],
             note: None,
+            rust_only: vec![],
             evidence: Some(ev(0, false, &[])),
         }
     }
@@ -760,6 +761,7 @@ test m::after_the_block ... ok
             modules: vec![m.clone()],
             not_needed: vec![],
             planned: vec![],
+            matrix: Default::default(),
         };
         let mut record = ParityRecord::default();
         assert!(
@@ -810,6 +812,7 @@ test m::after_the_block ... ok
             modules: vec![m.clone()],
             not_needed: vec![],
             planned: vec![],
+            matrix: Default::default(),
         };
         assert!(check_stated(&manifest)
             .unwrap_err()
