@@ -341,7 +341,9 @@ mtp_proxy *mtp_proxy_new(const mtp_proxy_settings *s, uint8_t *err, size_t err_c
     return NULL;
   }
   if (s->n_secrets > MAX_SECRETS || (s->n_secrets > 0 && s->secrets == NULL)) {
-    set_err(err, err_cap, "at most 16 secrets");
+    char why[64];
+    snprintf(why, sizeof why, "at most %u secrets", (unsigned)MAX_SECRETS);
+    set_err(err, err_cap, why);
     return NULL;
   }
   if (s->n_domains > 0 && (s->domains == NULL || s->n_secrets == 0)) {

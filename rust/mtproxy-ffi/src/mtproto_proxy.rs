@@ -117,7 +117,7 @@ unsafe fn write_err(err: *mut u8, err_cap: usize, text: &str) {
 /// # Safety
 /// Every `(pointer, count)` pair of `s` must be valid.
 unsafe fn convert_settings(s: &mtp_proxy_settings) -> Result<ProxySettings, &'static str> {
-    if s.n_secrets > 16 || (s.n_secrets > 0 && s.secrets.is_null()) {
+    if s.n_secrets > MTP_PROXY_MAX_SECRETS as usize || (s.n_secrets > 0 && s.secrets.is_null()) {
         return Err("bad secret list");
     }
     // SAFETY: `secrets` holds `n_secrets` 16-byte keys (caller).
