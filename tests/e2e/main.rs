@@ -5,6 +5,7 @@
 mod harness;
 mod hostile;
 mod lifecycle;
+mod load;
 mod pool;
 mod stats;
 mod transports;
