@@ -271,7 +271,12 @@ fn root_without_u_switches_to_mtproxy_or_refuses_and_u_root_warns_and_serves() {
     drop(child);
     // -u root is allowed, with a warning, and serves.
     let proxy = start_proxy(&scratch, &conf, &["-u", "root"]);
-    let rig = Rig { scratch, me, proxy };
+    let rig = Rig {
+        scratch,
+        me,
+        proxy,
+        pool: DEFAULT_POOL,
+    };
     rig.wait_me_ready();
     let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
     let p = packet(64, 5);
