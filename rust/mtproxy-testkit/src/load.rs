@@ -66,6 +66,9 @@ pub struct LoadConfig {
     pub mode: Mode,
     /// The proxy's pid, for CPU and memory figures.
     pub pid: Option<u32>,
+    /// The middle-end's pid (normally the fake one on the same machine),
+    /// for its CPU in the measured phase.
+    pub me_pid: Option<u32>,
     /// Print progress to stderr every second.
     pub progress: bool,
     /// Generator threads (each its own epoll loop); at least 1.
@@ -89,6 +92,7 @@ impl LoadConfig {
             duration: Duration::from_secs(5),
             mode: Mode::Echo,
             pid: None,
+            me_pid: None,
             progress: false,
             threads: 1,
             connect_concurrency: DEFAULT_CONNECT_CONCURRENCY,
@@ -137,6 +141,8 @@ pub struct Report {
     pub generator_cpu_s_per_gb: Option<f64>,
     /// The generator's CPU milliseconds per connection set-up.
     pub generator_handshake_cpu_ms: f64,
+    /// The middle-end's CPU seconds in the measured phase (with `me_pid`).
+    pub me_cpu_s: Option<f64>,
 }
 
 /// A packet the proxy forwards (§3.1), `len` rounded up to a multiple of 4
@@ -974,6 +980,7 @@ pub fn run(config: &LoadConfig) -> Result<Report, String> {
         }
         let aborted = shared.abort.load(Ordering::Relaxed);
         let before = proxy_cpu();
+        let me_before = config.me_pid.and_then(cpu_seconds);
         let own_before = own_cpu_seconds();
         let started = Instant::now();
         shared.start_barrier.wait();
@@ -997,6 +1004,9 @@ pub fn run(config: &LoadConfig) -> Result<Report, String> {
         shared.stop.store(true, Ordering::Relaxed);
         measured.seconds = started.elapsed().as_secs_f64();
         measured.proxy_cpu = before.zip(proxy_cpu()).map(|(a, b)| (b.0 - a.0, b.1 - a.1));
+        measured.me_cpu = me_before
+            .zip(config.me_pid.and_then(cpu_seconds))
+            .map(|(a, b)| b - a);
         let own_after = own_cpu_seconds();
         measured.own_cpu = (own_after.0 - own_before.0, own_after.1 - own_before.1);
         let results: Vec<ThreadResult> =
@@ -1043,6 +1053,7 @@ pub fn run(config: &LoadConfig) -> Result<Report, String> {
             report.kernel_seconds_per_gb = Some(system / gb);
         }
     }
+    report.me_cpu_s = measured.me_cpu;
     report.generator_cpu_s = measured.own_cpu.0 + measured.own_cpu.1;
     report.generator_kernel_s = measured.own_cpu.1;
     if gb > 0.0 {
@@ -1072,6 +1083,7 @@ struct Measured {
     /// The proxy's (user, system) seconds in the measured phase.
     proxy_cpu: Option<(f64, f64)>,
     own_cpu: (f64, f64),
+    me_cpu: Option<f64>,
 }
 
 fn cpu_delta(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -1089,7 +1101,7 @@ impl Report {
     /// know.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"connections\":{},\"seconds\":{:.3},\"handshakes_per_sec\":{:.1},\"handshake_cpu_ms\":{},\"up_bytes\":{},\"down_bytes\":{},\"up_mb_per_sec\":{:.2},\"down_mb_per_sec\":{:.2},\"round_trips\":{},\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"errors\":{},\"proxy_cpu_seconds\":{},\"cpu_seconds_per_gb\":{},\"kernel_seconds_per_gb\":{},\"proxy_rss_kib_before\":{},\"proxy_rss_kib_after\":{},\"rss_bytes_per_connection\":{},\"threads\":{},\"proxy_kernel_seconds\":{},\"generator_cpu_s\":{:.3},\"generator_kernel_s\":{:.3},\"generator_cpu_s_per_gb\":{},\"generator_handshake_cpu_ms\":{:.4}}}",
+            "{{\"connections\":{},\"seconds\":{:.3},\"handshakes_per_sec\":{:.1},\"handshake_cpu_ms\":{},\"up_bytes\":{},\"down_bytes\":{},\"up_mb_per_sec\":{:.2},\"down_mb_per_sec\":{:.2},\"round_trips\":{},\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"errors\":{},\"proxy_cpu_seconds\":{},\"cpu_seconds_per_gb\":{},\"kernel_seconds_per_gb\":{},\"proxy_rss_kib_before\":{},\"proxy_rss_kib_after\":{},\"rss_bytes_per_connection\":{},\"threads\":{},\"proxy_kernel_seconds\":{},\"generator_cpu_s\":{:.3},\"generator_kernel_s\":{:.3},\"generator_cpu_s_per_gb\":{},\"generator_handshake_cpu_ms\":{:.4},\"me_cpu_s\":{}}}",
             self.connections,
             self.seconds,
             self.handshakes_per_sec,
@@ -1114,6 +1126,7 @@ impl Report {
             self.generator_kernel_s,
             opt(&self.generator_cpu_s_per_gb.map(|v| format!("{v:.3}"))),
             self.generator_handshake_cpu_ms,
+            opt(&self.me_cpu_s.map(|v| format!("{v:.3}"))),
         )
     }
 
@@ -1167,6 +1180,9 @@ impl Report {
         ));
         if let Some(v) = self.generator_cpu_s_per_gb {
             rows.push(("generator CPU s/GB", format!("{v:.3}")));
+        }
+        if let Some(v) = self.me_cpu_s {
+            rows.push(("middle-end CPU s", format!("{v:.3}")));
         }
         if self.connections >= 100 {
             rows.push((

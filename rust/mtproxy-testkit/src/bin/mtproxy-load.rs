@@ -13,13 +13,14 @@ use std::time::Duration;
 const USAGE: &str = "usage: mtproxy-load --proxy HOST:PORT --secret SECRET
     [--transport abridged|intermediate|padded] [--dc N] [--connections N]
     [--size BYTES] [--window N] [--duration SECS] [--mode send|download|idle]
-    [--pid PROXY_PID] [--threads N] [--connect-concurrency N] [--json] [--quiet]
+    [--pid PROXY_PID] [--me-pid ME_PID] [--threads N] [--connect-concurrency N] [--json] [--quiet]
   send: each packet of --size gets one answer (ME echo = both ways, ME reply:64 = upload)
   download: 64-byte requests, answers as the ME sends them (ME reply:N)
   idle: connect, one round trip each, hold for --duration (RSS per connection)
   ee secrets use fake TLS (and always the padded transport)
   --threads: generator threads, each an epoll loop over its share of the
     connections (default 1); the report gives the generator's own CPU
+  --me-pid: also report the middle-end's CPU in the measured phase
   --connect-concurrency: handshakes in progress at once per thread (default 64)";
 
 fn parse(args: &[String]) -> Result<(LoadConfig, bool), String> {
@@ -72,6 +73,7 @@ fn parse(args: &[String]) -> Result<(LoadConfig, bool), String> {
                 }
             }
             "--pid" => config.pid = Some(num(value()?)? as u32),
+            "--me-pid" => config.me_pid = Some(num(value()?)? as u32),
             "--threads" => config.threads = num(value()?)?.max(1) as usize,
             "--connect-concurrency" => config.connect_concurrency = num(value()?)?.max(1) as usize,
             "--json" => json = true,
