@@ -109,7 +109,9 @@ pub struct Report {
     /// Proxy CPU milliseconds per connection set-up (handshake plus, in
     /// idle mode, the first round trip).
     pub handshake_cpu_ms: Option<f64>,
+    /// Request bytes whose answer arrived in the measured phase.
     pub up_bytes: u64,
+    /// Answer bytes received in the measured phase.
     pub down_bytes: u64,
     pub up_mb_per_sec: f64,
     pub down_mb_per_sec: f64,
@@ -630,6 +632,7 @@ impl<'s, 'a> Worker<'s, 'a> {
     /// Feeds decrypted stream bytes to the decoder and takes the answers.
     fn decode(&mut self, index: usize, mut data: &[u8]) -> Result<(), String> {
         let window_one = self.shared.config.window == 1;
+        let request_len = self.shared.request_len as u64;
         let Some(conn) = self.conns.get_mut(index) else {
             return Ok(());
         };
@@ -652,6 +655,10 @@ impl<'s, 'a> Worker<'s, 'a> {
                 conn.in_flight = conn.in_flight.saturating_sub(1);
                 conn.answers += 1;
                 if self.measuring {
+                    // Upload counts requests answered (delivered), not
+                    // bytes handed to the kernel: a deep window would
+                    // otherwise count megabytes never relayed.
+                    self.counts.up += request_len;
                     self.counts.down += info.length as u64;
                     self.counts.round_trips += 1;
                     if window_one {
@@ -760,9 +767,6 @@ impl<'s, 'a> Worker<'s, 'a> {
         conn.in_flight += 1;
         conn.sent_total += 1;
         conn.sent_at = Instant::now();
-        if self.measuring {
-            self.counts.up += len as u64;
-        }
         Ok(())
     }
 
