@@ -6,6 +6,7 @@ mod direct;
 mod harness;
 mod hostile;
 mod lifecycle;
+mod load;
 mod mimicry;
 mod pool;
 mod stats;

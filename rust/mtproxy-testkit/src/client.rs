@@ -25,7 +25,7 @@ pub enum Transport {
 }
 
 impl Transport {
-    fn tag(self) -> u32 {
+    pub(crate) fn tag(self) -> u32 {
         match self {
             Transport::Abridged => obfs2::TAG_ABRIDGED,
             Transport::Intermediate => obfs2::TAG_INTERMEDIATE,
@@ -33,7 +33,7 @@ impl Transport {
         }
     }
 
-    fn framing_mode(self) -> i32 {
+    pub(crate) fn framing_mode(self) -> i32 {
         match self {
             Transport::Abridged => ext_framing::MODE_ABRIDGED,
             Transport::Intermediate => ext_framing::MODE_INTERMEDIATE,
@@ -450,7 +450,7 @@ impl TestClient {
 }
 
 /// An obfuscated2 header, drawing new random bytes while they are forbidden.
-fn build_header(
+pub(crate) fn build_header(
     rng: &mut XorShift,
     key: Option<&[u8; obfs2::SECRET_LEN]>,
     tag: u32,
@@ -475,6 +475,6 @@ fn deadline_after(timeout: Duration) -> Instant {
         .unwrap_or(now)
 }
 
-fn ctr_context(key: &obfs2::CtrKey) -> Result<AesContext> {
+pub(crate) fn ctr_context(key: &obfs2::CtrKey) -> Result<AesContext> {
     AesContext::new(AesMode::Ctr, &key.key, &key.iv).map_err(|_| ClientError::Crypto)
 }

@@ -1,6 +1,9 @@
 //! The end-to-end section of the dashboard: measurements/e2e.json (written
 //! by `make perf`, scripts/perf.sh) as one row per scenario, all-C against
-//! all-Rust, with the figure that matters for that scenario.
+//! all-Rust, with the figure that matters for that scenario, the CPU the
+//! load generator and the fake middle-end used beside the proxy (a busy
+//! harness means the proxy was not alone in limiting MB/s), and ratios
+//! between rows (`-M 2` over `-M 1`, 16 and 256 connections over 1).
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
@@ -76,6 +79,46 @@ fn figures(scenario: &str, r: &Value, floor: &Floor) -> String {
     }
 }
 
+/// The harness's share of a core during a run: the load generator's own
+/// CPU and the fake middle-end's, `gen · ME` (set-up rows: per handshake).
+fn harness(r: &Value) -> String {
+    let seconds = num(r, "seconds").unwrap_or(0.0);
+    let Some(generator) = num(r, "generator_cpu_s") else {
+        return "n/a".into();
+    };
+    if seconds <= 0.0 {
+        return match num(r, "generator_handshake_cpu_ms") {
+            Some(ms) => format!("{ms:.3} ms/handshake"),
+            None => "n/a".into(),
+        };
+    }
+    let me = num(r, "me_cpu_s").map_or("n/a".to_string(), |me| {
+        format!("{:.0}%", me * 100.0 / seconds)
+    });
+    format!("{:.0}% · {me}", generator * 100.0 / seconds)
+}
+
+/// `numerator / denominator` of one figure between two scenarios' medians,
+/// per build.
+fn ratio(
+    medians: &BTreeMap<String, BTreeMap<String, Value>>,
+    numerator: &str,
+    denominator: &str,
+    key: &str,
+    build: &str,
+) -> String {
+    let get = |scenario: &str| {
+        medians
+            .get(scenario)
+            .and_then(|b| b.get(build))
+            .and_then(|r| num(r, key))
+    };
+    match (get(numerator), get(denominator)) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+        _ => "n/a".into(),
+    }
+}
+
 /// The crypto-only cost per GB each way, measured in the same run.
 #[derive(Default)]
 struct Floor {
@@ -100,11 +143,14 @@ fn median_report(reports: &[&Value]) -> Value {
     Value::Object(out)
 }
 
-/// The end-to-end table: what was measured (markdown prose) and one row per
-/// scenario: (scenario, all-C figures, all-Rust figures).
+/// The end-to-end table: what was measured (markdown prose), one row per
+/// scenario (scenario, all-C figures, all-Rust figures, the harness's CPU
+/// in the C / Rust runs) and the ratio rows (name, all-C, all-Rust).
 pub struct E2e {
     pub intro: String,
     pub rows: Vec<(String, String, String)>,
+    pub harness: Vec<String>,
+    pub ratios: Vec<(String, String, String)>,
 }
 
 /// The markdown section, or "" when nothing was measured yet.
@@ -116,9 +162,15 @@ pub fn render(root: &Path) -> Result<String, String> {
         "\n## End to end: all-C against all-Rust (`make perf`)\n\n{}",
         e2e.intro
     );
-    md.push_str("\n\n| scenario | all-C | all-Rust |\n|---|---|---|\n");
-    for (scenario, c, rust) in &e2e.rows {
-        md.push_str(&format!("| {scenario} | {c} | {rust} |\n"));
+    md.push_str("\n\n| scenario | all-C | all-Rust | harness CPU, C / Rust runs (gen · ME) |\n|---|---|---|---|\n");
+    for ((scenario, c, rust), harness) in e2e.rows.iter().zip(&e2e.harness) {
+        md.push_str(&format!("| {scenario} | {c} | {rust} | {harness} |\n"));
+    }
+    if !e2e.ratios.is_empty() {
+        md.push_str("\n| ratio (of the medians) | all-C | all-Rust |\n|---|---|---|\n");
+        for (name, c, rust) in &e2e.ratios {
+            md.push_str(&format!("| {name} | {c} | {rust} |\n"));
+        }
     }
     Ok(md)
 }
@@ -158,6 +210,7 @@ pub fn table(root: &Path) -> Result<Option<E2e>, String> {
         .unwrap_or_default();
     order.retain(|s| s != "crypto floor");
     let mut table: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut medians: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
     let mut repeats = 0;
     for (scenario, builds) in &runs {
         for (build, reports) in builds.iter().filter(|(b, _)| b.as_str() != "floor") {
@@ -173,6 +226,10 @@ pub fn table(root: &Path) -> Result<Option<E2e>, String> {
                 if errors > 0.0 || failed > 0 {
                     cell.push_str(&format!(" ({errors} errors, {failed} failed runs)"));
                 }
+                medians
+                    .entry(scenario.clone())
+                    .or_default()
+                    .insert(build.clone(), r);
                 cell
             };
             table
@@ -184,17 +241,64 @@ pub fn table(root: &Path) -> Result<Option<E2e>, String> {
     let mut intro = String::from(
         "The proxy between mtproxy-load and the fake middle-end on loopback, in rounds that run every scenario on both builds; CPU and memory are the proxy process's own (/proc); GB counts both directions. Each figure is the median of ",
     );
-    intro.push_str(&format!("{repeats} runs."));
+    intro.push_str(&format!("{repeats} runs. The last column is the harness on the same two cores during the measured phase of the all-C / all-Rust runs: the load generator's own CPU (`mtproxy-load`: epoll, one thread) and the fake middle-end's, as shares of one core (`gen · ME`; set-up rows: generator CPU per handshake). Where they are large the proxy was competing with them for the CPU, and MB/s says more about the machine than about the proxy; CPU-s/GB is the proxy's own either way."));
     if let (Some(up), Some(down)) = (floor.upload, floor.download) {
         intro.push_str(&format!(
             " Crypto floor in the same run (`crypto-floor`, the project's AES): upload {up:.2} CPU-s/GB (CTR decrypt + CBC encrypt), download {down:.2} CPU-s/GB (CBC decrypt + CTR encrypt)."
         ));
     }
     let mut rows = Vec::new();
+    let mut harness_cells = Vec::new();
     for scenario in order {
         let builds = &table[&scenario];
         let cell = |b: &str| builds.get(b).cloned().unwrap_or_else(|| "n/a".into());
+        let harness_of = |b: &str| {
+            medians
+                .get(&scenario)
+                .and_then(|m| m.get(b))
+                .map_or("n/a".to_string(), harness)
+        };
+        harness_cells.push(format!("{} / {}", harness_of("c"), harness_of("rust")));
         rows.push((scenario.clone(), cell("c"), cell("rust")));
     }
-    Ok(Some(E2e { intro, rows }))
+    let ratios = [
+        (
+            "`-M 2` over `-M 1`, upload x16 (MB/s)",
+            "upload intermediate x16 -M 2",
+            "upload intermediate x16",
+            "up_mb_per_sec",
+        ),
+        (
+            "upload x16 over x1 (CPU-s/GB)",
+            "upload intermediate x16",
+            "upload intermediate x1",
+            "cpu_seconds_per_gb",
+        ),
+        (
+            "upload x256 over x1 (CPU-s/GB)",
+            "upload intermediate x256",
+            "upload intermediate x1",
+            "cpu_seconds_per_gb",
+        ),
+    ];
+    let present: Vec<_> = ratios
+        .iter()
+        .filter(|(_, a, b, _)| medians.contains_key(*a) && medians.contains_key(*b))
+        .collect();
+    let ratios = present
+        .into_iter()
+        .map(|(name, a, b, key)| {
+            (
+                name.to_string(),
+                ratio(&medians, a, b, key, "c"),
+                ratio(&medians, a, b, key, "rust"),
+            )
+        })
+        .collect();
+    Ok(Some(E2e {
+        intro,
+        rows,
+        harness: harness_cells,
+        ratios,
+    }))
 }

@@ -1,36 +1,31 @@
 //! `mtproxy-load`: drives N client connections through a proxy and reports
 //! throughput, handshakes/s, round-trip latency and (with `--pid`) the
-//! proxy's CPU per GB and RSS per connection, as a table or JSON.
+//! proxy's CPU per GB and RSS per connection, and its own CPU, as a table
+//! or JSON. A few epoll threads run all the connections.
 #![forbid(unsafe_code)]
 
 use mtproxy_testkit::client::Transport;
 use mtproxy_testkit::load::{run, LoadConfig, Mode};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "usage: mtproxy-load --proxy HOST:PORT --secret SECRET
     [--transport abridged|intermediate|padded] [--dc N] [--connections N]
     [--size BYTES] [--window N] [--duration SECS] [--mode send|download|idle]
-    [--pid PROXY_PID] [--json] [--quiet]
+    [--pid PROXY_PID] [--me-pid ME_PID] [--threads N] [--connect-concurrency N] [--json] [--quiet]
   send: each packet of --size gets one answer (ME echo = both ways, ME reply:64 = upload)
   download: 64-byte requests, answers as the ME sends them (ME reply:N)
   idle: connect, one round trip each, hold for --duration (RSS per connection)
-  ee secrets use fake TLS (and always the padded transport)";
+  ee secrets use fake TLS (and always the padded transport)
+  --threads: generator threads, each an epoll loop over its share of the
+    connections (default 1); the report gives the generator's own CPU
+  --me-pid: also report the middle-end's CPU in the measured phase
+  --connect-concurrency: handshakes in progress at once per thread (default 64)";
 
 fn parse(args: &[String]) -> Result<(LoadConfig, bool), String> {
-    let mut config = LoadConfig {
-        proxy: "127.0.0.1:443".parse().unwrap_or_else(|_| unreachable!()),
-        secret: String::new(),
-        transport: Transport::Intermediate,
-        dc: 2,
-        connections: 1,
-        size: 1024,
-        window: 1,
-        duration: Duration::from_secs(5),
-        mode: Mode::Echo,
-        pid: None,
-        progress: true,
-    };
+    let mut config = LoadConfig::new(SocketAddr::from(([127, 0, 0, 1], 443)), "");
+    config.progress = true;
     let mut json = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -78,6 +73,9 @@ fn parse(args: &[String]) -> Result<(LoadConfig, bool), String> {
                 }
             }
             "--pid" => config.pid = Some(num(value()?)? as u32),
+            "--me-pid" => config.me_pid = Some(num(value()?)? as u32),
+            "--threads" => config.threads = num(value()?)?.max(1) as usize,
+            "--connect-concurrency" => config.connect_concurrency = num(value()?)?.max(1) as usize,
             "--json" => json = true,
             "--quiet" => config.progress = false,
             "--help" | "-h" => return Err(String::new()),
