@@ -32,7 +32,10 @@
  * (docs/PROTOCOL.md §4.1), so a silent middle-end cannot hold it forever. */
 #define READY_DEADLINE_MS MTP_PROXY_ME_READY_DEADLINE_MS
 /* `plain` capacity kept between rounds; larger bursts give theirs back. */
-#define PLAIN_KEEP (64u * 1024u)
+#define PLAIN_KEEP (128u * 1024u)
+/* A burst is sealed once its frames reach this many bytes, so `plain` stays
+ * within PLAIN_KEEP and is reused instead of growing to a whole round. */
+#define SEAL_AT (64u * 1024u)
 
 enum me_state { ME_BACKOFF, ME_CONNECTING, ME_NONCE, ME_HANDSHAKE, ME_READY };
 
@@ -617,6 +620,11 @@ void px_me_send(px_worker *w, size_t slot, const uint8_t *payload, size_t len) {
                            &out_len) == 0) {
     m->plain.len = start + out_len;
     m->out_seq++;
+  }
+  if (m->plain.len >= SEAL_AT) {
+    /* A failure leaves the burst in `plain`; the round's flush seals
+     * again and drops the link if it still cannot. */
+    (void)seal(w, m);
   }
   px_list_push(&w->dirty_mes, (uint32_t)slot, m->gen);
 }

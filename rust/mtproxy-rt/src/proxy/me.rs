@@ -89,9 +89,31 @@ pub(crate) struct MeConn {
     pub read_paused: bool,
 }
 
+/// A burst is sealed once its frames reach this many bytes, so its buffer
+/// stays small enough for the allocator to reuse without fresh page
+/// mappings (one round of many 64 KiB packets grew a single buffer to
+/// megabytes, mapped and zero-filled anew every round).
+const SEAL_AT: usize = 64 * 1024;
+
 impl MeConn {
     pub fn is_ready(&self) -> bool {
         self.state == MeState::Ready
+    }
+
+    /// Pads the burst to whole blocks, encrypts it (CBC continues across
+    /// bursts) and queues it without copying.
+    fn seal(&mut self) {
+        if self.plain.is_empty() {
+            return;
+        }
+        if let Some(enc) = self.enc.as_mut() {
+            let mut pad = [0u8; 12];
+            if let Ok(n) = rpc_frame::write_padding(self.plain.len() as u64, &mut pad) {
+                self.plain.extend_from_slice(&pad[..n]);
+            }
+            let _ = enc.crypt_in_place(&mut self.plain);
+            self.out.push_vec(std::mem::take(&mut self.plain));
+        }
     }
 
     fn address(&self) -> SocketAddr {
@@ -544,7 +566,15 @@ impl Worker<'_> {
             Ok(_) => m.out_seq = m.out_seq.wrapping_add(1),
             Err(_) => m.plain.truncate(start),
         }
+        let sealed = (m.plain.len() >= SEAL_AT).then(|| {
+            let before = m.out.len();
+            m.seal();
+            (before, m.out.len())
+        });
         self.dirty_mes.push(slot);
+        if let Some((before, after)) = sealed {
+            self.account(before, after);
+        }
     }
 
     /// Seals this round's frames (padding, CBC) and writes what the socket
@@ -555,16 +585,7 @@ impl Worker<'_> {
             return;
         };
         let before = m.out.len();
-        if !m.plain.is_empty() {
-            if let Some(enc) = m.enc.as_mut() {
-                let mut pad = [0u8; 12];
-                if let Ok(n) = rpc_frame::write_padding(m.plain.len() as u64, &mut pad) {
-                    m.plain.extend_from_slice(&pad[..n]);
-                }
-                let _ = enc.crypt_in_place(&mut m.plain);
-                m.out.push_vec(std::mem::take(&mut m.plain));
-            }
-        }
+        m.seal();
         let was_over = m.out.over_cap();
         let result = match m.stream.as_mut() {
             Some(s) if m.state != MeState::Connecting => m.out.flush_to(s).map(|_| ()),
