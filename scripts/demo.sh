@@ -24,8 +24,13 @@ head -c 128 /dev/urandom >"$work/proxy-secret"
 secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 domain=localhost
 
-"$PROFILE_DIR/fake-domain" --tls --cert-padding 2000 --port-file "$work/domain-port" </dev/null >"$work/domain.log" 2>&1 &
+# A real TLS 1.3 fronting domain; like fake-me it runs until its stdin
+# closes, so it gets a pipe that stays open.
+mkfifo "$work/domain-stdin"
+"$PROFILE_DIR/fake-domain" --tls --cert-padding 2000 --port-file "$work/domain-port" \
+    <"$work/domain-stdin" >"$work/domain.log" 2>&1 &
 pids+=($!)
+exec 6>"$work/domain-stdin"
 wait_for_file "$work/domain-port"
 domain_port=$(cat "$work/domain-port")
 
@@ -93,5 +98,6 @@ status=0
 wait "$proxy" || status=$?
 wait "$proxy2" || status=$?
 exec 7>&-
+exec 6>&-
 echo "proxies exited with status $status"
 [[ $status -eq 0 ]]
