@@ -32,8 +32,12 @@ head -c 128 /dev/urandom >"$work/proxy-secret"
 secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 hex_domain=$(printf localhost | od -An -tx1 | tr -d ' \n')
 
-"$kit/fake-domain" --port-file "$work/domain-port" </dev/null >/dev/null 2>&1 &
+# A real TLS 1.3 fronting domain for the fake-TLS rows, so the proxy's probe
+# learns a profile; it runs until its stdin closes (a pipe kept open).
+mkfifo "$work/domain.in"
+"$kit/fake-domain" --tls --port-file "$work/domain-port" <"$work/domain.in" >/dev/null 2>&1 &
 pids+=($!)
+exec {domain_fd}>"$work/domain.in"
 wait_for_file "$work/domain-port"
 domain_port=$(cat "$work/domain-port")
 
