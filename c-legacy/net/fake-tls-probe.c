@@ -58,7 +58,7 @@ static uint8_t grease_of(const uint8_t *random, int i) {
 /* Extensions of the probe hello (without padding) into `w`. */
 static int32_t probe_extensions(writer *w, const uint8_t *domain, size_t n, const uint8_t *random) {
   uint8_t g0 = grease_of(random, 0), g1 = grease_of(random, 1);
-  uint8_t g2 = grease_of(random, 2), g3 = grease_of(random, 3);
+  uint8_t g2 = grease_of(random, 2);
   uint8_t key_share[32];
   if (mtp_tls_x25519_public_key(random + 64, key_share) != 0) {
     return MTP_TLS_ERR_ARG;
@@ -86,16 +86,16 @@ static int32_t probe_extensions(writer *w, const uint8_t *domain, size_t n, cons
       0x00, 0x0d, 0x00, 0x12, 0x00, 0x10, 0x04, 0x03, 0x08, 0x04, 0x04, /* signature_algorithms */
       0x01, 0x05, 0x03, 0x08, 0x05, 0x05, 0x01, 0x08, 0x06, 0x06, 0x01,
       0x00, 0x12, 0x00, 0x00,                                           /* SCT */
-      0x00, 0x33, 0x00, 0x2b, 0x00, 0x29, g2,   g2,   0x00, 0x01, 0x00, /* key_share: GREASE, */
+      0x00, 0x33, 0x00, 0x2b, 0x00, 0x29, g1,   g1,   0x00, 0x01, 0x00, /* key_share: GREASE, */
       0x00, 0x1d, 0x00, 0x20,                                           /* x25519 */
   };
   put(w, middle, sizeof(middle));
   put(w, key_share, 32);
   const uint8_t tail[] = {
       0x00, 0x2d, 0x00, 0x02, 0x01, 0x01,                               /* psk_key_exchange_modes */
-      0x00, 0x2b, 0x00, 0x07, 0x06, g3,   g3,   0x03, 0x04, 0x03, 0x03, /* supported_versions */
+      0x00, 0x2b, 0x00, 0x07, 0x06, g2,   g2,   0x03, 0x04, 0x03, 0x03, /* supported_versions */
       0x00, 0x1b, 0x00, 0x03, 0x02, 0x00, 0x02,                         /* compress_certificate */
-      (uint8_t)(g3 ^ 0x10), (uint8_t)(g3 ^ 0x10), 0x00, 0x01, 0x00,     /* GREASE */
+      (uint8_t)(g0 ^ 0x10), (uint8_t)(g0 ^ 0x10), 0x00, 0x01, 0x00,     /* GREASE */
   };
   put(w, tail, sizeof(tail));
   return 0;

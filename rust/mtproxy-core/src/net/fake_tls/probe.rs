@@ -22,7 +22,7 @@ use super::{x25519_public_key, ERR_ARG, ERR_BAD_SERVER_HELLO, ERR_NEED_MORE, ERR
 /// send, padded to it with the padding extension.
 pub const PROBE_HELLO_LEN: usize = 517;
 /// Random bytes a probe hello takes: client random (32), session id (32),
-/// X25519 private key (32), GREASE seed (4).
+/// X25519 private key (32), GREASE seeds (4; three are used).
 pub const PROBE_RANDOM_LEN: usize = 100;
 /// Application-data records of one flight that a reply describes.
 pub const PROBE_MAX_RECORDS: usize = 8;
@@ -143,7 +143,10 @@ pub fn build_probe_hello(
     }
     let out = out.get_mut(..PROBE_HELLO_LEN).ok_or(ERR_SPACE)?;
     let grease = |i: usize| (random[96 + i] & 0xf0) | 0x0a;
-    let (g0, g1, g2, g3) = (grease(0), grease(1), grease(2), grease(3));
+    // As Chrome: one GREASE group in supported_groups and key_share, another
+    // in supported_versions, and two GREASE extensions of different types
+    // (a repeated extension type is refused by real servers).
+    let (g0, g1, g2) = (grease(0), grease(1), grease(2));
     let mut private = [0u8; 32];
     private.copy_from_slice(&random[64..96]);
     let key_share = x25519_public_key(&private)?;
@@ -171,7 +174,7 @@ pub fn build_probe_hello(
         0x00, 0x0d, 0x00, 0x12, 0x00, 0x10, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03, 0x08,
         0x05, 0x05, 0x01, 0x08, 0x06, 0x06, 0x01, // signature_algorithms
         0x00, 0x12, 0x00, 0x00, // signed_certificate_timestamp
-        0x00, 0x33, 0x00, 0x2b, 0x00, 0x29, g2, g2, 0x00, 0x01, 0x00, 0x00, 0x1d, 0x00,
+        0x00, 0x33, 0x00, 0x2b, 0x00, 0x29, g1, g1, 0x00, 0x01, 0x00, 0x00, 0x1d, 0x00,
         0x20, // key_share: GREASE (1 byte), x25519
     ]);
     ext.extend_from_slice(&key_share);
@@ -187,8 +190,8 @@ pub fn build_probe_hello(
         0x00,
         0x07,
         0x06,
-        g3,
-        g3,
+        g2,
+        g2,
         0x03,
         0x04,
         0x03,
@@ -200,8 +203,8 @@ pub fn build_probe_hello(
         0x02,
         0x00,
         0x02, // compress_certificate: brotli
-        g3 ^ 0x10,
-        g3 ^ 0x10,
+        g0 ^ 0x10,
+        g0 ^ 0x10,
         0x00,
         0x01,
         0x00, // GREASE extension

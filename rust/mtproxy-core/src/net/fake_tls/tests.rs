@@ -322,3 +322,37 @@ fn profile_follows_upstreams_rule() {
         FALLBACK_APP_DATA_BASE + 1
     );
 }
+
+#[test]
+fn probe_hello_extensions_are_distinct_and_its_grease_group_is_offered() {
+    for seed in 0..=255u8 {
+        let mut random = probe_random();
+        random[96..100].copy_from_slice(&[
+            seed,
+            seed.wrapping_mul(7),
+            seed ^ 0x5a,
+            seed.rotate_left(4),
+        ]);
+        let mut hello = [0u8; PROBE_HELLO_LEN];
+        build_probe_hello(b"example.com", &random, &mut hello).unwrap();
+        let (mut at, mut types, mut groups_grease, mut share_grease) = (114, Vec::new(), 0, 1);
+        while at + 4 <= hello.len() {
+            let kind = u16::from_be_bytes([hello[at], hello[at + 1]]);
+            let len = usize::from(u16::from_be_bytes([hello[at + 2], hello[at + 3]]));
+            let data = &hello[at + 4..at + 4 + len];
+            match kind {
+                0x000a => groups_grease = u16::from_be_bytes([data[2], data[3]]),
+                0x0033 => share_grease = u16::from_be_bytes([data[2], data[3]]),
+                _ => {}
+            }
+            types.push(kind);
+            at += 4 + len;
+        }
+        assert_eq!(at, hello.len(), "the extensions fill the hello");
+        let mut distinct = types.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), types.len(), "seed {seed}: {types:04x?}");
+        assert_eq!(groups_grease, share_grease, "seed {seed}");
+    }
+}
