@@ -108,13 +108,9 @@ impl StatsSource for ProcessStats<'_> {
         let mut out = Vec::new();
         for (target, profile) in self.domains.iter().zip(profiles.iter()) {
             let name = target.name.as_bytes();
-            let mut line = vec![0u8; 1024];
-            let n = fake_tls::render_profile_stats(name, profile, now, prometheus, &mut line);
-            line.resize(n, 0);
-            if n > 1024 {
-                fake_tls::render_profile_stats(name, profile, now, prometheus, &mut line);
-            }
-            out.extend_from_slice(&line);
+            out.extend_from_slice(&stats_server::render(|buf| {
+                fake_tls::render_profile_stats(name, profile, now, prometheus, buf)
+            }));
         }
         out
     }

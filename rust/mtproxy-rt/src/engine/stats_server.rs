@@ -52,7 +52,7 @@ pub struct StatsServer {
 
 /// Renders with a growing buffer: the renderers report the full length
 /// when the output does not fit.
-fn render(with: impl Fn(&mut [u8]) -> usize) -> Vec<u8> {
+pub(super) fn render(with: impl Fn(&mut [u8]) -> usize) -> Vec<u8> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let len = with(&mut buf);

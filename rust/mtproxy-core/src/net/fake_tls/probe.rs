@@ -16,7 +16,7 @@
 //! plus the headers of the records after the first), capped at the TLS
 //! record limit.
 use super::server_hello::MAX_FAKE_APP_DATA;
-use super::{x25519_public_key, ERR_ARG, ERR_BAD_SERVER_HELLO, ERR_NEED_MORE, ERR_SPACE};
+use super::{be16, x25519_public_key, ERR_ARG, ERR_BAD_SERVER_HELLO, ERR_NEED_MORE, ERR_SPACE};
 
 /// Length of the probe ClientHello: the size Chrome and Telegram's clients
 /// send, padded to it with the padding extension.
@@ -123,10 +123,6 @@ pub fn profile_from_replies(replies: &[ProbeReply], now: i64) -> Result<TlsProfi
         record_count: first.record_count,
         learned_at: now,
     })
-}
-
-fn be16(data: &[u8], at: usize) -> Option<usize> {
-    super::be16(data, at)
 }
 
 /// Writes the 517-byte probe ClientHello for `domain` (1..=255 bytes, no
