@@ -1,38 +1,72 @@
 //! mtproto-proxy, C against Rust, end to end in one process: each side's
 //! proxy runs a worker thread on its own loopback listener, in front of its
-//! own fake middle-end, with the same test seed. Scripted client sessions
-//! (same client seed) must produce the same packets at the client and the
-//! same RPC_PROXY_REQs (flags, ext_conn_id, addresses, ad tag, payload) at
-//! the middle-end. Ports are the only thing allowed to differ.
-use mtproxy_core::runtime::ProxySettings;
+//! own fake middle-end, with the same test seed. Client sessions (same
+//! client seed) must produce the same packets at the client, the same
+//! RPC_PROXY_REQs (flags, ext_conn_id, addresses, ad tag, payload) and
+//! RPC_CLOSE_EXTs at the middle-end, the same fake-TLS record boundaries
+//! and the same counters. Ports are the only thing allowed to differ.
+//!
+//! Two pairs of proxies: one plain (abridged, intermediate, padded) and one
+//! with a fronting domain, which serves fake-TLS clients only. The session
+//! runner is in `session.rs`, sessions at the protocol's limits in
+//! `limits.rs`, random sessions in `random.rs`.
+mod limits;
+mod random;
+mod session;
+
+use mtproxy_core::runtime::{Domain, ProxySettings};
 use mtproxy_sys::c::mtproto_proxy as rust_proxy;
 use mtproxy_sys::cref::mtproto_proxy as c_proxy;
 use mtproxy_testkit::client::{ClientOptions, Received, TestClient, Transport};
 use mtproxy_testkit::fake_me::{Behaviour, Event, FakeMe, FakeMeConfig, SecretSource};
-use proptest::prelude::*;
+use mtproxy_testkit::fronting::FakeDomain;
+use session::{compare, Link, Session};
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 const SECRET: [u8; 16] = *b"0123456789abcdef";
+/// Start-up only (the pool's handshakes); sessions scale their own
+/// deadlines to their work (`session.rs`).
 const WAIT: Duration = Duration::from_secs(20);
 /// The ME connections each proxy keeps: its one target (DCs 2 and 4 share
 /// the address) at the default `min_connections`, one worker.
 const POOL: usize = 4;
+/// The fake-TLS pair's fronting domain: the SNI `ee` secrets carry.
+const DOMAIN: &str = "example.com";
 
 fn proxy_secret() -> Vec<u8> {
     (0..128u32).map(|i| (i * 37 + 11) as u8).collect()
+}
+
+/// The proxy's counters a session may move, as `(name, value)`.
+fn counters(stats: &c_proxy::ProxyStats) -> [(&'static str, i64); 7] {
+    [
+        ("forwarded_queries", stats.tot_forwarded_queries),
+        ("dropped_queries", stats.dropped_queries),
+        ("forwarded_responses", stats.tot_forwarded_responses),
+        ("dropped_responses", stats.dropped_responses),
+        ("forwarded_simple_acks", stats.tot_forwarded_simple_acks),
+        ("dropped_simple_acks", stats.dropped_simple_acks),
+        ("ext_connections_created", stats.ext_connections_created),
+    ]
 }
 
 /// One side: its fake middle-end, its proxy (running) and its address.
 struct Side {
     me: FakeMe,
     addr: SocketAddr,
-    /// The proxy's count of ready ME connections plus bound clients.
-    encrypted: Box<dyn Fn() -> i64 + Send + Sync>,
+    stats: Box<dyn Fn() -> c_proxy::ProxyStats + Send + Sync>,
     stop: Box<dyn Fn() + Send + Sync>,
     worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Side {
+    /// The proxy's count of ready ME connections plus bound clients.
+    fn encrypted(&self) -> i64 {
+        (self.stats)().total_encrypted_connections
+    }
 }
 
 impl Drop for Side {
@@ -45,7 +79,7 @@ impl Drop for Side {
 }
 
 macro_rules! start_side {
-    ($module:ident) => {{
+    ($module:ident, $domains:expr) => {{
         let me = FakeMe::start(FakeMeConfig {
             seed: Some(5),
             ..FakeMeConfig::new(SecretSource::Bytes(proxy_secret()))
@@ -53,6 +87,7 @@ macro_rules! start_side {
         .unwrap();
         let settings = ProxySettings {
             secrets: vec![SECRET],
+            domains: $domains,
             ad_tag: Some([0xab; 16]),
             proxy_secret: proxy_secret(),
             config: me.proxy_multi_conf(&[2, 4]).into_bytes(),
@@ -69,118 +104,28 @@ macro_rules! start_side {
         let worker = std::thread::spawn(move || {
             runner.worker_run(0, vec![OwnedFd::from(listener)]).unwrap();
         });
+        let stats_of = Arc::clone(&proxy);
+        let side = Side {
+            me,
+            addr,
+            stats: Box::new(move || {
+                let mut stats = $module::ProxyStats::default();
+                stats_of.collect_stats(&mut stats);
+                stats
+            }),
+            stop: Box::new(move || proxy.stop(0)),
+            worker: Some(worker),
+        };
         // The whole pool is up, at the middle-end and in the proxy, before
         // any session: both sides then drew the same nonces and bind
         // clients over the same set of ready connections.
-        let ready = me.handle().wait_ready_connections(POOL, WAIT);
         assert!(
-            ready,
-            "{} proxy never reached its middle-end",
+            session::wait_idle(&side, WAIT),
+            "{} proxy's pool never became ready",
             stringify!($module)
         );
-        let stats_of = Arc::clone(&proxy);
-        let encrypted = Box::new(move || {
-            let mut stats = $module::ProxyStats::default();
-            stats_of.collect_stats(&mut stats);
-            stats.total_encrypted_connections
-        });
-        let deadline = std::time::Instant::now() + WAIT;
-        while encrypted() != POOL as i64 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{} proxy's pool never became ready",
-                stringify!($module)
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        Side {
-            me,
-            addr,
-            encrypted,
-            stop: Box::new(move || proxy.stop(0)),
-            worker: Some(worker),
-        }
+        side
     }};
-}
-
-/// An RPC_PROXY_REQ without the ports: flags, ext_conn_id, client address,
-/// ad tag, payload.
-type Request = (u32, i64, std::net::Ipv6Addr, Option<[u8; 16]>, Vec<u8>);
-
-/// What a session looked like from outside, ports left out.
-#[derive(Debug, PartialEq, Eq)]
-struct Observed {
-    at_client: Vec<Received>,
-    at_me: Vec<Request>,
-    closes: usize,
-}
-
-#[derive(Clone, Debug)]
-struct Session {
-    secret: String,
-    transport: Transport,
-    dc: i16,
-    packets: Vec<(usize, bool)>,
-    client_seed: u64,
-    behaviour: Behaviour,
-}
-
-fn run_session(side: &Side, s: &Session) -> Observed {
-    let before = side.me.handle().events().len();
-    side.me.handle().set_behaviour(s.behaviour);
-    let options = ClientOptions {
-        seed: Some(s.client_seed),
-        ..ClientOptions::default()
-    };
-    let mut client = TestClient::connect(side.addr, &s.secret, s.transport, s.dc, options).unwrap();
-    let mut at_client = Vec::new();
-    for (i, &(len, quick_ack)) in s.packets.iter().enumerate() {
-        let mut p = vec![(i as u8).wrapping_mul(31); len];
-        p[0] = 1;
-        // The fake middle-end's quick-ack confirm is the first 4 bytes;
-        // clients expect bit 31 set in it (docs/PROTOCOL.md §3.2).
-        p[3] |= 0x80;
-        client.send_packet(&p, quick_ack).unwrap();
-        let answers = match s.behaviour {
-            Behaviour::SimpleAck if quick_ack => 2,
-            _ => 1,
-        };
-        for _ in 0..answers {
-            at_client.push(client.recv_packet(WAIT).unwrap());
-        }
-    }
-    drop(client);
-    // The close reaches the middle-end as RPC_CLOSE_EXT.
-    side.me
-        .handle()
-        .wait_for(WAIT, |ev| {
-            ev[before..]
-                .iter()
-                .any(|e| matches!(e, Event::CloseConn { .. }))
-                .then_some(())
-        })
-        .expect("close reported");
-    let events = side.me.handle().events();
-    let mut at_me = Vec::new();
-    let mut closes = 0;
-    for e in &events[before..] {
-        match e {
-            Event::ProxyReq(r) => at_me.push((
-                r.flags,
-                r.ext_conn_id,
-                r.client_ip,
-                r.ad_tag,
-                r.packet.clone(),
-            )),
-            Event::CloseConn { .. } => closes += 1,
-            _ => {}
-        }
-    }
-    Observed {
-        at_client,
-        at_me,
-        closes,
-    }
 }
 
 struct Pair {
@@ -188,23 +133,38 @@ struct Pair {
     rust: Side,
 }
 
-/// Both proxies, started once for the whole file; sessions run one at a time.
+/// The plain proxies, started once for the whole file; sessions run one at
+/// a time.
 fn pair() -> &'static Mutex<Pair> {
     static PAIR: OnceLock<Mutex<Pair>> = OnceLock::new();
     PAIR.get_or_init(|| {
         Mutex::new(Pair {
-            c: start_side!(c_proxy),
-            rust: start_side!(rust_proxy),
+            c: start_side!(c_proxy, Vec::new()),
+            rust: start_side!(rust_proxy, Vec::new()),
         })
     })
 }
 
-fn compare(s: &Session) {
-    let pair = pair().lock().unwrap_or_else(|e| e.into_inner());
-    let from_c = run_session(&pair.c, s);
-    let from_rust = run_session(&pair.rust, s);
-    assert_eq!(from_c, from_rust, "session {s:?}");
-    assert_eq!(from_c.at_me.len(), s.packets.len());
+/// The fake-TLS proxies (fronting domain `DOMAIN`, relayed to a fake
+/// domain that is never reached by a valid client).
+fn tls_pair() -> &'static Mutex<Pair> {
+    static PAIR: OnceLock<(FakeDomain, Mutex<Pair>)> = OnceLock::new();
+    let (_, pair) = PAIR.get_or_init(|| {
+        let fronting = FakeDomain::start(FakeDomain::tls_like_reply()).unwrap();
+        let domains = || {
+            vec![Domain {
+                name: DOMAIN.as_bytes().to_vec(),
+                relay_ipv4: 0x7f00_0001,
+                relay_port: fronting.port(),
+            }]
+        };
+        let pair = Mutex::new(Pair {
+            c: start_side!(c_proxy, domains()),
+            rust: start_side!(rust_proxy, domains()),
+        });
+        (fronting, pair)
+    });
+    pair
 }
 
 /// Opens `n` clients one after the other (each sends one packet and reads
@@ -258,11 +218,7 @@ fn spread(side: &Side, n: usize) -> Vec<usize> {
 fn clients_spread_over_the_pool_alike() {
     let pair = pair().lock().unwrap_or_else(|e| e.into_inner());
     for side in [&pair.c, &pair.rust] {
-        assert_eq!(
-            (side.encrypted)(),
-            POOL as i64,
-            "pool ready, no client bound"
-        );
+        assert_eq!(side.encrypted(), POOL as i64, "pool ready, no client bound");
     }
     let from_c = spread(&pair.c, 2 * POOL);
     let from_rust = spread(&pair.rust, 2 * POOL);
@@ -275,64 +231,30 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-// evidence: abridged, intermediate, padded, ans, simple-ack
+// evidence: abridged, intermediate, padded, fake-tls, ans, simple-ack, close-ext
 #[test]
 fn scripted_sessions_match() {
-    let plain = hex(&SECRET);
-    for (secret, transport) in [
-        (plain.clone(), Transport::Abridged),
-        (plain.clone(), Transport::Intermediate),
-        (format!("dd{plain}"), Transport::Padded),
-    ] {
+    for link in Link::ALL {
         for behaviour in [
             Behaviour::Echo,
             Behaviour::SimpleAck,
             Behaviour::ReplyBytes(5000),
+            Behaviour::CloseExt,
+            Behaviour::Stall,
+            Behaviour::DropConnection,
         ] {
             compare(&Session {
-                secret: secret.clone(),
-                transport,
-                dc: 4,
                 packets: vec![(56, false), (1024, true), (60_000, false), (64, true)],
-                client_seed: 9,
                 behaviour,
+                ..Session::new(link)
             });
         }
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: parity_tests::config().cases.min(24), ..parity_tests::config() })]
-
-    // evidence: abridged, intermediate, padded, ans, simple-ack
-    #[test]
-    fn random_sessions_match(
-        kind in 0..3usize,
-        dc in prop_oneof![Just(2i16), Just(4), Just(-2), Just(99)],
-        packets in proptest::collection::vec((14usize..3000, any::<bool>()), 1..6),
-        client_seed in any::<u64>(),
-    ) {
-        let plain = hex(&SECRET);
-        let (secret, transport) = match kind {
-            0 => (plain, Transport::Abridged),
-            1 => (plain, Transport::Intermediate),
-            _ => (format!("dd{plain}"), Transport::Padded),
-        };
-        compare(&Session {
-            secret,
-            transport,
-            dc,
-            packets: packets.into_iter().map(|(words, qa)| (words * 4, qa)).collect(),
-            client_seed,
-            behaviour: Behaviour::SimpleAck,
-        });
     }
 }
 
 #[test]
 fn tls_profiles_are_taken_for_known_domains_only_alike() {
     use mtproxy_core::net::fake_tls::TlsProfile;
-    use mtproxy_core::runtime::Domain;
     let settings = ProxySettings {
         secrets: vec![SECRET],
         domains: vec![Domain {

@@ -57,6 +57,13 @@ pub struct ClientOptions {
     pub max_padding: usize,
     /// Size of the fake-TLS ClientHello (517..=4096).
     pub client_hello_len: usize,
+    /// Fake TLS: most payload bytes per record this client sends (clamped
+    /// to 1..=65535; real clients send up to 16 KiB + 256).
+    pub tls_record_len: usize,
+    /// Fake TLS: the obfuscated2 header waits for the first packet and goes
+    /// out in the same records, so the first data record is longer than 64
+    /// bytes (if `tls_record_len` allows).
+    pub tls_merge_header: bool,
 }
 
 impl Default for ClientOptions {
@@ -67,6 +74,8 @@ impl Default for ClientOptions {
             seed: None,
             max_padding: 3,
             client_hello_len: fake_tls::MIN_CLIENT_HELLO,
+            tls_record_len: fake_tls::MAX_RECORD_PAYLOAD,
+            tls_merge_header: false,
         }
     }
 }
@@ -135,6 +144,11 @@ pub struct TestClient {
     server_hello_info: Option<fake_tls::ServerHelloInfo>,
     /// A padded-mode two-packet quick-ack answer's filler packet is next.
     expect_ack_filler: bool,
+    /// Fake TLS: the header not sent yet (`tls_merge_header`).
+    pending_header: Vec<u8>,
+    /// Fake TLS: the payload length of every record received after the
+    /// ServerHello flight.
+    record_lens: RecordLens,
 }
 
 impl TestClient {
@@ -183,6 +197,8 @@ impl TestClient {
             server_hello: None,
             server_hello_info: None,
             expect_ack_filler: false,
+            pending_header: Vec::new(),
+            record_lens: RecordLens::default(),
         };
         // The header was encrypted with the first 64 keystream bytes.
         client
@@ -236,13 +252,36 @@ impl TestClient {
         let rest = flight.get(info.total_len..).unwrap_or_default();
         self.server_hello = flight.get(..info.total_len).map(<[u8]>::to_vec);
         self.server_hello_info = Some(info);
+        self.record_lens.feed(rest);
         self.take_records(&mut records, rest)?;
         self.records = Some(records);
 
-        let mut first = vec![0u8; 6 + fake_tls::wrapped_len(header.len())];
-        first[..6].copy_from_slice(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
-        fake_tls::wrap_records(header, &mut first[6..]).map_err(ClientError::Tls)?;
+        let mut first = vec![0x14, 0x03, 0x03, 0x00, 0x01, 0x01];
+        if self.options.tls_merge_header {
+            self.pending_header = header.to_vec();
+        } else {
+            self.wrap(header, &mut first);
+        }
         self.write_raw(&first)
+    }
+
+    /// Appends `payload` as `17 03 03` records of at most `tls_record_len`
+    /// bytes.
+    fn wrap(&self, payload: &[u8], out: &mut Vec<u8>) {
+        let per_record = self.options.tls_record_len.clamp(1, usize::from(u16::MAX));
+        for chunk in payload.chunks(per_record) {
+            let len = u16::try_from(chunk.len()).unwrap_or(u16::MAX);
+            out.extend_from_slice(&[0x17, 0x03, 0x03]);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(chunk);
+        }
+    }
+
+    /// Fake TLS: the payload length of each record the proxy sent after
+    /// its ServerHello flight, in order (a trailing partial record counts
+    /// once its header is complete).
+    pub fn records_received(&self) -> &[usize] {
+        &self.record_lens.lens
     }
 
     /// The ClientHello this client sent (fake-TLS mode), for replay tests.
@@ -325,9 +364,10 @@ impl TestClient {
         if self.records.is_none() {
             return self.write_raw(data);
         }
-        let mut wrapped = vec![0u8; fake_tls::wrapped_len(data.len())];
-        let len = fake_tls::wrap_records(data, &mut wrapped).map_err(ClientError::Tls)?;
-        wrapped.truncate(len);
+        let mut stream = std::mem::take(&mut self.pending_header);
+        stream.extend_from_slice(data);
+        let mut wrapped = Vec::with_capacity(fake_tls::wrapped_len(stream.len()));
+        self.wrap(&stream, &mut wrapped);
         self.write_raw(&wrapped)
     }
 
@@ -365,6 +405,7 @@ impl TestClient {
             self.read_some(&mut raw, deadline)?;
             match self.records.take() {
                 Some(mut records) => {
+                    self.record_lens.feed(&raw);
                     let result = self.take_records(&mut records, &raw);
                     self.records = Some(records);
                     result?;
@@ -446,6 +487,39 @@ impl TestClient {
         }
         into.extend_from_slice(buf.get(..n).unwrap_or_default());
         Ok(())
+    }
+}
+
+/// Record boundaries in a received record stream (the core's reader hides
+/// them): 5-byte headers, each followed by its payload.
+#[derive(Default)]
+struct RecordLens {
+    header: Vec<u8>,
+    /// Payload bytes of the current record still to come.
+    left: usize,
+    lens: Vec<usize>,
+}
+
+impl RecordLens {
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.left > 0 {
+                let n = self.left.min(data.len());
+                self.left -= n;
+                data = data.get(n..).unwrap_or_default();
+                continue;
+            }
+            let need = fake_tls::RECORD_HEADER_LEN - self.header.len();
+            let n = need.min(data.len());
+            self.header
+                .extend_from_slice(data.get(..n).unwrap_or_default());
+            data = data.get(n..).unwrap_or_default();
+            if let [_, _, _, high, low] = self.header[..] {
+                self.left = usize::from(u16::from_be_bytes([high, low]));
+                self.lens.push(self.left);
+                self.header.clear();
+            }
+        }
     }
 }
 

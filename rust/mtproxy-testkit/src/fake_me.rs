@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::net::{Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,7 +20,7 @@ use mtproxy_core::crypto::net_crypto_aes::{
     self, ConnectionKey, KeyError, KeyPurpose, RpcKeyParams, SECRET_MAX_LEN, SECRET_MIN_LEN,
 };
 use mtproxy_core::net::rpc_frame::CrcKind;
-use mtproxy_core::net::rpc_handshake::{HandshakeConfig, KeyInputs, Role, NONCE_BYTES};
+use mtproxy_core::net::rpc_handshake::{self as hs, HandshakeConfig, KeyInputs, Role, NONCE_BYTES};
 
 /// Which accepted connection an event belongs to, counting from 1.
 pub type ConnId = u64;
@@ -144,6 +144,11 @@ pub enum Event {
         conn: ConnId,
         ping_id: i64,
     },
+    /// A PONG: the answer to a [`FakeMeHandle::sync`] PING.
+    Pong {
+        conn: ConnId,
+        ping_id: i64,
+    },
     /// A message with a known op that did not decode (`code` from the
     /// decoder), or an answer that could not be encoded; the connection
     /// stays open.
@@ -254,6 +259,10 @@ struct Shared {
     rng: Mutex<u64>,
     /// Clones of the open connections' sockets, to close them on shutdown.
     sockets: Mutex<HashMap<ConnId, TcpStream>>,
+    /// The sending side of each ready connection, for [`FakeMeHandle::sync`].
+    writers: Mutex<HashMap<ConnId, conn::SharedWriter>>,
+    /// The next [`FakeMeHandle::sync`] PING id.
+    next_ping: AtomicI64,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -394,6 +403,32 @@ impl FakeMeHandle {
             .is_some_and(|s| s.shutdown(Shutdown::Both).is_ok())
     }
 
+    /// A barrier: sends a PING on every open ready connection and waits
+    /// for its PONG (or the connection's end). The proxy answers in order,
+    /// so whatever it sent before is in the log when this returns true;
+    /// false after `timeout`.
+    pub fn sync(&self, timeout: Duration) -> bool {
+        let mut pending = Vec::new();
+        for conn in self.ready_connections() {
+            let ping_id = self.0.next_ping.fetch_add(1, Ordering::SeqCst);
+            let writer = lock(&self.0.writers).get(&conn).cloned();
+            if writer.is_some_and(|w| lock(&w).send(&[&hs::build_ping(ping_id)]).is_ok()) {
+                pending.push((conn, ping_id));
+            }
+        }
+        self.wait_for(timeout, |events| {
+            pending
+                .iter()
+                .all(|&(conn, ping_id)| {
+                    events.iter().any(|e| {
+                        *e == Event::Pong { conn, ping_id } || *e == Event::Closed { conn }
+                    })
+                })
+                .then_some(())
+        })
+        .is_some()
+    }
+
     /// A copy of the log so far.
     pub fn events(&self) -> Vec<Event> {
         lock(&self.0.log).clone()
@@ -476,6 +511,8 @@ impl FakeMe {
             logged: Condvar::new(),
             rng: Mutex::new(config.seed.unwrap_or_else(random_seed)),
             sockets: Mutex::new(HashMap::new()),
+            writers: Mutex::new(HashMap::new()),
+            next_ping: AtomicI64::new(1),
             threads: Mutex::new(Vec::new()),
         });
         let acceptor_shared = Arc::clone(&shared);

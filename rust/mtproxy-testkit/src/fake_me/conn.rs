@@ -3,6 +3,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv6Addr, Shutdown, TcpStream};
+use std::sync::{Arc, Mutex};
 
 use mtproxy_core::crypto::aesni256::{AesContext, AesMode, BLOCK_LEN};
 use mtproxy_core::crypto::net_crypto_aes::ConnectionKey;
@@ -30,6 +31,7 @@ pub(super) fn run(stream: &TcpStream, conn: ConnId, shared: &Shared) {
     // close it; the clone goes too.
     let _ = stream.shutdown(Shutdown::Both);
     lock(&shared.sockets).remove(&conn);
+    lock(&shared.writers).remove(&conn);
     if let Err((stage, error)) = result {
         shared.record(Event::Failed { conn, stage, error });
     }
@@ -76,7 +78,7 @@ fn serve(stream: &TcpStream, conn: ConnId, shared: &Shared) -> Result<(), Failur
     input.start_decrypting(cipher(AesMode::CbcDecrypt, &keys.client)?);
     input.frame_max = HANDSHAKE_FRAME_MAX;
     let mut output = FrameWriter {
-        stream,
+        stream: stream.try_clone().map_err(io_error)?,
         cipher: cipher(AesMode::CbcEncrypt, &keys.server)?,
         seq: -1,
         crc: CrcKind::Crc32,
@@ -102,10 +104,13 @@ fn serve(stream: &TcpStream, conn: ConnId, shared: &Shared) -> Result<(), Failur
     output.crc = crc;
     input.decoder.set_crc(crc);
     input.frame_max = MAX_FRAME_LEN;
+    // Shared from now on: `sync` sends PINGs on it from the test's thread.
+    let output = Arc::new(Mutex::new(output));
+    lock(&shared.writers).insert(conn, Arc::clone(&output));
     shared.record(Event::Ready { conn, crc });
 
     while let Some(payload) = input.next_frame().map_err(at(Stage::Data))? {
-        let keep_open = handle_message(&payload, conn, shared, &mut output);
+        let keep_open = handle_message(&payload, conn, shared, &mut lock(&output));
         if !keep_open.map_err(at(Stage::Data))? {
             break;
         }
@@ -126,7 +131,7 @@ fn handle_message(
     payload: &[u8],
     conn: ConnId,
     shared: &Shared,
-    output: &mut FrameWriter<'_>,
+    output: &mut FrameWriter,
 ) -> Result<bool, ConnError> {
     let op = payload
         .first_chunk::<4>()
@@ -150,7 +155,11 @@ fn handle_message(
             }
             Err(code) => shared.record(Event::BadMessage { conn, op, code }),
         },
-        msg::OP_PONG => {}
+        msg::OP_PONG => {
+            let id = payload.get(4..12).and_then(|b| b.first_chunk::<8>());
+            let ping_id = id.map_or(0, |b| i64::from_le_bytes(*b));
+            shared.record(Event::Pong { conn, ping_id });
+        }
         _ => shared.record(Event::UnknownOp { conn, op }),
     }
     Ok(true)
@@ -160,7 +169,7 @@ fn handle_proxy_req(
     payload: &[u8],
     conn: ConnId,
     shared: &Shared,
-    output: &mut FrameWriter<'_>,
+    output: &mut FrameWriter,
 ) -> Result<bool, ConnError> {
     let op = msg::OP_PROXY_REQ;
     let (req, packet_at) = match msg::decode_proxy_req(payload) {
@@ -352,15 +361,18 @@ fn is_retry(error: &io::Error) -> bool {
     )
 }
 
+/// The sending side of a ready connection, shared with [`super::FakeMeHandle::sync`].
+pub(super) type SharedWriter = Arc<Mutex<FrameWriter>>;
+
 /// The sending direction (encrypted: everything after the nonce).
-struct FrameWriter<'a> {
-    stream: &'a TcpStream,
+pub(super) struct FrameWriter {
+    stream: TcpStream,
     cipher: AesContext,
     seq: i32,
     crc: CrcKind,
 }
 
-impl FrameWriter<'_> {
+impl FrameWriter {
     /// One block starting with the length field of a frame longer than
     /// [`MAX_FRAME_LEN`]; the rest of that frame never follows.
     fn send_oversized_header(&mut self) -> Result<(), ConnError> {
@@ -371,12 +383,12 @@ impl FrameWriter<'_> {
         self.cipher
             .crypt_in_place(&mut block)
             .map_err(|_| ConnError::Crypto)?;
-        write_all(self.stream, &block)
+        write_all(&self.stream, &block)
     }
 
     /// Sends `payloads` as consecutive frames in one write, padded to whole
     /// cipher blocks.
-    fn send(&mut self, payloads: &[&[u8]]) -> Result<(), ConnError> {
+    pub(super) fn send(&mut self, payloads: &[&[u8]]) -> Result<(), ConnError> {
         let mut burst = Vec::new();
         for payload in payloads {
             let frame =
@@ -391,6 +403,6 @@ impl FrameWriter<'_> {
         self.cipher
             .crypt_in_place(&mut burst)
             .map_err(|_| ConnError::Crypto)?;
-        write_all(self.stream, &burst)
+        write_all(&self.stream, &burst)
     }
 }
