@@ -23,7 +23,7 @@ use mtproxy_testkit::fronting::FakeDomain;
 use session::{compare, Link, Session};
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::OwnedFd;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 const SECRET: [u8; 16] = *b"0123456789abcdef";
@@ -133,38 +133,54 @@ struct Pair {
     rust: Side,
 }
 
-/// The plain proxies, started once for the whole file; sessions run one at
-/// a time.
-fn pair() -> &'static Mutex<Pair> {
-    static PAIR: OnceLock<Mutex<Pair>> = OnceLock::new();
-    PAIR.get_or_init(|| {
-        Mutex::new(Pair {
-            c: start_side!(c_proxy, Vec::new()),
-            rust: start_side!(rust_proxy, Vec::new()),
-        })
-    })
+/// The fake-TLS pair's fronting domain (never reached by a valid client).
+fn fronting_port() -> u16 {
+    static DOMAIN: OnceLock<FakeDomain> = OnceLock::new();
+    DOMAIN
+        .get_or_init(|| FakeDomain::start(FakeDomain::tls_like_reply()).unwrap())
+        .port()
 }
 
-/// The fake-TLS proxies (fronting domain `DOMAIN`, relayed to a fake
-/// domain that is never reached by a valid client).
-fn tls_pair() -> &'static Mutex<Pair> {
-    static PAIR: OnceLock<(FakeDomain, Mutex<Pair>)> = OnceLock::new();
-    let (_, pair) = PAIR.get_or_init(|| {
-        let fronting = FakeDomain::start(FakeDomain::tls_like_reply()).unwrap();
-        let domains = || {
-            vec![Domain {
-                name: DOMAIN.as_bytes().to_vec(),
-                relay_ipv4: 0x7f00_0001,
-                relay_port: fronting.port(),
-            }]
-        };
-        let pair = Mutex::new(Pair {
-            c: start_side!(c_proxy, domains()),
-            rust: start_side!(rust_proxy, domains()),
-        });
-        (fronting, pair)
-    });
-    pair
+fn start_pair(fake_tls: bool) -> Pair {
+    let domains = || {
+        if !fake_tls {
+            return Vec::new();
+        }
+        vec![Domain {
+            name: DOMAIN.as_bytes().to_vec(),
+            relay_ipv4: 0x7f00_0001,
+            relay_port: fronting_port(),
+        }]
+    };
+    Pair {
+        c: start_side!(c_proxy, domains()),
+        rust: start_side!(rust_proxy, domains()),
+    }
+}
+
+/// Runs `test` on the plain pair or the fake-TLS one (which serves fake-TLS
+/// clients only), one test at a time. A pair is kept from test to test while
+/// its sides agree (each session then finds them in the same state); a
+/// test that fails drops it, so the next test, or the next shrinking step,
+/// starts from fresh proxies instead of inheriting the divergence.
+fn with_pair<T>(fake_tls: bool, test: impl FnOnce(&Pair) -> Result<T, String>) -> T {
+    static PLAIN: Mutex<Option<Pair>> = Mutex::new(None);
+    static TLS: Mutex<Option<Pair>> = Mutex::new(None);
+    let slot = if fake_tls { &TLS } else { &PLAIN };
+    let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    let pair = guard.get_or_insert_with(|| start_pair(fake_tls));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(pair)));
+    match outcome {
+        Ok(Ok(value)) => value,
+        Ok(Err(message)) => {
+            *guard = None;
+            panic!("{message}");
+        }
+        Err(panic) => {
+            *guard = None;
+            std::panic::resume_unwind(panic);
+        }
+    }
 }
 
 /// Opens `n` clients one after the other (each sends one packet and reads
@@ -216,12 +232,12 @@ fn spread(side: &Side, n: usize) -> Vec<usize> {
 // evidence: intermediate, ans
 #[test]
 fn clients_spread_over_the_pool_alike() {
-    let pair = pair().lock().unwrap_or_else(|e| e.into_inner());
-    for side in [&pair.c, &pair.rust] {
-        assert_eq!(side.encrypted(), POOL as i64, "pool ready, no client bound");
-    }
-    let from_c = spread(&pair.c, 2 * POOL);
-    let from_rust = spread(&pair.rust, 2 * POOL);
+    let (from_c, from_rust) = with_pair(false, |pair| {
+        for side in [&pair.c, &pair.rust] {
+            assert_eq!(side.encrypted(), POOL as i64, "pool ready, no client bound");
+        }
+        Ok((spread(&pair.c, 2 * POOL), spread(&pair.rust, 2 * POOL)))
+    });
     assert_eq!(from_c, from_rust);
     // Round-robin over the whole pool.
     assert_eq!(from_c, vec![0, 1, 2, 3, 0, 1, 2, 3]);

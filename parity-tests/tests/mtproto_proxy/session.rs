@@ -8,7 +8,7 @@
 //! the proxy sent (a PING/PONG barrier on every ME connection). Waits are
 //! deadlines scaled to the bytes in flight, so a side that never answers
 //! costs two seconds, not the start-up's 20.
-use super::{counters, hex, pair, tls_pair, Side, DOMAIN, POOL, SECRET};
+use super::{counters, hex, with_pair, Side, DOMAIN, POOL, SECRET};
 use mtproxy_core::net::ext_framing;
 use mtproxy_testkit::client::{ClientError, ClientOptions, Received, TestClient, Transport};
 use mtproxy_testkit::fake_me::{Behaviour, Event};
@@ -92,12 +92,29 @@ impl Session {
 
 /// An RPC_PROXY_REQ without the ports: flags, ext_conn_id, client address,
 /// ad tag, payload.
-type Request = (u32, i64, Ipv6Addr, Option<[u8; 16]>, Vec<u8>);
+type Request = (u32, i64, Ipv6Addr, Option<[u8; 16]>, Blob);
+
+/// A payload, shown by length, hash and first bytes: a failing case's
+/// report stays readable with megabyte packets in it.
+#[derive(PartialEq, Eq)]
+pub struct Blob(Vec<u8>);
+
+impl std::fmt::Debug for Blob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // FNV-1a: enough to tell two payloads apart in a report.
+        let hash = self.0.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let head = &self.0[..self.0.len().min(8)];
+        write!(f, "{} bytes {head:02x?}.. fnv {hash:016x}", self.0.len())
+    }
+}
 
 /// What the client got for one answer it waited for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Got(Received),
+    Packet(Blob),
+    QuickAck(u32),
     Closed,
     Timeout,
     Failed(String),
@@ -205,7 +222,8 @@ fn length_header(link: Link, len: usize, quick_ack: bool) -> Vec<u8> {
 
 fn outcome(result: Result<Received, ClientError>) -> Outcome {
     match result {
-        Ok(r) => Outcome::Got(r),
+        Ok(Received::Packet(p)) => Outcome::Packet(Blob(p)),
+        Ok(Received::QuickAck(confirm)) => Outcome::QuickAck(confirm),
         Err(ClientError::Closed) => Outcome::Closed,
         Err(ClientError::Timeout) => Outcome::Timeout,
         // A reset or a write after the close is a close too: which one the
@@ -223,9 +241,10 @@ fn outcome(result: Result<Received, ClientError>) -> Outcome {
     }
 }
 
-fn run_session(side: &Side, s: &Session, seed: u64) -> Observed {
-    let idle = wait_idle(side, wait_for_bytes(0) * 5);
-    assert!(idle, "side idle before the session");
+fn run_session(side: &Side, s: &Session, seed: u64) -> Result<Observed, String> {
+    if !wait_idle(side, wait_for_bytes(0) * 5) {
+        return Err("side not idle before the session".into());
+    }
     let before = side.me.handle().events().len();
     let counters_before = counters(&(side.stats)());
     side.me.handle().set_behaviour(s.behaviour);
@@ -244,7 +263,6 @@ fn run_session(side: &Side, s: &Session, seed: u64) -> Observed {
     )
     .expect("connect");
     let mut at_client = Vec::new();
-    let mut open = true;
     let reply_len = match s.behaviour {
         Behaviour::ReplyBytes(n) => n,
         _ => 0,
@@ -255,7 +273,7 @@ fn run_session(side: &Side, s: &Session, seed: u64) -> Observed {
         .iter()
         .enumerate()
         .map(|(i, &(len, qa))| (i, len, qa));
-    for (i, len, quick_ack) in packets.chain([sentinel]) {
+    'session: for (i, len, quick_ack) in packets.chain([sentinel]) {
         let p = packet(i, len);
         let sent = if len > ext_framing::MAX_PACKET_LEN {
             client.send_unframed(&length_header(s.link, len, quick_ack))
@@ -264,7 +282,6 @@ fn run_session(side: &Side, s: &Session, seed: u64) -> Observed {
         };
         if let Err(e) = sent {
             at_client.push(outcome(Err(e)));
-            open = false;
             break;
         }
         let wait = wait_for_bytes(2 * len + reply_len);
@@ -272,28 +289,24 @@ fn run_session(side: &Side, s: &Session, seed: u64) -> Observed {
             Expect::Answers(n) => n,
             Expect::Closed => {
                 at_client.push(outcome(client.recv_packet(wait)));
-                open = false;
                 break;
             }
         };
         for _ in 0..answers {
             let got = outcome(client.recv_packet(wait));
-            let failed = !matches!(got, Outcome::Got(_));
+            let failed = !matches!(got, Outcome::Packet(_) | Outcome::QuickAck(_));
             at_client.push(got);
             if failed {
-                open = false;
+                break 'session;
             }
-        }
-        if !open {
-            break;
         }
     }
     let server_hello = client.server_hello().map(<[u8]>::len);
     let records = client.records_received().to_vec();
     drop(client);
-    let idle = wait_idle(side, wait_for_bytes(0) * 5);
-    let synced = side.me.handle().sync(wait_for_bytes(0));
-    assert!(idle && synced, "side idle after the session (open: {open})");
+    if !wait_idle(side, wait_for_bytes(0) * 5) || !side.me.handle().sync(wait_for_bytes(0)) {
+        return Err("side not idle after the session".into());
+    }
     let events = side.me.handle().events();
     let mut at_me = Vec::new();
     let mut closes = 0;
@@ -304,7 +317,7 @@ fn run_session(side: &Side, s: &Session, seed: u64) -> Observed {
                 r.ext_conn_id,
                 r.client_ip,
                 r.ad_tag,
-                r.packet.clone(),
+                Blob(r.packet.clone()),
             )),
             Event::CloseConn { .. } => closes += 1,
             _ => {}
@@ -315,14 +328,14 @@ fn run_session(side: &Side, s: &Session, seed: u64) -> Observed {
         .zip(counters_before)
         .map(|(&(name, after), (_, before))| (name, after - before))
         .collect();
-    Observed {
+    Ok(Observed {
         at_client,
         server_hello,
         records,
         at_me,
         closes,
         counters,
-    }
+    })
 }
 
 /// Runs `s` on both sides of its pair and compares what was seen.
@@ -332,12 +345,15 @@ pub fn compare(s: &Session) {
     static RUN: AtomicU64 = AtomicU64::new(0);
     let run = RUN.fetch_add(1, Ordering::Relaxed);
     let seed = s.client_seed ^ run.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let pair = match s.link {
-        Link::FakeTls => tls_pair(),
-        _ => pair(),
-    };
-    let pair = pair.lock().unwrap_or_else(|e| e.into_inner());
-    let from_c = run_session(&pair.c, s, seed);
-    let from_rust = run_session(&pair.rust, s, seed);
-    assert_eq!(from_c, from_rust, "session {s:?}");
+    with_pair(s.link == Link::FakeTls, |pair| {
+        let from_c = run_session(&pair.c, s, seed).map_err(|e| format!("C: {e}; session {s:?}"))?;
+        let from_rust =
+            run_session(&pair.rust, s, seed).map_err(|e| format!("Rust: {e}; session {s:?}"))?;
+        if from_c == from_rust {
+            return Ok(());
+        }
+        Err(format!(
+            "the sides differ on session {s:?}\n     C: {from_c:?}\n  Rust: {from_rust:?}"
+        ))
+    });
 }
