@@ -4,6 +4,8 @@
 //! mtproxy-ffi with `rust-jobs-threads`); the records must be equal.
 use std::sync::{Arc, Mutex};
 
+use proptest::prelude::*;
+
 use mtproxy_sys::c::jobs_threads as rust_jobs;
 use mtproxy_sys::cref::jobs_threads as c_jobs;
 
@@ -117,6 +119,23 @@ fn concurrent<S: Side>(workers: u32) -> u32 {
     .expect("workers started");
     S::join(jobs);
     count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: parity_tests::config().cases.min(32), ..parity_tests::config() })]
+
+    // Worker counts with weight on 0 (refused), 1, and where the index in
+    // the thread name gains a digit (10, 100).
+    #[test]
+    fn random_worker_counts_match(workers in parity_tests::boundary_len(&[1, 10, 100], 128)) {
+        let workers = workers as u32;
+        if workers == 0 {
+            prop_assert_eq!(refusals::<C>(), refusals::<Rust>());
+        } else {
+            prop_assert_eq!(run_workers::<C>(workers), run_workers::<Rust>(workers));
+            prop_assert_eq!(concurrent::<C>(workers), concurrent::<Rust>(workers));
+        }
+    }
 }
 
 #[test]

@@ -10,6 +10,8 @@ use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use proptest::prelude::*;
+
 use mtproxy_sys::bindings::{
     MTP_EV_CLOSED, MTP_EV_READ, MTP_EV_TIMER, MTP_EV_WAKE, MTP_EV_WRITE, MTP_REACTOR_ERR_ARG,
     MTP_REACTOR_ERR_SYS,
@@ -346,6 +348,101 @@ fn timer_heap<S: Side>(seed: u64) -> Vec<String> {
         format!("fired {fired:?}"),
         format!("after {:?}", S::wait(&mut r, 8, 0)),
     ]
+}
+
+/// One step of a generated reactor script over a few socketpairs (index
+/// `i % pairs`) and zero-delay timers: everything in it is decided by the
+/// calls made, not by the clock, so both reactors must log the same.
+#[derive(Debug, Clone)]
+enum Op {
+    Add(usize),
+    Remove(usize),
+    /// The peer writes this many bytes.
+    Write(usize, usize),
+    Drain(usize),
+    /// The peer goes away (the socket sees EOF).
+    Hangup(usize),
+    Timer(u64),
+    /// Cancels the n-th timer armed so far (or an id never handed out).
+    Cancel(usize),
+    Wake,
+    /// Collects what is ready, at most this many events per call.
+    Wait(usize),
+}
+
+fn script<S: Side>(pairs: usize, ops: &[Op]) -> Vec<String> {
+    let mut r = S::new();
+    let w = S::waker(&r);
+    let mut socks: Vec<(UnixStream, Option<UnixStream>)> = (0..pairs)
+        .map(|_| {
+            let (a, b) = pair();
+            (a, Some(b))
+        })
+        .collect();
+    let mut timers = Vec::new();
+    let mut log = Vec::new();
+    for op in ops {
+        let line = match *op {
+            Op::Add(i) => {
+                let fd = socks[i % pairs].0.as_raw_fd();
+                format!("add {i} {:?}", S::add(&mut r, fd, i as u64 + 1))
+            }
+            Op::Remove(i) => {
+                let fd = socks[i % pairs].0.as_raw_fd();
+                format!("remove {i} {:?}", S::remove(&mut r, fd))
+            }
+            Op::Write(i, n) => match &mut socks[i % pairs].1 {
+                Some(peer) => format!("write {i} {:?}", peer.write(&vec![7u8; n]).ok()),
+                None => continue,
+            },
+            Op::Drain(i) => format!("drain {i} {}", drain(&mut socks[i % pairs].0)),
+            Op::Hangup(i) => format!("hangup {i} {}", socks[i % pairs].1.take().is_some()),
+            Op::Timer(token) => {
+                timers.push(S::timer(&mut r, 1000 + token, 0));
+                format!("timer {token}")
+            }
+            Op::Cancel(n) => {
+                let id = timers.get(n).copied().unwrap_or(u64::MAX);
+                format!("cancel {n} {}", S::cancel(&mut r, id))
+            }
+            Op::Wake => {
+                S::wake(&w);
+                "wake".to_string()
+            }
+            Op::Wait(cap) => format!("wait {cap} {:?}", S::wait(&mut r, cap, 0)),
+        };
+        log.push(line);
+    }
+    // Whatever is still pending, in one go.
+    log.push(format!("rest {:?}", S::wait(&mut r, 1024, 0)));
+    log
+}
+
+fn op(pairs: usize) -> impl Strategy<Value = Op> {
+    let i = 0..pairs;
+    prop_oneof![
+        2 => i.clone().prop_map(Op::Add),
+        1 => i.clone().prop_map(Op::Remove),
+        // 0 bytes (no event), a few, a socket buffer's worth and more.
+        2 => (i.clone(), parity_tests::boundary_len(&[1, 4096], 300_000)).prop_map(|(i, n)| Op::Write(i, n)),
+        1 => i.clone().prop_map(Op::Drain),
+        1 => i.prop_map(Op::Hangup),
+        1 => (0..4u64).prop_map(Op::Timer),
+        1 => (0..6usize).prop_map(Op::Cancel),
+        1 => Just(Op::Wake),
+        3 => parity_tests::boundary_len(&[1, 2], 16).prop_map(|cap| Op::Wait(cap.max(1))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: parity_tests::config().cases.min(128), ..parity_tests::config() })]
+
+    #[test]
+    fn random_scripts_match(
+        (pairs, ops) in (1..5usize).prop_flat_map(|n| (Just(n), proptest::collection::vec(op(n), 0..40))),
+    ) {
+        prop_assert_eq!(script::<C>(pairs, &ops), script::<Rust>(pairs, &ops));
+    }
 }
 
 /// A bad call: zero capacity.
