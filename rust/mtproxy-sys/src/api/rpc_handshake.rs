@@ -77,12 +77,7 @@ pub fn parse_nonce(payload: &[u8], key_select: u32, now: i64) -> Result<NonceInf
     let code = unsafe {
         ffi::mtp_rpc_nonce_parse(payload.as_ptr(), payload.len(), key_select, now, &mut out)
     };
-    status(code).map(|()| NonceInfo {
-        key_select: out.key_select,
-        schema: out.schema,
-        timestamp: out.timestamp,
-        nonce: out.nonce,
-    })
+    status(code).map(|()| out.into())
 }
 
 #[inline]
@@ -126,12 +121,7 @@ pub fn parse_handshake(
             &mut out,
         )
     };
-    status(code).map(|()| HandshakeInfo {
-        flags: out.flags,
-        use_crc32c: out.use_crc32c != 0,
-        sender_pid: out.sender_pid,
-        peer_pid: out.peer_pid,
-    })
+    status(code).map(|()| out.into())
 }
 
 #[inline]
@@ -151,10 +141,7 @@ pub fn parse_handshake_error(payload: &[u8]) -> Result<HandshakeErrorInfo, i32> 
     // live local.
     let code =
         unsafe { ffi::mtp_rpc_handshake_error_parse(payload.as_ptr(), payload.len(), &mut out) };
-    status(code).map(|()| HandshakeErrorInfo {
-        code: out.code,
-        sender_pid: out.sender_pid,
-    })
+    status(code).map(|()| out.into())
 }
 
 #[inline]
@@ -246,13 +233,7 @@ impl Handshake {
     #[inline]
     pub fn new(config: &HandshakeConfig, now: i64, nonce: &[u8; NONCE_BYTES]) -> Self {
         let nonce = input(nonce);
-        let raw_config = ffi::mtp_rpc_hs_config {
-            role: config.role.code(),
-            key_select: config.key_select,
-            want_crc32c: config.want_crc32c.into(),
-            our_pid: config.our_pid,
-            peer_pid: config.peer_pid,
-        };
+        let raw_config = ffi::mtp_rpc_hs_config::from(config);
         let mut raw = ffi::mtp_rpc_hs::default();
         // SAFETY: live structs and a 16-byte nonce, as the contract requires.
         let code = unsafe { ffi::mtp_rpc_hs_init(&mut raw, &raw_config, now, nonce.as_ptr()) };
@@ -307,10 +288,6 @@ impl Handshake {
         let mut out = ffi::mtp_rpc_key_inputs::default();
         let raw = self.to_raw();
         // SAFETY: live structs.
-        status(unsafe { ffi::mtp_rpc_hs_key_inputs(&raw, &mut out) }).map(|()| KeyInputs {
-            server_nonce: out.server_nonce,
-            client_nonce: out.client_nonce,
-            client_ts: out.client_ts,
-        })
+        status(unsafe { ffi::mtp_rpc_hs_key_inputs(&raw, &mut out) }).map(|()| out.into())
     }
 }

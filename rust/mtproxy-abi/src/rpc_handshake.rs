@@ -1,0 +1,313 @@
+//! Plain data of the rpc-handshake contract (see the shim in
+//! mtproxy-ffi for the functions): codes, sizes and the message and state
+//! structs, with their conversions to the core types.
+use mtproxy_core::net::rpc_handshake::{
+    self as hs, Handshake, HandshakeConfig, HandshakeErrorInfo, HandshakeInfo, KeyInputs,
+    NonceInfo, Role, State,
+};
+
+/// A NULL pointer where one is required, or an invalid role/state code.
+pub const MTP_RPC_HS_ERR_ARG: i32 = -1;
+/// The payload is a different message than expected.
+pub const MTP_RPC_HS_ERR_BAD_OP: i32 = -2;
+/// Wrong payload length.
+pub const MTP_RPC_HS_ERR_BAD_LENGTH: i32 = -3;
+/// The peer pid of a handshake does not fit our own pid.
+pub const MTP_RPC_HS_ERR_PID_MISMATCH: i32 = -4;
+/// The nonce names none of our keys.
+pub const MTP_RPC_HS_ERR_KEY_MISMATCH: i32 = -5;
+/// Crypto schema NONE, DH or unknown.
+pub const MTP_RPC_HS_ERR_BAD_SCHEMA: i32 = -6;
+/// Handshake flags with low 8 bits set.
+pub const MTP_RPC_HS_ERR_BAD_FLAGS: i32 = -7;
+/// CRC-32C requested by the peer but not offered by us.
+pub const MTP_RPC_HS_ERR_NO_CRC32C: i32 = -8;
+/// Nonce timestamp more than 30 s away from `now`.
+pub const MTP_RPC_HS_ERR_CLOCK_SKEW: i32 = -9;
+/// AES_EXT nonce with a negative or > 8 extra key count.
+pub const MTP_RPC_HS_ERR_TOO_MANY_KEYS: i32 = -10;
+/// A state machine step called out of order.
+pub const MTP_RPC_HS_ERR_STATE: i32 = -11;
+
+/// Operation codes (as int32: PONG is 0x8430eaa7).
+pub const MTP_RPC_OP_NONCE: i32 = 0x7acb_87aa;
+pub const MTP_RPC_OP_HANDSHAKE: i32 = 0x7682_eef5;
+pub const MTP_RPC_OP_HANDSHAKE_ERROR: i32 = 0x6a27_beda;
+pub const MTP_RPC_OP_PING: i32 = 0x5730_a2df;
+pub const MTP_RPC_OP_PONG: i32 = -0x7bcf_1559;
+/// Crypto schemas.
+pub const MTP_RPC_SCHEMA_NONE: i32 = 0;
+pub const MTP_RPC_SCHEMA_AES: i32 = 1;
+pub const MTP_RPC_SCHEMA_AES_EXT: i32 = 2;
+pub const MTP_RPC_SCHEMA_AES_DH: i32 = 3;
+/// Handshake flag: CRC-32C for all later packets.
+pub const MTP_RPC_HS_FLAG_CRC32C: i32 = 0x800;
+/// Roles.
+pub const MTP_RPC_HS_CLIENT: i32 = 0;
+pub const MTP_RPC_HS_SERVER: i32 = 1;
+/// States: the next step the caller takes.
+pub const MTP_RPC_HS_SEND_NONCE: i32 = 0;
+pub const MTP_RPC_HS_WAIT_NONCE: i32 = 1;
+pub const MTP_RPC_HS_SEND_HANDSHAKE: i32 = 2;
+pub const MTP_RPC_HS_WAIT_HANDSHAKE: i32 = 3;
+pub const MTP_RPC_HS_READY: i32 = 4;
+pub const MTP_RPC_HS_FAILED: i32 = 5;
+/// Payload sizes.
+pub const MTP_RPC_NONCE_LEN: i32 = 32;
+pub const MTP_RPC_NONCE_EXT_LEN: i32 = 36;
+pub const MTP_RPC_HANDSHAKE_LEN: i32 = 32;
+pub const MTP_RPC_HANDSHAKE_ERROR_LEN: i32 = 20;
+pub const MTP_RPC_PING_LEN: i32 = 12;
+
+const _: () = {
+    assert!(MTP_RPC_HS_ERR_BAD_OP == hs::ERR_BAD_OP);
+    assert!(MTP_RPC_HS_ERR_BAD_LENGTH == hs::ERR_BAD_LENGTH);
+    assert!(MTP_RPC_HS_ERR_PID_MISMATCH == hs::ERR_PID_MISMATCH);
+    assert!(MTP_RPC_HS_ERR_KEY_MISMATCH == hs::ERR_KEY_MISMATCH);
+    assert!(MTP_RPC_HS_ERR_BAD_SCHEMA == hs::ERR_BAD_SCHEMA);
+    assert!(MTP_RPC_HS_ERR_BAD_FLAGS == hs::ERR_BAD_FLAGS);
+    assert!(MTP_RPC_HS_ERR_NO_CRC32C == hs::ERR_NO_CRC32C);
+    assert!(MTP_RPC_HS_ERR_CLOCK_SKEW == hs::ERR_CLOCK_SKEW);
+    assert!(MTP_RPC_HS_ERR_TOO_MANY_KEYS == hs::ERR_TOO_MANY_KEYS);
+    assert!(MTP_RPC_HS_ERR_STATE == hs::ERR_STATE);
+    assert!(MTP_RPC_OP_NONCE as u32 == hs::RPC_NONCE);
+    assert!(MTP_RPC_OP_HANDSHAKE as u32 == hs::RPC_HANDSHAKE);
+    assert!(MTP_RPC_OP_HANDSHAKE_ERROR as u32 == hs::RPC_HANDSHAKE_ERROR);
+    assert!(MTP_RPC_OP_PING as u32 == hs::RPC_PING);
+    assert!(MTP_RPC_OP_PONG as u32 == hs::RPC_PONG);
+    assert!(MTP_RPC_SCHEMA_AES_DH == hs::SCHEMA_AES_DH);
+    assert!(MTP_RPC_HS_FLAG_CRC32C as u32 == hs::FLAG_CRC32C);
+    assert!(MTP_RPC_HS_SERVER == Role::Server.code());
+    assert!(MTP_RPC_HS_FAILED == State::Failed.code());
+    assert!(MTP_RPC_NONCE_EXT_LEN as usize == hs::NONCE_EXT_LEN);
+    assert!(MTP_RPC_HANDSHAKE_ERROR_LEN as usize == hs::HANDSHAKE_ERROR_LEN);
+    assert!(MTP_RPC_PING_LEN as usize == hs::PING_LEN);
+};
+
+/// A nonce message: the peer's key_select, schema, timestamp and nonce.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_nonce_info {
+    pub key_select: u32,
+    pub schema: i32,
+    pub timestamp: i32,
+    pub nonce: [u8; 16],
+}
+
+/// A handshake message; `use_crc32c` is 1 if flag 0x800 is set.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_handshake_info {
+    pub flags: u32,
+    pub use_crc32c: i32,
+    pub sender_pid: [u8; 12],
+    pub peer_pid: [u8; 12],
+}
+
+/// A HANDSHAKE_ERROR message.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_handshake_error_info {
+    pub code: i32,
+    pub sender_pid: [u8; 12],
+}
+
+/// How one end runs the exchange: `role` (`MTP_RPC_HS_CLIENT` = the proxy,
+/// `_SERVER` = a middle-end), our key_select, whether we offer (client) or
+/// accept (server) CRC-32C, our pid, and the pid we send as the peer's (the
+/// proxy: {ME ip or 0 for 127.0.0.1, ME port, 0, 0}; a middle-end: zeros).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_hs_config {
+    pub role: i32,
+    pub key_select: u32,
+    pub want_crc32c: i32,
+    pub our_pid: [u8; 12],
+    pub peer_pid: [u8; 12],
+}
+
+/// One end's exchange, in plain data (copyable, comparable). `state` is the
+/// next step to take; `error` is nonzero exactly in state `_FAILED`;
+/// `use_crc32c` is the negotiated CRC kind for all later packets.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_hs {
+    pub role: i32,
+    pub state: i32,
+    pub error: i32,
+    pub key_select: u32,
+    pub want_crc32c: i32,
+    pub use_crc32c: i32,
+    pub our_ts: i32,
+    pub peer_ts: i32,
+    pub our_nonce: [u8; 16],
+    pub peer_nonce: [u8; 16],
+    pub our_pid: [u8; 12],
+    pub peer_pid: [u8; 12],
+    pub peer_sender_pid: [u8; 12],
+}
+
+/// What key derivation (§4.4) takes from the exchange: the middle-end's
+/// (server) nonce, the proxy's (client) nonce and the proxy's timestamp.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_key_inputs {
+    pub server_nonce: [u8; 16],
+    pub client_nonce: [u8; 16],
+    pub client_ts: i32,
+}
+
+impl From<NonceInfo> for mtp_rpc_nonce_info {
+    fn from(i: NonceInfo) -> Self {
+        mtp_rpc_nonce_info {
+            key_select: i.key_select,
+            schema: i.schema,
+            timestamp: i.timestamp,
+            nonce: i.nonce,
+        }
+    }
+}
+
+impl From<mtp_rpc_nonce_info> for NonceInfo {
+    fn from(c: mtp_rpc_nonce_info) -> Self {
+        NonceInfo {
+            key_select: c.key_select,
+            schema: c.schema,
+            timestamp: c.timestamp,
+            nonce: c.nonce,
+        }
+    }
+}
+
+impl From<HandshakeInfo> for mtp_rpc_handshake_info {
+    fn from(i: HandshakeInfo) -> Self {
+        mtp_rpc_handshake_info {
+            flags: i.flags,
+            use_crc32c: i.use_crc32c.into(),
+            sender_pid: i.sender_pid,
+            peer_pid: i.peer_pid,
+        }
+    }
+}
+
+impl From<mtp_rpc_handshake_info> for HandshakeInfo {
+    fn from(c: mtp_rpc_handshake_info) -> Self {
+        HandshakeInfo {
+            flags: c.flags,
+            use_crc32c: c.use_crc32c != 0,
+            sender_pid: c.sender_pid,
+            peer_pid: c.peer_pid,
+        }
+    }
+}
+
+impl From<HandshakeErrorInfo> for mtp_rpc_handshake_error_info {
+    fn from(i: HandshakeErrorInfo) -> Self {
+        mtp_rpc_handshake_error_info {
+            code: i.code,
+            sender_pid: i.sender_pid,
+        }
+    }
+}
+
+impl From<mtp_rpc_handshake_error_info> for HandshakeErrorInfo {
+    fn from(c: mtp_rpc_handshake_error_info) -> Self {
+        HandshakeErrorInfo {
+            code: c.code,
+            sender_pid: c.sender_pid,
+        }
+    }
+}
+
+impl From<KeyInputs> for mtp_rpc_key_inputs {
+    fn from(k: KeyInputs) -> Self {
+        mtp_rpc_key_inputs {
+            server_nonce: k.server_nonce,
+            client_nonce: k.client_nonce,
+            client_ts: k.client_ts,
+        }
+    }
+}
+
+impl From<mtp_rpc_key_inputs> for KeyInputs {
+    fn from(c: mtp_rpc_key_inputs) -> Self {
+        KeyInputs {
+            server_nonce: c.server_nonce,
+            client_nonce: c.client_nonce,
+            client_ts: c.client_ts,
+        }
+    }
+}
+
+impl From<&HandshakeConfig> for mtp_rpc_hs_config {
+    fn from(c: &HandshakeConfig) -> Self {
+        mtp_rpc_hs_config {
+            role: c.role.code(),
+            key_select: c.key_select,
+            want_crc32c: c.want_crc32c.into(),
+            our_pid: c.our_pid,
+            peer_pid: c.peer_pid,
+        }
+    }
+}
+
+/// `Err` for an invalid role code.
+impl TryFrom<&mtp_rpc_hs_config> for HandshakeConfig {
+    type Error = ();
+    fn try_from(c: &mtp_rpc_hs_config) -> Result<Self, ()> {
+        Ok(HandshakeConfig {
+            role: Role::from_code(c.role).ok_or(())?,
+            key_select: c.key_select,
+            want_crc32c: c.want_crc32c != 0,
+            our_pid: c.our_pid,
+            peer_pid: c.peer_pid,
+        })
+    }
+}
+
+impl From<&Handshake> for mtp_rpc_hs {
+    fn from(h: &Handshake) -> Self {
+        mtp_rpc_hs {
+            role: h.role.code(),
+            state: h.state.code(),
+            error: h.error,
+            key_select: h.key_select,
+            want_crc32c: h.want_crc32c.into(),
+            use_crc32c: h.use_crc32c.into(),
+            our_ts: h.our_ts,
+            peer_ts: h.peer_ts,
+            our_nonce: h.our_nonce,
+            peer_nonce: h.peer_nonce,
+            our_pid: h.our_pid,
+            peer_pid: h.peer_pid,
+            peer_sender_pid: h.peer_sender_pid,
+        }
+    }
+}
+
+/// `Err` for invalid codes or an error field that disagrees with the state.
+impl TryFrom<&mtp_rpc_hs> for Handshake {
+    type Error = ();
+    fn try_from(c: &mtp_rpc_hs) -> Result<Self, ()> {
+        let role = Role::from_code(c.role).ok_or(())?;
+        let state = State::from_code(c.state).ok_or(())?;
+        if (state == State::Failed) != (c.error != 0) {
+            return Err(());
+        }
+        Ok(Handshake {
+            role,
+            state,
+            error: c.error,
+            key_select: c.key_select,
+            want_crc32c: c.want_crc32c != 0,
+            use_crc32c: c.use_crc32c != 0,
+            our_ts: c.our_ts,
+            peer_ts: c.peer_ts,
+            our_nonce: c.our_nonce,
+            peer_nonce: c.peer_nonce,
+            our_pid: c.our_pid,
+            peer_pid: c.peer_pid,
+            peer_sender_pid: c.peer_sender_pid,
+        })
+    }
+}
