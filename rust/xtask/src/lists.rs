@@ -153,11 +153,25 @@ fn toml_list(key: &str, items: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// Every cargo-fuzz target, sorted.
+fn fuzz_target_names(manifest: &Manifest) -> impl Iterator<Item = String> + '_ {
+    sorted(manifest.modules.iter().flat_map(|m| m.fuzz.iter().cloned()))
+}
+
+/// `cargo xtask fuzz-targets`: the targets, space-separated (`make fuzz-smoke`).
+pub fn print_fuzz_targets(root: &Path) -> Result<(), String> {
+    let manifest = Manifest::load(root)?;
+    println!(
+        "{}",
+        fuzz_target_names(&manifest).collect::<Vec<_>>().join(" ")
+    );
+    Ok(())
+}
+
 /// One `[[bin]]` per cargo-fuzz target, sorted by name.
 fn fuzz_targets(manifest: &Manifest) -> Vec<String> {
-    let targets = sorted(manifest.modules.iter().flat_map(|m| m.fuzz.iter().cloned()));
     let mut out = Vec::new();
-    for t in targets {
+    for t in fuzz_target_names(manifest) {
         if !out.is_empty() {
             out.push(String::new());
         }
