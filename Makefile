@@ -71,12 +71,14 @@ asan:
 symcheck:
 	$(CARGO) xtask symcheck
 
-# Every cargo-fuzz target, briefly, from its committed seed corpus (new
-# inputs go to a scratch directory, not into the committed corpus).
+# Every cargo-fuzz target (the `fuzz` lists of migration.toml), briefly, from
+# its committed seed corpus (new inputs go to a scratch directory, not into
+# the committed corpus).
 FUZZ_RUNS ?= 100000
 fuzz-smoke:
 	cd fuzz && cargo +nightly fuzz build
-	@for t in $$(sed -n 's/^name = "\(.*\)"/\1/p' fuzz/Cargo.toml | grep -v '^mtproxy-fuzz$$'); do \
+	@targets=$$($(CARGO) xtask fuzz-targets) || exit 1; \
+	for t in $$targets; do \
 		scratch=$$(mktemp -d); \
 		echo "fuzz $$t: $(FUZZ_RUNS) runs"; \
 		(cd fuzz && cargo +nightly fuzz run $$t $$scratch corpus/$$t -- -runs=$(FUZZ_RUNS) -max_total_time=60 2>&1 | tail -n 3) || exit 1; \

@@ -41,6 +41,22 @@ pub struct Module {
     /// module `parity` (checked by `cargo xtask status`, rust/xtask/src/evidence.rs).
     #[serde(default)]
     pub evidence: Option<Evidence>,
+    /// Whether the binary's self-test has known-answer checks for the module
+    /// (`src/selftest/<stem>.rs`); on unless the manifest says why not.
+    #[serde(default = "yes")]
+    pub selftest: bool,
+    /// The file of `parity-tests/benches/` whose functions run `benches`
+    /// (one per group, named after it); default: the module's stem.
+    #[serde(default)]
+    pub bench_file: Option<String>,
+    /// cargo-fuzz targets: `fuzz/fuzz_targets/<target>.rs`, seed corpus
+    /// `fuzz/corpus/<target>/`.
+    #[serde(default)]
+    pub fuzz: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The evidence a module's differential tests must carry for `parity`.
@@ -64,6 +80,23 @@ impl Module {
         format!("rust-{}", self.name)
     }
 
+    /// The Rust name of the module's files: the stem of its shim file
+    /// (`rust/mtproxy-ffi/src/<stem>.rs`), shared by its sys wrappers
+    /// (`src/api/<stem>.rs`) and self-test (`src/selftest/<stem>.rs`).
+    pub fn stem(&self) -> String {
+        file_stem(&self.rust_ffi)
+    }
+
+    /// The stem of the differential test file.
+    pub fn parity_stem(&self) -> String {
+        file_stem(&self.parity)
+    }
+
+    /// The bench file's stem (see [`Module::bench_file`]).
+    pub fn bench_file(&self) -> String {
+        self.bench_file.clone().unwrap_or_else(|| self.stem())
+    }
+
     /// The `CARGO_FEATURE_*` variable Cargo sets for a build script.
     pub fn feature_env(&self) -> String {
         format!(
@@ -71,6 +104,13 @@ impl Module {
             self.feature().to_uppercase().replace('-', "_")
         )
     }
+}
+
+fn file_stem(path: &str) -> String {
+    Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +140,18 @@ pub struct Manifest {
     /// The feature sets CI builds (`[matrix]`).
     #[serde(default)]
     pub matrix: Matrix,
+    /// The upstream tree every module, `not_needed` and `planned` entry
+    /// accounts for (`[upstream]`).
+    pub upstream: Upstream,
+}
+
+/// `[upstream]`: every C file of the upstream MTProxy commit the port
+/// follows, so the manifest can be checked to account for each of them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    pub commit: String,
+    pub files: Vec<String>,
 }
 
 /// `[matrix]`: the feature sets CI builds, each a comma-separated list of
@@ -129,6 +181,18 @@ impl Manifest {
 
     pub fn module(&self, name: &str) -> Option<&Module> {
         self.modules.iter().find(|m| m.name == name)
+    }
+
+    /// The module groups, in the order they first appear; each has a
+    /// feature `rust-<group>` enabling its modules.
+    pub fn groups(&self) -> Vec<&str> {
+        let mut groups: Vec<&str> = Vec::new();
+        for m in &self.modules {
+            if !groups.contains(&m.group.as_str()) {
+                groups.push(&m.group);
+            }
+        }
+        groups
     }
 }
 

@@ -189,37 +189,15 @@ fn generate_bindings(
     Ok(bindings.to_string())
 }
 
-/// The manifest must agree with Cargo.toml's features and with the tree.
+/// The manifest must agree with the tree: every file it names exists, every
+/// upstream and c-legacy/ file is accounted for, the matrix names real
+/// features, and every generated list is current.
 pub fn check_manifest(root: &Path) -> Result<(), String> {
     let manifest = Manifest::load(root)?;
     let cargo = fs::read_to_string(root.join("Cargo.toml")).map_err(|e| e.to_string())?;
-    let ffi_cargo =
-        fs::read_to_string(root.join("rust/mtproxy-ffi/Cargo.toml")).map_err(|e| e.to_string())?;
-    let parity_suite =
-        fs::read_to_string(root.join("parity-tests/tests/parity.rs")).map_err(|e| e.to_string())?;
     let mut problems = Vec::new();
     let mut upstream_seen = BTreeSet::new();
     for m in &manifest.modules {
-        let feature = m.feature();
-        if !cargo.contains(&format!("{feature} = [\"mtproxy-ffi/{feature}\"]")) {
-            problems.push(format!(
-                "Cargo.toml lacks `{feature} = [\"mtproxy-ffi/{feature}\"]`"
-            ));
-        }
-        if !ffi_cargo.contains(&format!("{feature} = []")) {
-            problems.push(format!(
-                "rust/mtproxy-ffi/Cargo.toml lacks feature {feature}"
-            ));
-        }
-        let group = format!("rust-{}", m.group);
-        let group_line = cargo
-            .split(&format!("\n{group} = ["))
-            .nth(1)
-            .and_then(|rest| rest.split(']').next())
-            .unwrap_or("");
-        if !group_line.contains(&format!("\"{feature}\"")) {
-            problems.push(format!("group feature {group} does not enable {feature}"));
-        }
         let mut files = vec![&m.contract, &m.rust_core, &m.rust_ffi, &m.parity];
         files.extend(m.c_files.iter());
         for f in files {
@@ -240,27 +218,27 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
                 problems.push(format!("{c} does not include its contract ({include})"));
             }
         }
-        // A parity file not declared in the suite would silently never run.
-        let stem = Path::new(&m.parity)
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        if !parity_suite.contains(&format!("mod {stem};")) {
-            problems.push(format!(
-                "parity-tests/tests/parity.rs does not declare `mod {stem};`"
-            ));
-        }
         upstream_seen.extend(m.upstream.iter().cloned());
     }
     upstream_seen.extend(manifest.not_needed.iter().map(|n| n.upstream.clone()));
     for p in &manifest.planned {
         upstream_seen.extend(p.upstream.iter().cloned());
     }
-    for f in crate::status::UPSTREAM_C_FILES {
-        if !upstream_seen.contains(*f) {
+    if manifest.upstream.files.is_empty() {
+        problems.push("migration.toml [upstream]: files is empty".into());
+    }
+    for f in &manifest.upstream.files {
+        if !upstream_seen.contains(f) {
             problems.push(format!(
                 "upstream file {f} is not accounted for in migration.toml"
+            ));
+        }
+    }
+    // [upstream] lists C files only; a misspelt one is caught here.
+    for f in upstream_seen.iter().filter(|f| f.ends_with(".c")) {
+        if !manifest.upstream.files.contains(f) {
+            problems.push(format!(
+                "{f} is named in migration.toml but is not an [upstream] file"
             ));
         }
     }
@@ -275,8 +253,9 @@ pub fn check_manifest(root: &Path) -> Result<(), String> {
             problems.push(format!("{rel} is not listed in any module's c_files"));
         }
     }
+    problems.extend(crate::lists::check(root, &manifest));
     problems.extend(crate::workflow::check_matrix(&manifest.matrix, &cargo));
-    let mut stale = Vec::new();
+    let mut stale = crate::regions::apply(root, &crate::lists::regions(&manifest), true)?;
     crate::workflow::generate(root, true, &mut stale)?;
     for f in stale {
         problems.push(format!("{f} is stale (run `cargo xtask gen` and commit)"));

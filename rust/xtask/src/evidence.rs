@@ -734,6 +734,9 @@ test m::after_the_block ... ok
             note: None,
             rust_only: vec![],
             evidence: Some(ev(0, false, &[])),
+            selftest: true,
+            bench_file: None,
+            fuzz: vec![],
         }
     }
 
@@ -762,6 +765,7 @@ test m::after_the_block ... ok
             not_needed: vec![],
             planned: vec![],
             matrix: Default::default(),
+            upstream: Default::default(),
         };
         let mut record = ParityRecord::default();
         assert!(
@@ -813,6 +817,7 @@ test m::after_the_block ... ok
             not_needed: vec![],
             planned: vec![],
             matrix: Default::default(),
+            upstream: Default::default(),
         };
         assert!(check_stated(&manifest)
             .unwrap_err()
