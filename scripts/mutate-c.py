@@ -7,14 +7,16 @@ files of the protocol cores: the modules whose Rust core is in mtproxy-core's
 `net/` or `mtproto/` (the scope cargo-mutants samples on the Rust side), read
 from migration.toml. One at a time, on a sample drawn with a seed: each
 mutant is written into the tree, compiled and run against `cargo test -p
-parity-tests --test parity <module>` (the module's differential tests), and
-the file is restored. A build failure is `unviable`, a test failure
+parity-tests --test parity <module>` (the module's differential tests, the
+C copy under ASan + UBSan as `make asan` runs them), and the file is
+restored. A build failure is `unviable`, a test failure
 `caught`, a pass `missed` (a survivor), over --timeout seconds `timeout`.
 Sites listed in scripts/equivalent-mutants.toml are left out of the sample
 (and listed in the result). Results go to <out>/outcomes.json for `cargo
 xtask mutants-record`.
 
-Usage: scripts/mutate-c.py [--count N] [--seed S] [--out DIR] [--file PATH]... [--list]
+Usage: scripts/mutate-c.py [--count N | --all | --rerun OUTCOMES] [--seed S] [--out DIR]
+                           [--file PATH]... [--list]
 """
 import argparse
 import json
@@ -125,10 +127,19 @@ def name(site):
     return f"{path}:{line}:{col + 1}: {kind} (`{old}` -> `{new}`)"
 
 
+# The oracle is the differential suite as `make asan` runs it (part of `make
+# test`): the C copy under ASan + UBSan, so a mutant that reads or writes out
+# of bounds is caught even when its wrong bytes go unnoticed.
+SANITIZED = {
+    "MTP_SANITIZE": "1",
+    "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER": os.path.join(ROOT, "scripts/asan-runner.sh"),
+}
+
+
 def run(cmd, timeout):
     """(returncode or None on timeout, output tail)."""
     p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         start_new_session=True)
+                         start_new_session=True, env=dict(os.environ, **SANITIZED))
     try:
         out, _ = p.communicate(timeout=timeout)
         return p.returncode, out.decode(errors="replace")[-2000:]
@@ -156,6 +167,8 @@ def main():
     ap.add_argument("--out", default="target/mutants/c")
     ap.add_argument("--timeout", type=int, default=300, help="per oracle run, seconds")
     ap.add_argument("--file", action="append", help="sample from this file only (repeatable)")
+    ap.add_argument("--all", action="store_true", help="every site of the files, not a sample")
+    ap.add_argument("--rerun", help="only the survivors of this earlier outcomes.json")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     files = core_files()
@@ -171,7 +184,14 @@ def main():
         for s in sites:
             print(name(s))
         return
-    sample = random.Random(args.seed).sample(sites, min(args.count, len(sites)))
+    if args.rerun:
+        with open(args.rerun) as f:
+            missed = {o["name"] for o in json.load(f)["outcomes"] if o["outcome"] == "missed"}
+        sample = [s for s in sites if name(s) in missed]
+    elif args.all:
+        sample = list(sites)
+    else:
+        sample = random.Random(args.seed).sample(sites, min(args.count, len(sites)))
     sample.sort()
     env_cases = os.environ.get("PROPTEST_CASES", "32")
     os.environ["PROPTEST_CASES"] = env_cases
