@@ -2,19 +2,23 @@
 """Mutation testing of the C protocol cores (`make mutants`, scripts/mutants.sh).
 
 Operator and boundary flips (`<` <-> `<=`, `>` <-> `>=`, `==` <-> `!=`,
-`&&` <-> `||`, `+ 1` <-> `- 1`, a comparison's integer constant +1) in
-c-legacy/net/*.c, c-legacy/mtproto/rpc-proxy-msg.c and mtproto-config.c, one
-at a time, on a sample drawn with a seed: each mutant is written into the
-tree, compiled and run against `cargo test -p parity-tests --test parity
-<module>` (the module's differential tests), and the file is restored. A build
-failure is `unviable`, a test failure `caught`, a pass `missed` (a survivor),
-over --timeout seconds `timeout`. Results go to <out>/outcomes.json for
-`cargo xtask mutants-record`.
+`&&` <-> `||`, `+ 1` <-> `- 1`, a comparison's integer constant +1) in the C
+files of the protocol cores: the modules whose Rust core is in mtproxy-core's
+`net/` or `mtproto/` (the scope cargo-mutants samples on the Rust side), read
+from migration.toml. One at a time, on a sample drawn with a seed: each
+mutant is written into the tree, compiled and run against `cargo test -p
+parity-tests --test parity <module>` (the module's differential tests, the
+C copy under ASan + UBSan as `make asan` runs them), and the file is
+restored. A build failure is `unviable`, a test failure
+`caught`, a pass `missed` (a survivor), over --timeout seconds `timeout`.
+Sites listed in scripts/equivalent-mutants.toml are left out of the sample
+(and listed in the result). Results go to <out>/outcomes.json for `cargo
+xtask mutants-record`.
 
-Usage: scripts/mutate-c.py [--count N] [--seed S] [--out DIR] [--list]
+Usage: scripts/mutate-c.py [--count N | --all | --rerun OUTCOMES] [--seed S] [--out DIR]
+                           [--file PATH]... [--list]
 """
 import argparse
-import glob
 import json
 import os
 import random
@@ -25,14 +29,27 @@ import sys
 import time
 import tomllib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FILES = sorted(glob.glob("c-legacy/net/*.c", root_dir=ROOT)) + [
-    "c-legacy/mtproto/rpc-proxy-msg.c",
-    "c-legacy/mtproto/mtproto-config.c",
-]
+import equivalent_mutants
 
-# (pattern, replacement, kind). Patterns avoid `<<`, `>>`, `->`, `<=`/`>=`
-# prefixes and `+=`-style assignments.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUST_CORES = ("rust/mtproxy-core/src/net/", "rust/mtproxy-core/src/mtproto/")
+
+
+def manifest_modules():
+    with open(os.path.join(ROOT, "migration.toml"), "rb") as f:
+        return tomllib.load(f)["module"]
+
+
+def core_files():
+    """The C files of the modules whose Rust core cargo-mutants samples."""
+    return sorted(f for m in manifest_modules() if m["rust_core"].startswith(RUST_CORES)
+                  for f in m["c_files"])
+
+# (pattern, replacement, kind); a group named `x` is the part replaced (else
+# the whole match). Patterns avoid `<<`, `>>`, `->`, `<=`/`>=` prefixes and
+# `+=`-style assignments. Constants are bumped in comparisons only: a bumped
+# flag assignment (`x = 1` -> `x = 2`) is nearly always equivalent, a bumped
+# comparison constant is the boundary a test should pin.
 RULES = [
     (r"(?<![<>=!-])<(?![<=])", "<=", "< to <="),
     (r"<=", "<", "<= to <"),
@@ -44,15 +61,13 @@ RULES = [
     (r"\|\|", "&&", "|| to &&"),
     (r"\+ 1\b", "- 1", "+ 1 to - 1"),
     (r"(?<![-\w])- 1\b", "+ 1", "- 1 to + 1"),
-    (r"(?<=[<>=] )(\d+)\b(?!\.)", None, "constant + 1"),
+    (r"(?:(?<![<>])[<>]=?|[=!]=) (?P<x>\d+)\b(?!\.)", None, "constant + 1"),
 ]
 
 
 def module_of(path):
     """The parity test filter of the module owning a C file."""
-    with open(os.path.join(ROOT, "migration.toml"), "rb") as f:
-        manifest = tomllib.load(f)
-    for m in manifest["module"]:
+    for m in manifest_modules():
         if path in m["c_files"]:
             return os.path.splitext(os.path.basename(m["parity"]))[0]
     raise SystemExit(f"mutate-c: {path} belongs to no module")
@@ -80,10 +95,10 @@ def code_spans(line):
     return spans
 
 
-def candidates():
+def candidates(files):
     """Every mutation site: (file, line number, column, kind, old, new)."""
     sites = []
-    for path in FILES:
+    for path in files:
         with open(os.path.join(ROOT, path)) as f:
             lines = f.read().split("\n")
         in_comment = False
@@ -100,9 +115,10 @@ def candidates():
             for a, b in code_spans(line):
                 for pat, new, kind in RULES:
                     for m in re.finditer(pat, line[a:b]):
-                        old = m.group(0)
+                        g = "x" if "x" in m.groupdict() else 0
+                        old = m.group(g)
                         repl = str(int(old) + 1) if new is None else new
-                        sites.append((path, n + 1, a + m.start(), kind, old, repl))
+                        sites.append((path, n + 1, a + m.start(g), kind, old, repl))
     return sites
 
 
@@ -111,10 +127,19 @@ def name(site):
     return f"{path}:{line}:{col + 1}: {kind} (`{old}` -> `{new}`)"
 
 
+# The oracle is the differential suite as `make asan` runs it (part of `make
+# test`): the C copy under ASan + UBSan, so a mutant that reads or writes out
+# of bounds is caught even when its wrong bytes go unnoticed.
+SANITIZED = {
+    "MTP_SANITIZE": "1",
+    "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER": os.path.join(ROOT, "scripts/asan-runner.sh"),
+}
+
+
 def run(cmd, timeout):
     """(returncode or None on timeout, output tail)."""
     p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         start_new_session=True)
+                         start_new_session=True, env=dict(os.environ, **SANITIZED))
     try:
         out, _ = p.communicate(timeout=timeout)
         return p.returncode, out.decode(errors="replace")[-2000:]
@@ -124,27 +149,59 @@ def run(cmd, timeout):
         return None, ""
 
 
+def build(timeout):
+    """The parity binary (C copy included): (returncode or None, output tail)."""
+    return run(["cargo", "test", "-q", "-p", "parity-tests", "--test", "parity", "--no-run"],
+               timeout)
+
+
+def oracle(modules, timeout):
+    return run(["cargo", "test", "-q", "-p", "parity-tests", "--test", "parity", "--", *modules],
+               timeout)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--seed", type=int, default=int(time.strftime("%j")))
     ap.add_argument("--out", default="target/mutants/c")
-    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--timeout", type=int, default=300, help="per oracle run, seconds")
+    ap.add_argument("--file", action="append", help="sample from this file only (repeatable)")
+    ap.add_argument("--all", action="store_true", help="every site of the files, not a sample")
+    ap.add_argument("--rerun", help="only the survivors of this earlier outcomes.json")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
-    sites = candidates()
+    files = core_files()
+    if args.file:
+        unknown = set(args.file) - set(files)
+        if unknown:
+            sys.exit(f"mutate-c: not a protocol core file: {sorted(unknown)} (cores: {files})")
+        files = sorted(args.file)
+    equivalent = [e for e in equivalent_mutants.load() if e["file"] in files]
+    sites = [s for s in candidates(files)
+             if not equivalent_mutants.is_equivalent(equivalent, s[0], s[1], s[2] + 1, s[3])]
     if args.list:
         for s in sites:
             print(name(s))
         return
-    sample = random.Random(args.seed).sample(sites, min(args.count, len(sites)))
+    if args.rerun:
+        with open(args.rerun) as f:
+            missed = {o["name"] for o in json.load(f)["outcomes"] if o["outcome"] == "missed"}
+        sample = [s for s in sites if name(s) in missed]
+    elif args.all:
+        sample = list(sites)
+    else:
+        sample = random.Random(args.seed).sample(sites, min(args.count, len(sites)))
     sample.sort()
     env_cases = os.environ.get("PROPTEST_CASES", "32")
     os.environ["PROPTEST_CASES"] = env_cases
-    # The unmutated tree first: the oracle must pass, and the C copy is built.
-    rc, out = run(["cargo", "test", "-q", "-p", "parity-tests", "--test", "parity", "--no-run"], 3600)
-    if rc != 0:
-        sys.exit(f"mutate-c: the unmutated tree does not build:\n{out}")
+    # The unmutated tree first: it builds and passes the oracle, or every
+    # mutant would count as caught.
+    modules = sorted({module_of(s[0]) for s in sample})
+    for step in (lambda: build(3600), lambda: oracle(modules, 3600)):
+        rc, out = step()
+        if rc != 0:
+            sys.exit(f"mutate-c: the unmutated tree fails:\n{out}")
     outcomes = []
     for i, site in enumerate(sample):
         path, line, col, kind, old, new = site
@@ -159,12 +216,13 @@ def main():
         try:
             with open(full, "w") as f:
                 f.write("\n".join(lines))
-            rc, out = run(["cargo", "build", "-q", "-p", "parity-tests", "--tests"], args.timeout)
+            # The build is not the mutant's time: a loaded machine must not
+            # turn a slow compile into a `timeout`.
+            rc, out = build(3600)
             if rc != 0:
-                outcome = "timeout" if rc is None else "unviable"
+                outcome = "unviable"
             else:
-                rc, out = run(["cargo", "test", "-q", "-p", "parity-tests", "--test", "parity",
-                               "--", module], args.timeout)
+                rc, out = oracle([module], args.timeout)
                 outcome = "timeout" if rc is None else ("missed" if rc == 0 else "caught")
         finally:
             with open(full, "w") as f:
@@ -173,13 +231,14 @@ def main():
               f"({time.time() - started:.0f}s)", flush=True)
         outcomes.append({"name": name(site), "outcome": outcome, "module": module})
     # Rebuild the restored tree, so nothing mutated stays in target/.
-    run(["cargo", "build", "-q", "-p", "parity-tests", "--tests"], 3600)
+    build(3600)
     os.makedirs(os.path.join(ROOT, args.out), exist_ok=True)
     with open(os.path.join(ROOT, args.out, "outcomes.json"), "w") as f:
         json.dump({
-            "sample": f"{len(sample)} of {len(sites)} mutation sites in {len(FILES)} files "
+            "sample": f"{len(sample)} of {len(sites)} mutation sites in {len(files)} files "
                       f"(seed {args.seed}), PROPTEST_CASES={env_cases}",
             "outcomes": outcomes,
+            "equivalent": [{"name": e["name"], "reason": e["reason"]} for e in equivalent],
         }, f, indent=2)
         f.write("\n")
 

@@ -5,8 +5,11 @@
 //!
 //! Inputs: cargo-mutants' `target/mutants/rust/mutants.out/{caught,missed,
 //! timeout,unviable}.txt` (one mutant per line) with the script's
-//! `sample.txt`, and scripts/mutate-c.py's `target/mutants/c/outcomes.json`.
-//! A side whose output is absent keeps its previous record.
+//! `sample.txt` and `equivalent.json`, and scripts/mutate-c.py's
+//! `target/mutants/c/outcomes.json`. A side whose output is absent keeps its
+//! previous record. Equivalent mutants (scripts/equivalent-mutants.toml) are
+//! not sampled; each side's record lists them with the reason, apart from
+//! the score.
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,6 +32,16 @@ pub struct SideRecord {
     pub unviable: u32,
     /// The surviving (missed) mutants.
     pub survivors: Vec<String>,
+    /// Mutants left out as equivalent, with the argument.
+    #[serde(default)]
+    pub equivalent: Vec<Equivalent>,
+}
+
+/// An excluded mutant: no input can tell it from the original.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Equivalent {
+    pub name: String,
+    pub reason: String,
 }
 
 impl SideRecord {
@@ -43,10 +56,12 @@ impl SideRecord {
         date: &str,
         sample: &str,
         outcomes: impl IntoIterator<Item = (&'a str, &'a str)>,
+        equivalent: Vec<Equivalent>,
     ) -> SideRecord {
         let mut r = SideRecord {
             date: date.into(),
             sample: sample.into(),
+            equivalent,
             ..SideRecord::default()
         };
         for (name, outcome) in outcomes {
@@ -88,10 +103,15 @@ fn rust_side(root: &Path, date: &str) -> Option<SideRecord> {
     let sample = fs::read_to_string(root.join(RUST_OUT).join("sample.txt"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "sample not described".into());
+    let equivalent = fs::read_to_string(root.join(RUST_OUT).join("equivalent.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     Some(SideRecord::from_outcomes(
         date,
         &sample,
         outcomes.iter().map(|(n, k)| (n.as_str(), *k)),
+        equivalent,
     ))
 }
 
@@ -99,6 +119,8 @@ fn rust_side(root: &Path, date: &str) -> Option<SideRecord> {
 struct COutcomes {
     sample: String,
     outcomes: Vec<COutcome>,
+    #[serde(default)]
+    equivalent: Vec<Equivalent>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +140,7 @@ fn c_side(root: &Path, date: &str) -> Result<Option<SideRecord>, String> {
         c.outcomes
             .iter()
             .map(|o| (o.name.as_str(), o.outcome.as_str())),
+        c.equivalent.clone(),
     )))
 }
 
@@ -170,7 +193,8 @@ pub fn render_record(record: &MutantsRecord) -> String {
         "\n## Mutation score (`make mutants`, not part of `make test`)\n\n\
          Protocol cores only (Rust: mtproxy-core `net/`, `mtproto/` by cargo-mutants; C: `c-legacy/net/*.c`, \
          rpc-proxy-msg.c, mtproto-config.c by scripts/mutate-c.py), on a sample; oracle: the unit tests and the \
-         module's differential tests. Score = caught / (caught + missed).\n\n\
+         module's differential tests. Score = caught / (caught + missed); mutants argued equivalent \
+         (scripts/equivalent-mutants.toml) are not sampled and are listed below.\n\n\
          | side | last run | sample | caught | missed | timeout | unviable | score |\n|---|---|---|---|---|---|---|---|\n",
     );
     for (side, r) in &record.sides {
@@ -201,6 +225,18 @@ pub fn render_record(record: &MutantsRecord) -> String {
             ));
         }
     }
+    for (side, r) in &record.sides {
+        if r.equivalent.is_empty() {
+            continue;
+        }
+        md.push_str(&format!(
+            "\nEquivalent {} mutants (not sampled, not scored):\n",
+            side_label(side)
+        ));
+        for e in &r.equivalent {
+            md.push_str(&format!("- `{}`: {}\n", e.name.replace('`', "'"), e.reason));
+        }
+    }
     md
 }
 
@@ -229,6 +265,7 @@ mod tests {
                 ("d.rs:4: replace", "unviable"),
                 ("e.rs:5: replace", "caught"),
             ],
+            vec![],
         );
         assert_eq!((r.caught, r.missed, r.timeout, r.unviable), (2, 2, 1, 1));
         assert_eq!(r.survivors, ["a.rs:9: replace", "b.rs:2: replace"]);
@@ -260,6 +297,10 @@ mod tests {
                 caught: 19,
                 missed: 1,
                 survivors: vec!["f.rs:1: replace f -> bool with true".into()],
+                equivalent: vec![Equivalent {
+                    name: "g.rs:2:3: replace > with >= in g".into(),
+                    reason: "the same value either way".into(),
+                }],
                 ..SideRecord::default()
             },
         );
@@ -281,6 +322,14 @@ mod tests {
             md.contains("- `f.rs:1: replace f -> bool with true`"),
             "{md}"
         );
+        assert!(
+            md.contains(
+                "Equivalent Rust mutants (not sampled, not scored):\n\
+                 - `g.rs:2:3: replace > with >= in g`: the same value either way\n"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("Equivalent C"), "{md}");
         // Deterministic.
         assert_eq!(md, render_record(&record));
     }
