@@ -132,7 +132,7 @@ void px_client_accepted(px_worker *w, int fd) {
   PX_ADD(w->proxy, clients, 1);
   PX_ADD(w->proxy, allocated_inbound, 1);
   /* Bytes may already be waiting; reading now saves a round. */
-  px_client_readable(w, slot);
+  px_client_readable(w, slot, 0);
 }
 
 void px_client_event(px_worker *w, uint32_t slot, uint32_t events) {
@@ -140,7 +140,7 @@ void px_client_event(px_worker *w, uint32_t slot, uint32_t events) {
     px_client_mark_dirty(w, slot);
   }
   if (events & (MTP_EV_READ | MTP_EV_CLOSED)) {
-    px_client_readable(w, slot);
+    px_client_readable(w, slot, !(events & MTP_EV_CLOSED));
   }
 }
 
@@ -160,7 +160,12 @@ static int may_read(px_worker *w, px_client *c) {
 
 static void client_bytes(px_worker *w, uint32_t slot, uint8_t *data, size_t len);
 
-void px_client_readable(px_worker *w, uint32_t slot) {
+/* With short_read_drains, a read that fills less than the buffer ends the
+ * loop: the socket is empty and the edge-triggered registration reports what
+ * comes next, so the read that would only return EAGAIN is saved. Not after
+ * a reported close (the EOF would stay unread and never be reported again),
+ * nor on a resumed read (the close may have come while reading was paused). */
+void px_client_readable(px_worker *w, uint32_t slot, int short_read_drains) {
   uint32_t gen = w->client_gen[slot];
   for (;;) {
     px_client *c = px_client_get(w, slot, gen);
@@ -175,6 +180,9 @@ void px_client_readable(px_worker *w, uint32_t slot) {
     ssize_t n = read(c->fd, w->read_buf, PX_READ_CHUNK);
     if (n > 0) {
       client_bytes(w, slot, w->read_buf, (size_t)n);
+      if (short_read_drains && (size_t)n < PX_READ_CHUNK) {
+        return;
+      }
     } else if (n == 0) {
       /* A relay passes on what the client sent, then closes both. */
       if (c->phase == PH_RELAY) {

@@ -298,7 +298,7 @@ void px_me_event(px_worker *w, uint32_t slot, uint32_t gen, uint32_t events) {
     px_list_push(&w->dirty_mes, slot, gen);
   }
   if (events & (MTP_EV_READ | MTP_EV_CLOSED)) {
-    px_me_readable(w, slot);
+    px_me_readable(w, slot, !(events & MTP_EV_CLOSED));
   }
 }
 
@@ -553,7 +553,8 @@ static void me_bytes(px_worker *w, size_t slot, const uint8_t *data, size_t len)
   }
 }
 
-void px_me_readable(px_worker *w, size_t slot) {
+/* A short read ends the loop as in px_client_readable. */
+void px_me_readable(px_worker *w, size_t slot, int short_read_drains) {
   uint8_t *buf = w->read_buf;
   for (;;) {
     px_me *m = px_me_at(w, slot);
@@ -594,6 +595,9 @@ void px_me_readable(px_worker *w, size_t slot) {
       }
     }
     me_bytes(w, slot, buf, usable);
+    if (short_read_drains && (size_t)n < PX_READ_CHUNK) {
+      return;
+    }
   }
 }
 

@@ -258,12 +258,12 @@ static void settle(px_worker *w) {
     uint32_t slot, gen;
     if (list_pop(&w->rerun_clients, &slot, &gen)) {
       if (px_client_get(w, slot, gen) != NULL) {
-        px_client_readable(w, slot);
+        px_client_readable(w, slot, 0);
       }
     } else if (list_pop(&w->rerun_mes, &slot, &gen)) {
       px_me *m = px_me_at(w, slot);
       if (m != NULL) {
-        px_me_readable(w, slot);
+        px_me_readable(w, slot, 0);
       }
     } else if (list_pop(&w->dirty_mes, &slot, &gen)) {
       if (px_me_at(w, slot) != NULL) {

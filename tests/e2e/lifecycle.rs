@@ -47,6 +47,40 @@ fn client_close_is_reported_and_middle_end_close_closes_the_client() {
     );
 }
 
+/// A packet followed at once by the client's FIN is forwarded and then the
+/// close is seen: a proxy that ends its reads at a short read must not
+/// leave an EOF that came with the data unread (it would not be reported
+/// again). Many clients, all connected first and then sending at once, so
+/// the proxy is busy while most data and FINs arrive together.
+#[test]
+fn a_packet_sent_with_the_fin_is_forwarded_and_the_close_reported() {
+    const CLIENTS: u32 = 64;
+    let rig = Rig::start(&[]);
+    let mut clients: Vec<_> = (0..CLIENTS)
+        .map(|_| rig.client(SECRET_HEX, Transport::Intermediate))
+        .collect();
+    for (i, client) in (0..).zip(clients.iter_mut()) {
+        client.send_packet(&packet(64, 100 + i), false).unwrap();
+        client.stream().shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    let all_closed = rig.me.handle().wait_for(WAIT, |events| {
+        let ext_of = |i: u32| {
+            events.iter().find_map(|e| match e {
+                Event::ProxyReq(r) if r.packet == packet(64, 100 + i) => Some(r.ext_conn_id),
+                _ => None,
+            })
+        };
+        let closed = |ext: i64| {
+            events.iter().any(
+                |e| matches!(e, Event::CloseConn { ext_conn_id, .. } if *ext_conn_id == ext),
+            )
+        };
+        (0..CLIENTS).all(|i| ext_of(i).is_some_and(closed)).then_some(())
+    });
+    assert!(all_closed.is_some(), "{:?}", rig.me.handle().events());
+    drop(clients);
+}
+
 #[test]
 fn middle_end_restart_closes_bound_clients_and_service_resumes() {
     let rig = Rig::start(&[]);

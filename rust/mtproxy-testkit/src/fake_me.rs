@@ -70,6 +70,10 @@ pub struct FakeMeConfig {
     /// Port on 127.0.0.1 to listen on; 0 = kernel-chosen. A fixed port lets
     /// a test restart the middle-end where the proxy's config points.
     pub port: u16,
+    /// Whether the log records every message (requests with their packets,
+    /// CLOSE_CONNs, PINGs). A long-running middle-end under load turns this
+    /// off: nobody reads its log, which would grow by every byte uploaded.
+    pub log_messages: bool,
 }
 
 impl FakeMeConfig {
@@ -82,6 +86,7 @@ impl FakeMeConfig {
             clock_offset: 0,
             seed: None,
             port: 0,
+            log_messages: true,
         }
     }
 }
@@ -250,6 +255,7 @@ struct Shared {
     secret: Vec<u8>,
     crc32c: bool,
     clock_offset: i64,
+    log_messages: bool,
     our_pid: [u8; pid::ENCODED_LEN],
     stop: AtomicBool,
     behaviour: Mutex<Behaviour>,
@@ -270,6 +276,13 @@ impl Shared {
     fn record(&self, event: Event) {
         lock(&self.log).push(event);
         self.logged.notify_all();
+    }
+
+    /// Records a per-message event, built only if messages are logged.
+    fn record_message(&self, event: impl FnOnce() -> Event) {
+        if self.log_messages {
+            self.record(event());
+        }
     }
 
     fn stopping(&self) -> bool {
@@ -412,7 +425,7 @@ impl FakeMeHandle {
         for conn in self.ready_connections() {
             let ping_id = self.0.next_ping.fetch_add(1, Ordering::SeqCst);
             let writer = lock(&self.0.writers).get(&conn).cloned();
-            if writer.is_some_and(|w| lock(&w).send(&[&hs::build_ping(ping_id)]).is_ok()) {
+            if writer.is_some_and(|w| lock(&w).send(&hs::build_ping(ping_id)).is_ok()) {
                 pending.push((conn, ping_id));
             }
         }
@@ -503,6 +516,7 @@ impl FakeMe {
             secret,
             crc32c: config.crc32c,
             clock_offset: config.clock_offset,
+            log_messages: config.log_messages,
             our_pid: pid::process_id_encode(&our_pid),
             stop: AtomicBool::new(false),
             behaviour: Mutex::new(config.behaviour),

@@ -425,6 +425,44 @@ fn requests_are_recorded_field_by_field() {
     assert_eq!(reqs[1].packet, packet);
 }
 
+/// Requests arriving together are answered together (one burst), across
+/// reads and partial cipher blocks; a quiet middle-end logs no requests.
+#[test]
+fn a_burst_of_requests_is_answered_in_order_and_quietly() {
+    let config = FakeMeConfig {
+        log_messages: false,
+        ..FakeMeConfig::new(SecretSource::Bytes(secret()))
+    };
+    let me = FakeMe::start(config).unwrap();
+    let (mut client, _) = Client::connect(&me, true);
+    // One packet longer than a read and than the answer flush threshold.
+    let sizes = (0..40).map(|i| if i == 7 { 300_004 } else { 4 * (i + 1) });
+    let packets: Vec<Vec<u8>> = sizes.map(|n| vec![n as u8; n]).collect();
+    let mut burst = Vec::new();
+    for (i, packet) in packets.iter().enumerate() {
+        let req = request(i as i64, PLAIN_ABRIDGED, packet);
+        burst.extend(rpc_frame::encode_frame(client.write_seq, &req, client.write_crc).unwrap());
+        client.write_seq += 1;
+    }
+    let mut padding = [0u8; 16];
+    let padded = rpc_frame::write_padding(burst.len() as u64, &mut padding).unwrap();
+    burst.extend_from_slice(&padding[..padded]);
+    client.write_cipher.crypt_in_place(&mut burst).unwrap();
+    // The first write ends 5 bytes into a cipher block after the first
+    // frame; once that frame is answered the middle-end has read it all
+    // and keeps the 5 bytes for the next read.
+    let first_frame = request(0, PLAIN_ABRIDGED, &packets[0]).len() + rpc_frame::FRAME_OVERHEAD;
+    let split = first_frame.next_multiple_of(BLOCK_LEN) + 5;
+    (&client.stream).write_all(&burst[..split]).unwrap();
+    assert_eq!(client.receive().unwrap(), answer(0, &packets[0]));
+    (&client.stream).write_all(&burst[split..]).unwrap();
+    for (i, packet) in packets.iter().enumerate().skip(1) {
+        assert_eq!(client.receive().unwrap(), answer(i as i64, packet));
+    }
+    let events = me.handle().events();
+    assert!(!events.iter().any(|e| matches!(e, Event::ProxyReq(_))));
+}
+
 #[test]
 fn reply_bytes_sends_the_pattern() {
     let me = start(true, Behaviour::ReplyBytes(10));

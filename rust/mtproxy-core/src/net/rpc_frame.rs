@@ -94,12 +94,21 @@ pub fn encode_frame_into(
 ) -> Result<usize, i32> {
     let len = frame_len(payload.len())?;
     let frame = out.get_mut(..len).ok_or(ERR_OUT_SMALL)?;
+    frame[8..len - 4].copy_from_slice(payload);
+    seal_frame_in_place(seq, crc, frame)
+}
+
+/// Completes a frame whose payload was written in place: `frame` is the
+/// whole frame (8 header bytes, the payload, 4 CRC bytes), and this fills
+/// the length, `seq` and the CRC around the payload; returns its length.
+/// Saves the copy [`encode_frame_into`] makes when the payload is built
+/// where the frame goes ("reserve header, write payload, fill header").
+pub fn seal_frame_in_place(seq: i32, crc: CrcKind, frame: &mut [u8]) -> Result<usize, i32> {
+    let len = frame_len(frame.len().saturating_sub(FRAME_OVERHEAD))?;
     let (body, crc_field) = frame.split_at_mut(len - 4);
-    let (header, payload_area) = body.split_at_mut(8);
     // `len` <= MAX_FRAME_LEN, so it fits the 32-bit field.
-    header[..4].copy_from_slice(&(len as u32).to_le_bytes());
-    header[4..].copy_from_slice(&seq.to_le_bytes());
-    payload_area.copy_from_slice(payload);
+    body[..4].copy_from_slice(&(len as u32).to_le_bytes());
+    body[4..8].copy_from_slice(&seq.to_le_bytes());
     crc_field.copy_from_slice(&crc.checksum(body).to_le_bytes());
     Ok(len)
 }
@@ -344,6 +353,26 @@ mod tests {
         let r = encode_frame_into(0, &[0; 8], CrcKind::Crc32, &mut small);
         assert_eq!(r, Err(ERR_OUT_SMALL));
         assert_eq!(small, [0u8; 19]);
+    }
+
+    #[test]
+    fn a_frame_sealed_in_place_equals_the_copied_one() {
+        let payload: Vec<u8> = (0..64u8).collect();
+        for crc in [CrcKind::Crc32, CrcKind::Crc32c] {
+            let mut frame = vec![0xeeu8; payload.len() + FRAME_OVERHEAD];
+            frame[8..8 + payload.len()].copy_from_slice(&payload);
+            assert_eq!(seal_frame_in_place(7, crc, &mut frame), Ok(frame.len()));
+            assert_eq!(frame, encode_frame(7, &payload, crc).unwrap());
+        }
+        // The area must hold a whole-word payload of at least one word.
+        assert_eq!(
+            seal_frame_in_place(0, CrcKind::Crc32, &mut [0; 12]),
+            Err(ERR_BAD_LENGTH)
+        );
+        assert_eq!(
+            seal_frame_in_place(0, CrcKind::Crc32, &mut [0; 18]),
+            Err(ERR_BAD_LENGTH)
+        );
     }
 
     #[test]

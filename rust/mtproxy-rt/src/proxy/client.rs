@@ -156,7 +156,7 @@ impl Worker<'_> {
         Counters::add(&c.allocated_inbound, 1);
         // Bytes may already be waiting; edge-triggered registration reports
         // them, but reading now saves a round.
-        self.client_readable(slot);
+        self.client_readable(slot, false);
     }
 
     pub fn client_event(&mut self, slot: usize, bits: u32) {
@@ -164,7 +164,7 @@ impl Worker<'_> {
             self.dirty_clients.push(slot);
         }
         if bits & (EV_READ | EV_CLOSED) != 0 {
-            self.client_readable(slot);
+            self.client_readable(slot, bits & EV_CLOSED == 0);
         }
     }
 
@@ -185,7 +185,14 @@ impl Worker<'_> {
         }
     }
 
-    pub fn client_readable(&mut self, slot: usize) {
+    /// Reads the client until the socket is drained or reading pauses.
+    /// With `short_read_drains`, a read that fills less than the buffer
+    /// ends it: the socket is empty, and the edge-triggered registration
+    /// reports whatever comes next, so the read that would only return
+    /// EAGAIN is saved. Not when the peer's close was reported (its EOF
+    /// would be left unread and never reported again) nor on a resumed
+    /// read (that close may have come while reading was paused).
+    pub fn client_readable(&mut self, slot: usize, short_read_drains: bool) {
         let mut buf = std::mem::take(&mut self.read_buf);
         buf.resize(READ_CHUNK, 0);
         loop {
@@ -204,7 +211,12 @@ impl Worker<'_> {
                     self.client_eof(slot);
                     break;
                 }
-                Ok(n) => self.client_bytes(slot, &mut buf[..n]),
+                Ok(n) => {
+                    self.client_bytes(slot, &mut buf[..n]);
+                    if short_read_drains && n < buf.len() {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => {

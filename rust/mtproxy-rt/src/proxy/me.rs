@@ -242,7 +242,7 @@ impl Worker<'_> {
             self.dirty_mes.push(slot);
         }
         if bits & (EV_READ | EV_CLOSED) != 0 {
-            self.me_readable(slot);
+            self.me_readable(slot, bits & EV_CLOSED == 0);
         }
     }
 
@@ -292,7 +292,9 @@ impl Worker<'_> {
         self.dirty_mes.push(slot);
     }
 
-    pub fn me_readable(&mut self, slot: usize) {
+    /// Reads a middle-end connection until drained or paused; a short read
+    /// ends it as in [`Worker::client_readable`].
+    pub fn me_readable(&mut self, slot: usize, short_read_drains: bool) {
         let mut buf = std::mem::take(&mut self.read_buf);
         while let Some(m) = self.mes.get_mut(slot) {
             m.read_paused = m.over_cap_clients > 0;
@@ -328,6 +330,9 @@ impl Worker<'_> {
                         total
                     };
                     self.me_bytes(slot, &buf[..usable]);
+                    if short_read_drains && n < READ_CHUNK {
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}

@@ -155,9 +155,9 @@ impl<'p> Worker<'p> {
     fn settle(&mut self) {
         loop {
             if let Some(slot) = self.rerun_clients.pop() {
-                self.client_readable(slot);
+                self.client_readable(slot, false);
             } else if let Some(slot) = self.rerun_mes.pop() {
-                self.me_readable(slot);
+                self.me_readable(slot, false);
             } else if let Some(slot) = self.dirty_mes.pop() {
                 self.me_flush(slot);
             } else if let Some(slot) = self.dirty_clients.pop() {

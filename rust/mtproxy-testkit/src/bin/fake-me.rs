@@ -97,6 +97,8 @@ fn main() -> ExitCode {
     let config = FakeMeConfig {
         crc32c: args.crc32c,
         behaviour: args.behaviour,
+        // The log has no reader here.
+        log_messages: false,
         ..FakeMeConfig::new(SecretSource::File(args.secret_file))
     };
     let me = match FakeMe::start(config) {

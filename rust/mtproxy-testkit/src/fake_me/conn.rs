@@ -16,7 +16,12 @@ use super::{
     ProxyReqRecord, Shared, Stage,
 };
 
-const READ_CHUNK: usize = 16 * 1024;
+/// Bytes taken from the socket per read: a whole round of the proxy's
+/// 64 KiB bursts, so a busy connection costs few syscalls.
+const READ_CHUNK: usize = 256 * 1024;
+/// Answers are written once nothing more is buffered to answer, or once
+/// this many bytes are queued (download answers are 64 KiB each).
+const FLUSH_AT: usize = 256 * 1024;
 
 /// The longest frame each phase can carry: a nonce with the most extra key
 /// ids, a handshake, anything. A longer announced length fails at once
@@ -75,27 +80,30 @@ fn serve(stream: &TcpStream, conn: ConnId, shared: &Shared) -> Result<(), Failur
     let cipher = |mode, key: &ConnectionKey| {
         AesContext::new(mode, &key.key, &key.iv).map_err(|_| (Stage::Nonce, ConnError::Crypto))
     };
-    input.start_decrypting(cipher(AesMode::CbcDecrypt, &keys.client)?);
+    input
+        .start_decrypting(cipher(AesMode::CbcDecrypt, &keys.client)?)
+        .map_err(at(Stage::Nonce))?;
     input.frame_max = HANDSHAKE_FRAME_MAX;
     let mut output = FrameWriter {
         stream: stream.try_clone().map_err(io_error)?,
         cipher: cipher(AesMode::CbcEncrypt, &keys.server)?,
         seq: -1,
         crc: CrcKind::Crc32,
+        burst: Vec::new(),
     };
 
     let handshake = input.next_frame().map_err(at(Stage::Handshake))?;
     let handshake = handshake.ok_or((Stage::Handshake, eof()))?;
     if let Err(code) = exchange.receive_handshake(&handshake) {
         if let Ok(error_reply) = exchange.error_reply() {
-            let _ = output.send(&[&error_reply]);
+            let _ = output.send(&error_reply);
         }
         return Err((Stage::Handshake, ConnError::Protocol(code)));
     }
     let reply = exchange
         .send_handshake()
         .map_err(protocol(Stage::Handshake))?;
-    output.send(&[&reply]).map_err(at(Stage::Handshake))?;
+    output.send(&reply).map_err(at(Stage::Handshake))?;
     let crc = if exchange.use_crc32c {
         CrcKind::Crc32c
     } else {
@@ -104,18 +112,34 @@ fn serve(stream: &TcpStream, conn: ConnId, shared: &Shared) -> Result<(), Failur
     output.crc = crc;
     input.decoder.set_crc(crc);
     input.frame_max = MAX_FRAME_LEN;
-    // Shared from now on: `sync` sends PINGs on it from the test's thread.
-    let output = Arc::new(Mutex::new(output));
-    lock(&shared.writers).insert(conn, Arc::clone(&output));
     shared.record(Event::Ready { conn, crc });
 
-    while let Some(payload) = input.next_frame().map_err(at(Stage::Data))? {
-        let keep_open = handle_message(&payload, conn, shared, &mut lock(&output));
-        if !keep_open.map_err(at(Stage::Data))? {
-            break;
+    // Shared from now on: `sync` sends PINGs on it from the test's thread,
+    // between rounds (the lock is held while a round is answered).
+    let output = Arc::new(Mutex::new(output));
+    lock(&shared.writers).insert(conn, Arc::clone(&output));
+
+    // Every frame already read is answered into one burst, written when the
+    // reader must wait for the socket again: one CBC pass and one write per
+    // round of requests, not per answer.
+    let mut pattern = Vec::new();
+    loop {
+        let mut output = lock(&output);
+        while let Some(payload) = input.buffered_frame().map_err(at(Stage::Data))? {
+            let keep_open = handle_message(payload, conn, shared, &mut output, &mut pattern);
+            if !keep_open.map_err(at(Stage::Data))? {
+                return output.flush().map_err(at(Stage::Data));
+            }
+            if output.burst.len() >= FLUSH_AT {
+                output.flush().map_err(at(Stage::Data))?;
+            }
+        }
+        output.flush().map_err(at(Stage::Data))?;
+        drop(output);
+        if !input.read_more().map_err(at(Stage::Data))? {
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 fn eof() -> ConnError {
@@ -132,14 +156,15 @@ fn handle_message(
     conn: ConnId,
     shared: &Shared,
     output: &mut FrameWriter,
+    pattern: &mut Vec<u8>,
 ) -> Result<bool, ConnError> {
     let op = payload
         .first_chunk::<4>()
         .map_or(0, |b| u32::from_le_bytes(*b));
     match op {
-        msg::OP_PROXY_REQ => return handle_proxy_req(payload, conn, shared, output),
+        msg::OP_PROXY_REQ => return handle_proxy_req(payload, conn, shared, output, pattern),
         msg::OP_CLOSE_CONN => match msg::decode_close_conn(payload) {
-            Ok(ext_conn_id) => shared.record(Event::CloseConn { conn, ext_conn_id }),
+            Ok(ext_conn_id) => shared.record_message(|| Event::CloseConn { conn, ext_conn_id }),
             Err(e) => shared.record(Event::BadMessage {
                 conn,
                 op,
@@ -150,8 +175,8 @@ fn handle_message(
             Ok(pong) => {
                 let id = payload.get(4..12).and_then(|b| b.first_chunk::<8>());
                 let ping_id = id.map_or(0, |b| i64::from_le_bytes(*b));
-                shared.record(Event::Ping { conn, ping_id });
-                output.send(&[&pong])?;
+                shared.record_message(|| Event::Ping { conn, ping_id });
+                output.queue(&pong)?;
             }
             Err(code) => shared.record(Event::BadMessage { conn, op, code }),
         },
@@ -170,6 +195,7 @@ fn handle_proxy_req(
     conn: ConnId,
     shared: &Shared,
     output: &mut FrameWriter,
+    pattern: &mut Vec<u8>,
 ) -> Result<bool, ConnError> {
     let op = msg::OP_PROXY_REQ;
     let (req, packet_at) = match msg::decode_proxy_req(payload) {
@@ -185,54 +211,49 @@ fn handle_proxy_req(
     // Chosen before the request is logged, so a test that saw it logged
     // knows a later behaviour change does not apply to it.
     let behaviour = shared.behaviour_for(conn);
-    shared.record(Event::ProxyReq(ProxyReqRecord {
-        conn,
-        flags: req.flags,
-        ext_conn_id: id,
-        client_ip: Ipv6Addr::from(req.client_ip),
-        client_port: req.client_port,
-        proxy_ip: Ipv6Addr::from(req.proxy_ip),
-        proxy_port: req.proxy_port,
-        ad_tag: (req.flags & msg::FLAG_AD_TAG != 0).then_some(req.ad_tag),
-        packet: packet.to_vec(),
-    }));
-    let answer = |data: &[u8]| {
-        let mut out = vec![0u8; msg::PROXY_ANS_HEADER_LEN + data.len()];
-        match msg::encode_proxy_ans(0, id, data, &mut out) {
-            Ok(_) => Some(out),
-            Err(e) => {
-                let (op, code) = (msg::OP_PROXY_ANS, e.code());
-                shared.record(Event::BadMessage { conn, op, code });
-                None
-            }
+    shared.record_message(|| {
+        Event::ProxyReq(ProxyReqRecord {
+            conn,
+            flags: req.flags,
+            ext_conn_id: id,
+            client_ip: Ipv6Addr::from(req.client_ip),
+            client_port: req.client_port,
+            proxy_ip: Ipv6Addr::from(req.proxy_ip),
+            proxy_port: req.proxy_port,
+            ad_tag: (req.flags & msg::FLAG_AD_TAG != 0).then_some(req.ad_tag),
+            packet: packet.to_vec(),
+        })
+    });
+    // An answer's data must be whole words.
+    let answerable = |data: &[u8]| {
+        let fits = data.len() % 4 == 0;
+        if !fits {
+            let (op, code) = (msg::OP_PROXY_ANS, msg::RpcMsgError::LENGTH.code());
+            shared.record(Event::BadMessage { conn, op, code });
         }
+        fits
     };
     match behaviour {
         Behaviour::Echo => {
-            if let Some(ans) = answer(packet) {
-                output.send(&[&ans])?;
+            if answerable(packet) {
+                output.queue_answer(id, packet)?;
             }
         }
         Behaviour::ReplyBytes(len) => {
-            if let Some(ans) = answer(&reply_pattern(len)) {
-                output.send(&[&ans])?;
+            if pattern.len() != len.next_multiple_of(4) {
+                *pattern = reply_pattern(len);
             }
+            output.queue_answer(id, pattern)?;
         }
         Behaviour::SimpleAck => {
-            let ack = msg::encode_simple_ack(id, quick_ack_token(packet));
-            let ans = answer(packet);
-            let mut burst: Vec<&[u8]> = Vec::new();
             if req.flags & msg::FLAG_QUICK_ACK != 0 {
-                burst.push(&ack);
+                output.queue(&msg::encode_simple_ack(id, quick_ack_token(packet)))?;
             }
-            if let Some(ans) = &ans {
-                burst.push(ans);
-            }
-            if !burst.is_empty() {
-                output.send(&burst)?;
+            if answerable(packet) {
+                output.queue_answer(id, packet)?;
             }
         }
-        Behaviour::CloseExt => output.send(&[&msg::encode_close_ext(id)])?,
+        Behaviour::CloseExt => output.queue(&msg::encode_close_ext(id))?,
         Behaviour::DropConnection => return Ok(false),
         Behaviour::Stall => {}
         Behaviour::OversizedFrame => output.send_oversized_header()?,
@@ -240,8 +261,8 @@ fn handle_proxy_req(
     Ok(true)
 }
 
-/// The receiving direction: socket bytes, decrypted once keys exist, cut
-/// into frames.
+/// The receiving direction: socket bytes, decrypted in place once keys
+/// exist, cut into frames.
 struct FrameReader<'a> {
     stream: &'a TcpStream,
     shared: &'a Shared,
@@ -249,12 +270,12 @@ struct FrameReader<'a> {
     /// The longest frame the current phase accepts.
     frame_max: usize,
     cipher: Option<AesContext>,
-    /// Received bytes not yet decrypted (less than a block, or all of them
-    /// before the cipher starts).
-    encrypted: Vec<u8>,
-    /// Plaintext not yet given to the decoder, from `plain_at` on.
-    plain: Vec<u8>,
-    plain_at: usize,
+    /// `buf[at..clear]` is plaintext not yet given to the decoder;
+    /// `buf[clear..filled]` ciphertext short of a whole block.
+    buf: Vec<u8>,
+    at: usize,
+    clear: usize,
+    filled: usize,
 }
 
 impl<'a> FrameReader<'a> {
@@ -265,68 +286,71 @@ impl<'a> FrameReader<'a> {
             decoder: FrameDecoder::new(-2, CrcKind::Crc32),
             frame_max: NONCE_FRAME_MAX,
             cipher: None,
-            encrypted: Vec::new(),
-            plain: Vec::new(),
-            plain_at: 0,
+            buf: vec![0; READ_CHUNK],
+            at: 0,
+            clear: 0,
+            filled: 0,
         }
     }
 
     /// Everything after the nonce is ciphertext, including bytes already
     /// read past it.
-    fn start_decrypting(&mut self, cipher: AesContext) {
-        let mut pending = self.plain.split_off(self.plain_at.min(self.plain.len()));
-        pending.append(&mut self.encrypted);
-        self.encrypted = pending;
-        self.plain.clear();
-        self.plain_at = 0;
+    fn start_decrypting(&mut self, cipher: AesContext) -> Result<(), ConnError> {
         self.cipher = Some(cipher);
+        self.clear = self.at;
+        self.decrypt_whole_blocks()
     }
 
-    /// The next frame's payload; `None` at end of stream or shutdown.
+    fn decrypt_whole_blocks(&mut self) -> Result<(), ConnError> {
+        let Some(cipher) = self.cipher.as_mut() else {
+            self.clear = self.filled;
+            return Ok(());
+        };
+        let whole = (self.filled - self.clear) / BLOCK_LEN * BLOCK_LEN;
+        let blocks = self.buf.get_mut(self.clear..self.clear + whole);
+        cipher
+            .crypt_in_place(blocks.unwrap_or_default())
+            .map_err(|_| ConnError::Crypto)?;
+        self.clear += whole;
+        Ok(())
+    }
+
+    /// The next frame's payload, blocking on the socket as needed; `None`
+    /// at end of stream or shutdown.
     fn next_frame(&mut self) -> Result<Option<Vec<u8>>, ConnError> {
         loop {
-            let rest = self.plain.get(self.plain_at..).unwrap_or_default();
-            if !rest.is_empty() {
-                self.check_announced_length(rest)?;
-                let pushed = self.decoder.push(rest).map_err(ConnError::Frame)?;
-                self.plain_at += pushed.consumed;
-                if let Some(frame) = pushed.frame {
-                    return Ok(Some(frame.payload.to_vec()));
-                }
-                continue;
+            if let Some(payload) = self.buffered_frame()? {
+                return Ok(Some(payload.to_vec()));
             }
-            self.plain.clear();
-            self.plain_at = 0;
             if !self.read_more()? {
                 return Ok(None);
             }
         }
     }
 
-    /// Refuses a frame starting at `rest` that announces more than the
-    /// phase allows (only seen when its length field arrives in one piece;
-    /// else the decoder's own limit applies).
-    fn check_announced_length(&self, rest: &[u8]) -> Result<(), ConnError> {
-        if self.decoder.buffered() != 0 {
-            return Ok(());
+    /// The next frame among the bytes already read, without reading;
+    /// `None` once they are all taken (the decoder keeps a partial frame).
+    fn buffered_frame(&mut self) -> Result<Option<&[u8]>, ConnError> {
+        let rest = self.buf.get(self.at..self.clear).unwrap_or_default();
+        if rest.is_empty() {
+            return Ok(None);
         }
-        let announced = rest
-            .first_chunk::<4>()
-            .map_or(0, |b| u32::from_le_bytes(*b));
-        // Malformed lengths are left to the decoder to classify.
-        let well_formed = announced % 4 == 0 && announced <= i32::MAX as u32;
-        if well_formed && usize::try_from(announced).is_ok_and(|len| len > self.frame_max) {
-            return Err(ConnError::Frame(rpc_frame::ERR_TOO_BIG));
-        }
-        Ok(())
+        check_announced_length(&self.decoder, self.frame_max, rest)?;
+        let pushed = self.decoder.push(rest).map_err(ConnError::Frame)?;
+        self.at += pushed.consumed;
+        Ok(pushed.frame.map(|frame| frame.payload))
     }
 
-    /// Reads from the socket into `plain` (through the cipher once it
-    /// runs); `false` at end of stream or shutdown.
+    /// Reads from the socket (after every buffered frame was taken);
+    /// `false` at end of stream or shutdown.
     fn read_more(&mut self) -> Result<bool, ConnError> {
-        let mut chunk = [0u8; READ_CHUNK];
+        // Only a partial block can be left: it moves to the front.
+        self.buf.copy_within(self.clear..self.filled, 0);
+        self.filled -= self.clear;
+        (self.at, self.clear) = (0, 0);
         let got = loop {
-            match (&mut self.stream).read(&mut chunk) {
+            let room = self.buf.get_mut(self.filled..).unwrap_or_default();
+            match (&mut self.stream).read(room) {
                 Ok(0) => return Ok(false),
                 Ok(got) => break got,
                 Err(e) if is_retry(&e) => {
@@ -337,21 +361,32 @@ impl<'a> FrameReader<'a> {
                 Err(e) => return Err(ConnError::Io(e.kind())),
             }
         };
-        let received = chunk.get(..got).unwrap_or_default();
-        let Some(cipher) = self.cipher.as_mut() else {
-            self.plain.extend_from_slice(received);
-            return Ok(true);
-        };
-        self.encrypted.extend_from_slice(received);
-        let whole = self.encrypted.len() - self.encrypted.len() % BLOCK_LEN;
-        let tail = self.encrypted.split_off(whole);
-        let mut blocks = std::mem::replace(&mut self.encrypted, tail);
-        cipher
-            .crypt_in_place(&mut blocks)
-            .map_err(|_| ConnError::Crypto)?;
-        self.plain.extend_from_slice(&blocks);
+        self.filled += got;
+        self.decrypt_whole_blocks()?;
         Ok(true)
     }
+}
+
+/// Refuses a frame starting at `rest` that announces more than `frame_max`
+/// (only seen when its length field arrives in one piece; else the
+/// decoder's own limit applies).
+fn check_announced_length(
+    decoder: &FrameDecoder,
+    frame_max: usize,
+    rest: &[u8],
+) -> Result<(), ConnError> {
+    if decoder.buffered() != 0 {
+        return Ok(());
+    }
+    let announced = rest
+        .first_chunk::<4>()
+        .map_or(0, |b| u32::from_le_bytes(*b));
+    // Malformed lengths are left to the decoder to classify.
+    let well_formed = announced % 4 == 0 && announced <= i32::MAX as u32;
+    if well_formed && usize::try_from(announced).is_ok_and(|len| len > frame_max) {
+        return Err(ConnError::Frame(rpc_frame::ERR_TOO_BIG));
+    }
+    Ok(())
 }
 
 fn is_retry(error: &io::Error) -> bool {
@@ -361,21 +396,24 @@ fn is_retry(error: &io::Error) -> bool {
     )
 }
 
+/// The sending direction (encrypted: everything after the nonce): frames
+/// are built in `burst` and sent together by [`FrameWriter::flush`].
 /// The sending side of a ready connection, shared with [`super::FakeMeHandle::sync`].
 pub(super) type SharedWriter = Arc<Mutex<FrameWriter>>;
 
-/// The sending direction (encrypted: everything after the nonce).
 pub(super) struct FrameWriter {
     stream: TcpStream,
     cipher: AesContext,
     seq: i32,
     crc: CrcKind,
+    burst: Vec<u8>,
 }
 
 impl FrameWriter {
     /// One block starting with the length field of a frame longer than
     /// [`MAX_FRAME_LEN`]; the rest of that frame never follows.
     fn send_oversized_header(&mut self) -> Result<(), ConnError> {
+        self.flush()?;
         let mut block = [0u8; BLOCK_LEN];
         let len = u32::try_from(MAX_FRAME_LEN + 4).unwrap_or(u32::MAX);
         block[..4].copy_from_slice(&len.to_le_bytes());
@@ -386,23 +424,57 @@ impl FrameWriter {
         write_all(&self.stream, &block)
     }
 
-    /// Sends `payloads` as consecutive frames in one write, padded to whole
-    /// cipher blocks.
-    pub(super) fn send(&mut self, payloads: &[&[u8]]) -> Result<(), ConnError> {
-        let mut burst = Vec::new();
-        for payload in payloads {
-            let frame =
-                rpc_frame::encode_frame(self.seq, payload, self.crc).map_err(ConnError::Frame)?;
-            burst.extend_from_slice(&frame);
-            self.seq = self.seq.wrapping_add(1);
+    /// Appends a frame whose `len`-byte payload `fill` writes in place.
+    fn queue_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> Result<(), ConnError> {
+        let start = self.burst.len();
+        self.burst.resize(start + len + FRAME_OVERHEAD, 0);
+        let frame = self.burst.get_mut(start..).unwrap_or_default();
+        fill(frame.get_mut(8..8 + len).unwrap_or_default());
+        if let Err(code) = rpc_frame::seal_frame_in_place(self.seq, self.crc, frame) {
+            self.burst.truncate(start);
+            return Err(ConnError::Frame(code));
+        }
+        self.seq = self.seq.wrapping_add(1);
+        Ok(())
+    }
+
+    fn queue(&mut self, payload: &[u8]) -> Result<(), ConnError> {
+        self.queue_with(payload.len(), |area| area.copy_from_slice(payload))
+    }
+
+    /// A PROXY_ANS for `id` carrying `data` (whole words), built in place.
+    fn queue_answer(&mut self, id: i64, data: &[u8]) -> Result<(), ConnError> {
+        let header = msg::PROXY_ANS_HEADER_LEN;
+        self.queue_with(header + data.len(), |area| {
+            let (head, body) = area.split_at_mut(header);
+            // A data-less answer header always fits its 16 bytes.
+            let _ = msg::encode_proxy_ans(0, id, &[], head);
+            body.copy_from_slice(data);
+        })
+    }
+
+    /// Sends `payload` as one frame now.
+    pub(super) fn send(&mut self, payload: &[u8]) -> Result<(), ConnError> {
+        self.queue(payload)?;
+        self.flush()
+    }
+
+    /// Pads the queued frames to whole cipher blocks, encrypts and writes
+    /// them.
+    fn flush(&mut self) -> Result<(), ConnError> {
+        if self.burst.is_empty() {
+            return Ok(());
         }
         let mut padding = [0u8; BLOCK_LEN];
-        let padded =
-            rpc_frame::write_padding(burst.len() as u64, &mut padding).map_err(ConnError::Frame)?;
-        burst.extend_from_slice(padding.get(..padded).unwrap_or_default());
+        let padded = rpc_frame::write_padding(self.burst.len() as u64, &mut padding)
+            .map_err(ConnError::Frame)?;
+        self.burst
+            .extend_from_slice(padding.get(..padded).unwrap_or_default());
         self.cipher
-            .crypt_in_place(&mut burst)
+            .crypt_in_place(&mut self.burst)
             .map_err(|_| ConnError::Crypto)?;
-        write_all(&self.stream, &burst)
+        let written = write_all(&self.stream, &self.burst);
+        self.burst.clear();
+        written
     }
 }
