@@ -7,17 +7,24 @@
 # machine, so each report also carries their own CPU in the measured phase
 # (generator_cpu_s, me_cpu_s): when they are busy, the proxy may not be
 # what limits MB/s. Defaults (PERF_SECONDS=4, PERF_REPEAT=3) take about
-# 10 minutes on 2 cores once the binaries are built.
+# 13 minutes on 2 cores once the binaries are built.
+# Direct mode (Rust-only) runs against the test kit's fake DC instead of the
+# middle-end; the all-C build gets a placeholder row ("n/a (Rust-only)").
+# PERF_ONLY=REGEX runs only the scenarios whose name matches (bash regex,
+# e.g. PERF_ONLY='direct|floor'), and then writes to
+# target/perf/e2e-only.json unless PERF_OUT says where.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECS=${PERF_SECONDS:-4}
 REPEAT=${PERF_REPEAT:-3}
 IDLE_CONNS=${PERF_IDLE_CONNS:-10000}
-OUT=${PERF_OUT:-measurements/e2e.json}
+ONLY=${PERF_ONLY:-}
 source scripts/lib.sh
 ulimit -n "$(ulimit -Hn)"
 target=$(cargo_target_dir)
+OUT=${PERF_OUT:-$([[ -n $ONLY ]] && echo "$target/perf/e2e-only.json" || echo measurements/e2e.json)}
+selected() { [[ -z $ONLY || $1 =~ $ONLY ]]; }
 
 echo "== building release binaries (all-C, all-Rust, test kit) =="
 mkdir -p "$target/perf"
@@ -41,28 +48,39 @@ exec {domain_fd}>"$work/domain.in"
 wait_for_file "$work/domain-port"
 domain_port=$(cat "$work/domain-port")
 
-# One fake middle-end per answer behaviour; each runs until its stdin closes.
-declare -A me_pid
-start_me() { # name behaviour
-    mkfifo "$work/$1.in"
-    "$kit/fake-me" --secret-file "$work/proxy-secret" --port-file "$work/$1.port" \
-        --conf-out "$work/$1.conf" --dc 2 --behaviour "$2" <"$work/$1.in" >/dev/null 2>&1 &
+# One fake middle-end, and for direct mode one fake DC, per answer
+# behaviour; each runs until its stdin closes. peer_pid: their pids by name,
+# for the harness's CPU in each report.
+declare -A peer_pid
+start_peer() { # name command...
+    local name=$1
+    shift
+    mkfifo "$work/$name.in"
+    "$@" --port-file "$work/$name.port" <"$work/$name.in" >/dev/null 2>&1 &
     pids+=($!)
-    me_pid[$1]=$!
-    eval "exec {fd}>\"$work/$1.in\""
-    wait_for_file "$work/$1.port"
+    peer_pid[$name]=$!
+    eval "exec {fd}>\"$work/$name.in\""
+    wait_for_file "$work/$name.port"
+}
+start_me() { # name behaviour
+    start_peer "$1" "$kit/fake-me" --secret-file "$work/proxy-secret" \
+        --conf-out "$work/$1.conf" --dc 2 --behaviour "$2"
 }
 start_me echo echo
 start_me up reply:64
 start_me down reply:65536
+start_peer dc-up "$kit/fake-dc" --behaviour reply:64
+start_peer dc-down "$kit/fake-dc" --behaviour reply:65536
 
 proxy_pid=
-start_proxy() { # binary conf workers extra...
+start_proxy() { # binary conf workers extra... (conf "": direct mode, no config)
     local bin=$1 conf=$2 workers=$3
     shift 3
+    local files=()
+    [[ -n $conf ]] && files=(--aes-pwd "$work/proxy-secret" "$work/$conf.conf")
     rm -f "$work/ports"
-    "$bin" -u "$run_user" -H 0 -M "$workers" -S "$secret" --aes-pwd "$work/proxy-secret" --ports-file "$work/ports" \
-        "$@" "$work/$conf.conf" >/dev/null 2>"$work/proxy.err" &
+    "$bin" -u "$run_user" -H 0 -M "$workers" -S "$secret" --ports-file "$work/ports" \
+        "$@" "${files[@]}" >/dev/null 2>"$work/proxy.err" &
     proxy_pid=$!
     pids+=($proxy_pid)
     wait_for_file "$work/ports"
@@ -85,7 +103,7 @@ load() { # build scenario conf mtproxy-load args...
     shift 3
     local json
     json=$("$kit/mtproxy-load" --proxy "127.0.0.1:$proxy_port" --pid "$proxy_pid" \
-        --me-pid "${me_pid[$conf]}" --json --quiet "$@") || true
+        --me-pid "${peer_pid[$conf]}" --json --quiet "$@") || true
     record "$build" "$scenario" "${json:-null}"
 }
 
@@ -94,13 +112,32 @@ load() { # build scenario conf mtproxy-load args...
 measure() {
     local build=$1 name=$2 conf=$3 workers=$4 proxy_args=$5
     shift 5
+    selected "$name" || return 0
     # shellcheck disable=SC2086 # PROXY_ARGS is a word list on purpose
     start_proxy "$target/perf/mtproxy-$build" "$conf" "$workers" $proxy_args
     load "$build" "$name" "$conf" "$@"
     stop_proxy
 }
 
+# direct BUILD NAME DC WORKERS LOAD_ARGS...: one direct-mode run, DC 2 at the
+# fake DC named DC. The all-C build refuses --direct: it records a
+# placeholder that the dashboard shows as "n/a (Rust-only)".
+direct() {
+    local build=$1 name=$2 dc=$3 workers=$4
+    shift 4
+    selected "$name" || return 0
+    if [[ $build == c ]]; then
+        record c "$name" '{"rust_only":true}'
+        return
+    fi
+    start_proxy "$target/perf/mtproxy-$build" "" "$workers" \
+        --direct --dc-addr "2=127.0.0.1:$(cat "$work/$dc.port")"
+    load "$build" "$name" "$dc" "$@"
+    stop_proxy
+}
+
 idle_cpu() { # build
+    selected "idle CPU, 0 connections" || return 0
     start_proxy "$target/perf/mtproxy-$1" echo 1
     local before after
     before=$(cpu_of "$proxy_pid")
@@ -118,17 +155,32 @@ ee="ee$secret$hex_domain"
 # packets), download at 16 / 256, fake TLS at 16 each way, 64-byte echo at
 # 2,000 connections (latency with one packet in flight), handshakes, idle
 # CPU and memory, and -M 2 at 16 uploading connections (the -M 1 figure is
-# "upload intermediate x16").
+# "upload intermediate x16"). The rows of issue #10: direct mode at 1 and
+# 64 connections each way and -M 2 at 64 uploading, each next to the
+# middle-end row with the same load.
+up64k="--secret $secret --size 65536 --window 4 --duration $SECS"
+down="--secret $secret --mode download --window 4 --duration $SECS"
 for rep in $(seq 1 "$REPEAT"); do
     echo "== round $rep of $REPEAT =="
-    record floor "crypto floor" "$("$kit/crypto-floor")"
+    if selected "crypto floor"; then
+        record floor "crypto floor" "$("$kit/crypto-floor")"
+    fi
     for build in c rust; do
-        for conns in 1 16 256; do
-            measure $build "upload intermediate x$conns" up 1 "" --secret "$secret" --connections $conns --size 65536 --window 4 --duration "$SECS"
-        done
-        for conns in 16 256; do
-            measure $build "download intermediate x$conns" down 1 "" --secret "$secret" --connections $conns --mode download --window 4 --duration "$SECS"
-        done
+        # shellcheck disable=SC2086 # up64k and down are word lists on purpose
+        {
+            measure $build "upload intermediate x1" up 1 "" $up64k --connections 1
+            direct $build "direct upload x1" dc-up 1 $up64k --connections 1
+            measure $build "upload intermediate x16" up 1 "" $up64k --connections 16
+            measure $build "upload intermediate x64" up 1 "" $up64k --connections 64
+            direct $build "direct upload x64" dc-up 1 $up64k --connections 64
+            measure $build "upload intermediate x256" up 1 "" $up64k --connections 256
+            measure $build "download intermediate x1" down 1 "" $down --connections 1
+            direct $build "direct download x1" dc-down 1 $down --connections 1
+            measure $build "download intermediate x16" down 1 "" $down --connections 16
+            measure $build "download intermediate x64" down 1 "" $down --connections 64
+            direct $build "direct download x64" dc-down 1 $down --connections 64
+            measure $build "download intermediate x256" down 1 "" $down --connections 256
+        }
         measure $build "upload fake-tls x16" up 1 "$tls" --secret "$ee" --connections 16 --size 65536 --window 4 --duration "$SECS"
         measure $build "download fake-tls x16" down 1 "$tls" --secret "$ee" --connections 16 --mode download --window 4 --duration "$SECS"
         measure $build "echo 64B x2000" echo 1 "" --secret "$secret" --connections 2000 --size 64 --window 1 --duration "$SECS"
@@ -137,6 +189,8 @@ for rep in $(seq 1 "$REPEAT"); do
         measure $build "handshakes fake-tls x2000" echo 1 "$tls" --secret "$ee" --connections 2000 --mode idle --duration 0
         measure $build "idle x$IDLE_CONNS" echo 1 "" --secret "$secret" --connections "$IDLE_CONNS" --mode idle --duration "$SECS"
         measure $build "upload intermediate x16 -M 2" up 2 "" --secret "$secret" --connections 16 --size 65536 --window 4 --duration "$SECS"
+        # shellcheck disable=SC2086
+        direct $build "direct upload x64 -M 2" dc-up 2 $up64k --connections 64
     done
 done
 

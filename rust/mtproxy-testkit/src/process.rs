@@ -1,5 +1,6 @@
 //! A child process that cannot outlive its owner: [`ChildGuard`] kills and
-//! reaps the process when dropped.
+//! reaps the process when dropped; and the port files the test kit's
+//! binaries write for scripts.
 
 use std::io;
 use std::process::{Child, ExitStatus};
@@ -55,4 +56,13 @@ impl Drop for ChildGuard {
             let _ = kill_and_reap(&mut child);
         }
     }
+}
+
+/// Writes via a temporary file and a rename, so a reader polling for the
+/// file never sees it half-written.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }

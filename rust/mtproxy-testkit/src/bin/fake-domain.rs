@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mtproxy_testkit::fronting::{FakeDomain, TlsOptions};
+use mtproxy_testkit::process::write_atomically;
 
 const USAGE: &str = "usage: fake-domain [--port-file PATH] [--reply-hex HEX] \
                      [--tls [--cert-padding BYTES] [--chain-len N]]";
@@ -92,15 +93,6 @@ fn start(args: Args) -> std::io::Result<FakeDomain> {
         reply: args.reply.unwrap_or(defaults.reply.clone()),
         ..defaults
     })
-}
-
-/// Writes via a temporary file and a rename, so a reader polling for the
-/// file never sees it half-written.
-fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }
 
 fn main() -> ExitCode {

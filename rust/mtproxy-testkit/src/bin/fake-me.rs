@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mtproxy_testkit::fake_me::{Behaviour, FakeMe, FakeMeConfig, SecretSource};
+use mtproxy_testkit::process::write_atomically;
 
 const USAGE: &str = "usage: fake-me --secret-file PATH [--port-file PATH] [--conf-out PATH] \
 [--dc N]... [--behaviour echo|stall|drop|close-ext|simple-ack|reply:N] [--no-crc32c]";
@@ -75,15 +76,6 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         behaviour,
         crc32c,
     })
-}
-
-/// Writes via a temporary file and a rename, so a reader polling for the
-/// file never sees it half-written.
-fn write_atomically(path: &std::path::Path, text: &str) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }
 
 fn main() -> ExitCode {
