@@ -41,7 +41,7 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
                                (Rust proxy only; README \"Direct mode\")
       --dc-addr ID=HOST:PORT   DC address for direct mode (repeatable; IPv4 or [IPv6])
   -h, --help                   this text
-  other commands: mtproxy-rust --modules | selftest
+  other commands: mtproxy-rust --modules | selftest | links --users FILE --server HOST
   test options: --ports-file FILE, --test-seed N, --shutdown-grace-ms N";
 
 const MAX_SECRETS: usize = mtproxy_core::runtime::policy::MAX_SECRETS;
