@@ -68,6 +68,10 @@ fn check_rust_only(config: &mtproxy_core::runtime::EngineConfig) -> Result<(), S
             "direct mode needs the Rust proxy: build with --features rust-mtproto-proxy".into(),
         );
     }
+    if o.users.file.is_some() && !(module_is_rust("mtproto-proxy") && module_is_rust("engine-main"))
+    {
+        return Err("named users (--users) need the Rust proxy and engine: build with --features rust-mtproto-proxy,rust-engine-main".into());
+    }
     if o.direct && config.config_file.is_empty() && !module_is_rust("engine-main") {
         return Err("direct mode without proxy-multi.conf needs the Rust engine: build with --features rust-engine-main, or give the config file and --aes-pwd".into());
     }
