@@ -40,8 +40,12 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
                                no middle-ends; proxy-multi.conf and --aes-pwd optional
                                (Rust proxy only; README \"Direct mode\")
       --dc-addr ID=HOST:PORT   DC address for direct mode (repeatable; IPv4 or [IPv6])
+      --users FILE             named users with limits and quotas (TOML; README, Users);
+                               reloaded on SIGHUP
+      --users-state FILE       where quota usage survives restarts
+      --users-state-interval S seconds between state saves (default 60)
   -h, --help                   this text
-  other commands: mtproxy-rust --modules | selftest
+  other commands: mtproxy-rust --modules | selftest | links --users FILE --server HOST
   test options: --ports-file FILE, --test-seed N, --shutdown-grace-ms N";
 
 const MAX_SECRETS: usize = mtproxy_core::runtime::policy::MAX_SECRETS;
@@ -78,6 +82,9 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("", "test-seed"),
     ("", "shutdown-grace-ms"),
     ("", "dc-addr"),
+    ("", "users"),
+    ("", "users-state"),
+    ("", "users-state-interval"),
 ];
 
 /// Options whose value is optional and only given as `--name=V` or as the
@@ -357,6 +364,14 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "shutdown-grace-ms" => c.shutdown_grace_ms = number(&name, v)?,
             "direct" => c.rust_only.direct = true,
             "dc-addr" => c.rust_only.dc_addrs.push(dc_addr(v)?),
+            "users" => c.rust_only.users.file = Some(v.to_string()),
+            "users-state" => c.rust_only.users.state_file = Some(v.to_string()),
+            "users-state-interval" => {
+                c.rust_only.users.state_interval_secs = number(&name, v)?;
+                if c.rust_only.users.state_interval_secs == 0 {
+                    return Err("--users-state-interval: at least 1 second".into());
+                }
+            }
             other => return Err(format!("option --{other} is not handled")),
         }
     }
@@ -365,6 +380,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     }
     if c.rust_only.direct && c.ad_tag.is_some() {
         return Err(AD_TAG_WITH_DIRECT.into());
+    }
+    if c.rust_only.users.file.is_none() && c.rust_only.users.state_file.is_some() {
+        return Err("--users-state needs --users".into());
     }
     match positional.as_slice() {
         [file] => c.config_file = file.clone(),
@@ -460,6 +478,26 @@ mod tests {
             panic!()
         };
         assert_eq!(warnings.len(), 2);
+    }
+
+    #[test]
+    fn users_options() {
+        let c = run("-H 1 --users u.toml --users-state s --users-state-interval 5 x.conf");
+        let u = &c.rust_only.users;
+        assert_eq!(u.file.as_deref(), Some("u.toml"));
+        assert_eq!(u.state_file.as_deref(), Some("s"));
+        assert_eq!(u.state_interval_secs, 5);
+        assert_eq!(run("-H 1 x.conf").rust_only.users.state_interval_secs, 60);
+        for (line, needle) in [
+            ("-H 1 --users-state s x.conf", "needs --users"),
+            (
+                "-H 1 --users u --users-state-interval 0 x.conf",
+                "at least 1",
+            ),
+        ] {
+            let e = parse(&args(line)).unwrap_err();
+            assert!(e.contains(needle), "{line}: {e}");
+        }
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! Each module's contract symbols come from C (c-legacy/, compiled by
 //! build.rs) or from Rust (mtproxy-ffi), as the `rust-*` features chose.
 //! `main` parses upstream's command line (cli.rs) and runs the engine module;
-//! `--modules` prints the module map and `selftest` checks every linked
-//! contract with known answers.
+//! `--modules` prints the module map, `selftest` checks every linked
+//! contract with known answers and `links` prints a users file's links.
 
 // Links the Rust exports of the modules switched to Rust.
 use mtproxy_ffi as _;
 
 mod cli;
+mod links;
 mod selftest;
 
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("selftest") => selftest::run(),
+        Some("links") => links::run(&args[1..]),
         _ => run_proxy(&args),
     }
 }
@@ -65,6 +67,10 @@ fn check_rust_only(config: &mtproxy_core::runtime::EngineConfig) -> Result<(), S
         return Err(
             "direct mode needs the Rust proxy: build with --features rust-mtproto-proxy".into(),
         );
+    }
+    if o.users.file.is_some() && !(module_is_rust("mtproto-proxy") && module_is_rust("engine-main"))
+    {
+        return Err("named users (--users) need the Rust proxy and engine: build with --features rust-mtproto-proxy,rust-engine-main".into());
     }
     if o.direct && config.config_file.is_empty() && !module_is_rust("engine-main") {
         return Err("direct mode without proxy-multi.conf needs the Rust engine: build with --features rust-engine-main, or give the config file and --aes-pwd".into());

@@ -11,3 +11,4 @@ pub mod crypto;
 pub mod mtproto;
 pub mod net;
 pub mod runtime;
+pub mod users;

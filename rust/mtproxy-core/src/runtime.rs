@@ -46,6 +46,26 @@ pub struct RustOnly {
     pub dc_addrs: Vec<(i16, std::net::SocketAddr)>,
     /// Reject obfuscated2 headers seen before (a bounded shared cache).
     pub obfs2_replay: bool,
+    /// Named users (`--users`); off without a file.
+    pub users: UsersOptions,
+}
+
+/// `--users FILE`, `--users-state FILE`, `--users-state-interval SECS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsersOptions {
+    pub file: Option<String>,
+    pub state_file: Option<String>,
+    pub state_interval_secs: u32,
+}
+
+impl Default for UsersOptions {
+    fn default() -> UsersOptions {
+        UsersOptions {
+            file: None,
+            state_file: None,
+            state_interval_secs: 60,
+        }
+    }
 }
 
 /// The parsed command line (`mtp_engine_run`); field meanings are those of

@@ -12,3 +12,4 @@ mod log;
 pub mod proxy;
 pub mod reactor;
 pub mod rust_only;
+pub mod users;

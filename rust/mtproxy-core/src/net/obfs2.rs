@@ -14,7 +14,7 @@
 //! arrives; the write stream starts at the IV.
 use crate::common::sha256::sha256_two_chunks;
 use aes::cipher::{BlockEncrypt, KeyInit};
-use aes::Aes256;
+use aes::Aes256Enc;
 
 /// Bytes of a raw secret.
 pub const SECRET_LEN: usize = 16;
@@ -264,7 +264,8 @@ fn derive(material: [u8; 32], secret: Option<&[u8]>) -> [u8; 32] {
 fn decrypt_tail(h: &[u8; HEADER_LEN], key: &CtrKey) -> [u8; 8] {
     let counter = u128::from_be_bytes(key.iv).wrapping_add(TAIL_BLOCK);
     let mut block = counter.to_be_bytes().into();
-    Aes256::new(&key.key.into()).encrypt_block(&mut block);
+    // Encryption only: no decryption key schedule for a one-block trial.
+    Aes256Enc::new(&key.key.into()).encrypt_block(&mut block);
     let mut tail = [0u8; 8];
     for (i, t) in tail.iter_mut().enumerate() {
         *t = h[TAIL_START + i] ^ block[TAIL_IN_BLOCK + i];

@@ -145,9 +145,12 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
     let domains: Vec<Input<'_, u8>> = domains.iter().map(|d| input(d.as_ref())).collect();
     let domains: Vec<ffi::mtp_tls_domain> = domains
         .iter()
-        .map(|d| ffi::mtp_tls_domain {
-            data: d.as_ref().as_ptr(),
-            len: d.as_ref().len(),
+        .map(|d| {
+            let d: &[u8] = d.as_ref();
+            ffi::mtp_tls_domain {
+                data: d.as_ptr(),
+                len: d.len(),
+            }
         })
         .collect();
     let mut out = ffi::mtp_tls_hello_check::default();

@@ -1,0 +1,462 @@
+//! Named users at run time (Rust-only, README "Users"): the users file in
+//! force, each user's live counters, reloads, and the quota state file.
+//! The decisions are mtproxy-core's (`users`); this is the shared, locked
+//! part the workers call, and the files.
+//!
+//! Guarantees, as documented in README:
+//! - a users file with an error is refused whole; the one in force stays;
+//! - a user removed or disabled by a reload keeps its open connections for
+//!   [`REMOVAL_GRACE_SECS`], then they are closed; new ones are refused at once;
+//! - quota usage is saved every `--users-state-interval` seconds (and at
+//!   stop), by writing a temporary file and renaming it over the old one, so
+//!   a crash loses at most one interval and never leaves half a file; a state
+//!   file that fails its checks is renamed aside (`.corrupt`) and reported.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use mtproxy_core::users::state::{decode_state, encode_state};
+use mtproxy_core::users::{parse_users, Live, Refusal, Usage, User};
+
+/// How long a removed or disabled user's open connections may go on.
+pub const REMOVAL_GRACE_SECS: i64 = 30;
+/// Users shown one by one in `/metrics`; the rest are summed under
+/// `user="_other"`, so a large users file cannot flood a metrics store.
+pub const MAX_LABELLED_USERS: usize = 1000;
+
+/// One loaded users file: the users and their secrets packed for the
+/// handshake (16 bytes each; `owners[i]` is the user of key `i`).
+#[derive(Default)]
+pub struct Table {
+    pub users: Vec<User>,
+    pub keys: Vec<u8>,
+    pub owners: Vec<usize>,
+}
+
+impl Table {
+    fn new(users: Vec<User>) -> Table {
+        let mut keys = Vec::new();
+        let mut owners = Vec::new();
+        for (i, user) in users.iter().enumerate() {
+            let mut seen: Vec<[u8; 16]> = Vec::new();
+            for s in &user.secrets {
+                if !seen.contains(&s.key) {
+                    seen.push(s.key);
+                    keys.extend_from_slice(&s.key);
+                    owners.push(i);
+                }
+            }
+        }
+        Table {
+            users,
+            keys,
+            owners,
+        }
+    }
+
+    fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+}
+
+#[derive(Default)]
+struct UserState {
+    live: Live,
+    connections_total: u64,
+    refusals: [u64; Refusal::ALL.len()],
+    /// When a reload removed or disabled the user (the grace starts).
+    gone_since: Option<i64>,
+}
+
+pub struct Registry {
+    file: PathBuf,
+    state_file: Option<PathBuf>,
+    table: RwLock<Arc<Table>>,
+    states: Mutex<HashMap<String, UserState>>,
+}
+
+fn read_users(file: &Path) -> Result<Vec<User>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    parse_users(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+impl Registry {
+    /// Loads the users file and, when given, the state file. Returns the
+    /// registry and what to log about the state file (a missing one is
+    /// normal; a damaged one is set aside).
+    pub fn open(file: &Path, state_file: Option<&Path>) -> Result<(Registry, Vec<String>), String> {
+        let users = read_users(file)?;
+        let mut notes = Vec::new();
+        let mut states = HashMap::new();
+        if let Some(path) = state_file {
+            match std::fs::read_to_string(path) {
+                Ok(text) => match decode_state(&text) {
+                    Ok(map) => {
+                        for (name, usage) in map {
+                            let mut s = UserState::default();
+                            s.live.usage = usage;
+                            states.insert(name, s);
+                        }
+                    }
+                    Err(reason) => {
+                        let aside = path.with_extension("corrupt");
+                        let moved = std::fs::rename(path, &aside).is_ok();
+                        notes.push(format!(
+                            "users state {}: {reason}; {} and starting from zero usage",
+                            path.display(),
+                            if moved {
+                                format!("set aside as {}", aside.display())
+                            } else {
+                                "could not set it aside".into()
+                            }
+                        ));
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("users state {}: {e}", path.display())),
+            }
+        }
+        let registry = Registry {
+            file: file.to_path_buf(),
+            state_file: state_file.map(Path::to_path_buf),
+            table: RwLock::new(Arc::new(Table::new(users))),
+            states: Mutex::new(states),
+        };
+        Ok((registry, notes))
+    }
+
+    pub fn table(&self) -> Arc<Table> {
+        self.table
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn states(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserState>> {
+        self.states.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Re-reads the users file; on an error the file in force stays.
+    /// Returns the number of users now in force.
+    pub fn reload(&self, now: i64) -> Result<usize, String> {
+        let users = read_users(&self.file)?;
+        let next = Arc::new(Table::new(users));
+        let mut states = self.states();
+        for (name, s) in states.iter_mut() {
+            let active = next.user(name).is_some_and(|u| !u.disabled);
+            s.gone_since = match (active, s.gone_since) {
+                (true, _) => None,
+                (false, None) => Some(now),
+                (false, since) => since,
+            };
+        }
+        let count = next.users.len();
+        *self.table.write().unwrap_or_else(PoisonError::into_inner) = next;
+        Ok(count)
+    }
+
+    /// Admits one connection of user `name` from `ip`, or counts the refusal.
+    pub fn admit(&self, name: &str, ip: IpAddr, now: i64) -> Result<(), Refusal> {
+        let table = self.table();
+        let mut states = self.states();
+        let state = states.entry(name.to_string()).or_default();
+        let verdict = match table.user(name) {
+            Some(user) => state.live.admit(&user.limits, user.disabled, ip, now),
+            None => Err(Refusal::Disabled),
+        };
+        match verdict {
+            Ok(()) => state.connections_total += 1,
+            Err(r) => state.refusals[r as usize] += 1,
+        }
+        verdict
+    }
+
+    /// The end of a connection [`Registry::admit`] let in.
+    pub fn close(&self, name: &str, ip: IpAddr, now: i64) {
+        if let Some(s) = self.states().get_mut(name) {
+            s.live.close(ip, now);
+        }
+    }
+
+    /// Adds relayed bytes; `false` when the user's connections must now
+    /// close (quota used up, expired, or removed past the grace).
+    pub fn add_bytes(&self, name: &str, up: u64, down: u64, now: i64) -> bool {
+        let table = self.table();
+        let mut states = self.states();
+        let Some(s) = states.get_mut(name) else {
+            return false;
+        };
+        match table.user(name) {
+            Some(user) => {
+                s.live.add_bytes(&user.limits, now, up, down);
+                !s.live.over(&user.limits, now) && !past_grace(s, now)
+            }
+            None => !past_grace(s, now),
+        }
+    }
+
+    /// Whether user `name`'s open connections may go on at `now`.
+    pub fn may_continue(&self, name: &str, now: i64) -> bool {
+        self.add_bytes(name, 0, 0, now)
+    }
+
+    /// Writes the state file (temporary file, fsync, rename).
+    pub fn save_state(&self) -> std::io::Result<()> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        let usage: BTreeMap<String, Usage> = self
+            .states()
+            .iter()
+            .map(|(name, s)| (name.clone(), s.live.usage))
+            .collect();
+        let text = encode_state(&usage);
+        let tmp = path.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// One row per user in force: name and its figures, in file order.
+    fn rows(&self, now: i64) -> Vec<(String, [(&'static str, i64, bool); 7], [u64; 5])> {
+        let table = self.table();
+        let states = self.states();
+        let empty = UserState::default();
+        table
+            .users
+            .iter()
+            .map(|user| {
+                let s = states.get(&user.name).unwrap_or(&empty);
+                let mut live = s.live.clone();
+                live.roll_period(&user.limits, now);
+                let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+                let left = live.quota_left(&user.limits).map_or(-1, n);
+                (
+                    user.name.clone(),
+                    [
+                        ("connections", i64::from(live.connections), false),
+                        ("connections_total", n(s.connections_total), true),
+                        ("bytes_up", n(live.usage.bytes_up), true),
+                        ("bytes_down", n(live.usage.bytes_down), true),
+                        ("quota_used", n(live.usage.total()), false),
+                        ("quota_left", left, false),
+                        (
+                            "active",
+                            i64::from(!user.disabled && s.gone_since.is_none()),
+                            false,
+                        ),
+                    ],
+                    s.refusals,
+                )
+            })
+            .collect()
+    }
+
+    /// Lines for `/stats`: `user_<field>:<name>\t<value>`; quota_left is
+    /// -1 without a quota.
+    pub fn render_text(&self, now: i64) -> String {
+        let mut out = String::new();
+        for (name, fields, refusals) in self.rows(now) {
+            for (field, value, _) in fields {
+                out.push_str(&format!("user_{field}:{name}\t{value}\n"));
+            }
+            for (r, count) in Refusal::ALL.iter().zip(refusals) {
+                out.push_str(&format!("user_refused_{}:{name}\t{count}\n", r.name()));
+            }
+        }
+        out
+    }
+
+    /// Lines for `/metrics`: `mtproxy_user_<field>{user="NAME"}`, at most
+    /// [`MAX_LABELLED_USERS`] names, the rest summed as `user="_other"`.
+    pub fn render_prometheus(&self, now: i64) -> String {
+        let rows = self.rows(now);
+        let mut out = String::new();
+        let Some((_, first, _)) = rows.first() else {
+            return out;
+        };
+        let fields: Vec<(&str, bool)> = first.iter().map(|&(f, _, c)| (f, c)).collect();
+        let labelled = rows.len().min(MAX_LABELLED_USERS);
+        for (i, &(field, counter)) in fields.iter().enumerate() {
+            let kind = if counter { "counter" } else { "gauge" };
+            out.push_str(&format!("# TYPE mtproxy_user_{field} {kind}\n"));
+            for (name, values, _) in &rows[..labelled] {
+                out.push_str(&format!(
+                    "mtproxy_user_{field}{{user=\"{name}\"}} {}\n",
+                    values[i].1
+                ));
+            }
+            if rows.len() > labelled {
+                let rest: i64 = rows[labelled..].iter().map(|r| r.1[i].1.max(0)).sum();
+                out.push_str(&format!("mtproxy_user_{field}{{user=\"_other\"}} {rest}\n"));
+            }
+        }
+        out.push_str("# TYPE mtproxy_user_refused counter\n");
+        for (name, _, refusals) in &rows[..labelled] {
+            for (r, count) in Refusal::ALL.iter().zip(refusals) {
+                out.push_str(&format!(
+                    "mtproxy_user_refused{{user=\"{name}\",reason=\"{}\"}} {count}\n",
+                    r.name()
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn past_grace(s: &UserState, now: i64) -> bool {
+    s.gone_since.is_some_and(|t| now - t >= REMOVAL_GRACE_SECS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_A: &str = "0123456789abcdef0123456789abcdef";
+    const KEY_B: &str = "fedcba9876543210fedcba9876543210";
+
+    /// A scratch directory removed on drop.
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn new(tag: &str) -> Dir {
+            let path =
+                std::env::temp_dir().join(format!("mtproxy-users-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).unwrap();
+            Dir(path)
+        }
+
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn ip() -> IpAddr {
+        IpAddr::from([127, 0, 0, 1])
+    }
+
+    fn two_users() -> String {
+        format!(
+            "[users.alice]\nsecrets = [\"dd{KEY_A}\", \"{KEY_A}\"]\nmax_connections = 1\n\
+             [users.bob]\nsecrets = [\"{KEY_B}\"]\nquota = 100\n"
+        )
+    }
+
+    #[test]
+    fn keys_are_packed_once_per_user_secret() {
+        let dir = Dir::new("keys");
+        let (r, notes) = Registry::open(&dir.write("u.toml", &two_users()), None).unwrap();
+        assert!(notes.is_empty());
+        let t = r.table();
+        assert_eq!(t.keys.len(), 32, "alice's two forms share one key");
+        assert_eq!(t.owners, [0, 1]);
+    }
+
+    #[test]
+    fn limits_refuse_and_count_and_the_quota_closes_connections() {
+        let dir = Dir::new("limits");
+        let (r, _) = Registry::open(&dir.write("u.toml", &two_users()), None).unwrap();
+        assert_eq!(r.admit("alice", ip(), 0), Ok(()));
+        assert_eq!(r.admit("alice", ip(), 0), Err(Refusal::Connections));
+        r.close("alice", ip(), 1);
+        assert_eq!(r.admit("alice", ip(), 1), Ok(()));
+        assert_eq!(r.admit("bob", ip(), 0), Ok(()));
+        assert!(r.add_bytes("bob", 60, 39, 1));
+        assert!(
+            !r.add_bytes("bob", 1, 0, 2),
+            "the 100th byte uses the quota up"
+        );
+        assert_eq!(r.admit("bob", ip(), 3), Err(Refusal::Quota));
+        assert_eq!(r.admit("carol", ip(), 3), Err(Refusal::Disabled));
+        let stats = r.render_text(3);
+        assert!(
+            stats.contains("user_refused_connections:alice\t1\n"),
+            "{stats}"
+        );
+        assert!(stats.contains("user_quota_left:bob\t0\n"), "{stats}");
+        assert!(stats.contains("user_quota_left:alice\t-1\n"), "{stats}");
+        let prom = r.render_prometheus(3);
+        assert!(
+            prom.contains("mtproxy_user_bytes_up{user=\"bob\"} 61\n"),
+            "{prom}"
+        );
+        assert!(
+            prom.contains("mtproxy_user_refused{user=\"bob\",reason=\"quota\"} 1\n"),
+            "{prom}"
+        );
+        assert_eq!(prom.matches("# TYPE mtproxy_user_connections ").count(), 1);
+    }
+
+    #[test]
+    fn a_reload_with_an_error_keeps_the_old_file_and_removals_get_a_grace() {
+        let dir = Dir::new("reload");
+        let file = dir.write("u.toml", &two_users());
+        let (r, _) = Registry::open(&file, None).unwrap();
+        assert_eq!(r.admit("bob", ip(), 0), Ok(()));
+        std::fs::write(&file, "[users.bob]\nsecrets = [\"nope\"]\n").unwrap();
+        let e = r.reload(10).unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert_eq!(r.table().users.len(), 2);
+        std::fs::write(&file, format!("[users.alice]\nsecrets = [\"{KEY_A}\"]\n")).unwrap();
+        assert_eq!(r.reload(10), Ok(1));
+        assert_eq!(r.admit("bob", ip(), 11), Err(Refusal::Disabled));
+        assert!(r.may_continue("bob", 10 + REMOVAL_GRACE_SECS - 1));
+        assert!(!r.may_continue("bob", 10 + REMOVAL_GRACE_SECS));
+        // Back in the file: the grace is over for good.
+        std::fs::write(&file, two_users()).unwrap();
+        assert_eq!(r.reload(100), Ok(2));
+        assert!(r.may_continue("bob", 1000));
+    }
+
+    #[test]
+    fn state_survives_a_restart_and_a_damaged_file_is_set_aside() {
+        let dir = Dir::new("state");
+        let file = dir.write("u.toml", &two_users());
+        let state = dir.0.join("state");
+        let (r, _) = Registry::open(&file, Some(&state)).unwrap();
+        assert_eq!(r.admit("bob", ip(), 0), Ok(()));
+        r.add_bytes("bob", 40, 2, 1);
+        r.save_state().unwrap();
+        let (again, notes) = Registry::open(&file, Some(&state)).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(again.render_text(2).contains("user_quota_used:bob\t42\n"));
+        let text = std::fs::read_to_string(&state).unwrap();
+        std::fs::write(&state, &text[..text.len() - 3]).unwrap();
+        let (fresh, notes) = Registry::open(&file, Some(&state)).unwrap();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("set aside"), "{notes:?}");
+        assert!(dir.0.join("state.corrupt").exists());
+        assert!(fresh.render_text(2).contains("user_quota_used:bob\t0\n"));
+    }
+
+    #[test]
+    fn metrics_label_at_most_the_bound_and_sum_the_rest() {
+        let dir = Dir::new("bound");
+        let mut text = String::new();
+        for i in 0..MAX_LABELLED_USERS + 2 {
+            text.push_str(&format!("[users.u{i}]\nsecrets = [\"{i:032x}\"]\n"));
+        }
+        let (r, _) = Registry::open(&dir.write("u.toml", &text), None).unwrap();
+        r.admit("u1001", ip(), 0).unwrap();
+        let prom = r.render_prometheus(0);
+        assert!(prom.contains("mtproxy_user_connections{user=\"_other\"} 1\n"));
+        assert!(!prom.contains("user=\"u1001\""));
+        assert_eq!(
+            prom.matches("mtproxy_user_connections{").count(),
+            MAX_LABELLED_USERS + 1
+        );
+    }
+}
