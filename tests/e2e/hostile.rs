@@ -7,21 +7,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// Reads until EOF or `WAIT`; returns the bytes and whether EOF was seen.
-fn drain(stream: &mut TcpStream) -> (Vec<u8>, bool) {
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return (got, true),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (got, true),
-            Err(_) => return (got, false),
-        }
-    }
-}
-
 fn forwarded(rig: &Rig) -> usize {
     rig.me
         .handle()

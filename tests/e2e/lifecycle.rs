@@ -71,11 +71,13 @@ fn a_packet_sent_with_the_fin_is_forwarded_and_the_close_reported() {
             })
         };
         let closed = |ext: i64| {
-            events.iter().any(
-                |e| matches!(e, Event::CloseConn { ext_conn_id, .. } if *ext_conn_id == ext),
-            )
+            events
+                .iter()
+                .any(|e| matches!(e, Event::CloseConn { ext_conn_id, .. } if *ext_conn_id == ext))
         };
-        (0..CLIENTS).all(|i| ext_of(i).is_some_and(closed)).then_some(())
+        (0..CLIENTS)
+            .all(|i| ext_of(i).is_some_and(closed))
+            .then_some(())
     });
     assert!(all_closed.is_some(), "{:?}", rig.me.handle().events());
     drop(clients);

@@ -11,3 +11,4 @@ mod mimicry;
 mod pool;
 mod stats;
 mod transports;
+mod users;

@@ -13,6 +13,7 @@
 //! Nothing sets them in the in-process differential tests, so the two
 //! proxies are compared on upstream's behaviour there.
 
+use crate::users::Registry;
 use mtproxy_core::runtime::RustOnly;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 static OPTIONS: OnceLock<RustOnly> = OnceLock::new();
 static STATS: Mutex<Option<Arc<RustStats>>> = Mutex::new(None);
+static USERS: Mutex<Option<Arc<Registry>>> = Mutex::new(None);
 
 /// Stores the options for the proxy created next; only the first call
 /// counts (`false` for later ones).
@@ -40,6 +42,17 @@ pub fn set_direct_stats(stats: Arc<RustStats>) {
 /// The counters of the running Rust proxy, if there is one.
 pub fn direct_stats() -> Option<Arc<RustStats>> {
     STATS.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
+/// Registers the running Rust proxy's users (for the engine's reload,
+/// state saver and stats).
+pub fn set_users(registry: Arc<Registry>) {
+    *USERS.lock().unwrap_or_else(PoisonError::into_inner) = Some(registry);
+}
+
+/// The running Rust proxy's users, if it has a users file.
+pub fn users() -> Option<Arc<Registry>> {
+    USERS.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
 /// One DC's direct-mode counters.

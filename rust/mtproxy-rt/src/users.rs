@@ -18,6 +18,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use mtproxy_core::common::sha256::HmacKey;
+use mtproxy_core::net::fake_tls::hello_keys;
 use mtproxy_core::users::state::{decode_state, encode_state};
 use mtproxy_core::users::{parse_users, Live, Refusal, Usage, User};
 
@@ -27,34 +29,68 @@ pub const REMOVAL_GRACE_SECS: i64 = 30;
 /// `user="_other"`, so a large users file cannot flood a metrics store.
 pub const MAX_LABELLED_USERS: usize = 1000;
 
-/// One loaded users file: the users and their secrets packed for the
-/// handshake (16 bytes each; `owners[i]` is the user of key `i`).
+/// One loaded users file and every secret a handshake may match: the
+/// `-S` secrets first, then each user's (one key per distinct secret),
+/// packed for obfuscated2 and as precomputed HMAC keys for the fake-TLS
+/// hello, so a trial allocates nothing.
 #[derive(Default)]
 pub struct Table {
     pub users: Vec<User>,
+    /// 16 bytes per secret.
     pub keys: Vec<u8>,
-    pub owners: Vec<usize>,
+    pub hello_keys: Vec<HmacKey>,
+    /// `owners[i]`: the user of key `i`; `None` for an `-S` secret.
+    pub owners: Vec<Option<usize>>,
 }
 
 impl Table {
-    fn new(users: Vec<User>) -> Table {
-        let mut keys = Vec::new();
-        let mut owners = Vec::new();
+    /// Refuses a user secret that is also an `-S` secret: a client of it
+    /// could not be told apart from an anonymous one.
+    fn new(users: Vec<User>, anonymous: &[[u8; 16]]) -> Result<Table, String> {
+        let mut secrets: Vec<[u8; 16]> = anonymous.to_vec();
+        let mut owners = vec![None; anonymous.len()];
         for (i, user) in users.iter().enumerate() {
-            let mut seen: Vec<[u8; 16]> = Vec::new();
             for s in &user.secrets {
-                if !seen.contains(&s.key) {
-                    seen.push(s.key);
-                    keys.extend_from_slice(&s.key);
-                    owners.push(i);
+                if anonymous.contains(&s.key) {
+                    return Err(format!(
+                        "user `{}` (line {}): a secret also given with -S",
+                        user.name, user.line
+                    ));
+                }
+                if !secrets[anonymous.len()..].contains(&s.key) {
+                    secrets.push(s.key);
+                    owners.push(Some(i));
                 }
             }
         }
-        Table {
+        Ok(Table {
             users,
-            keys,
+            keys: secrets.concat(),
+            hello_keys: hello_keys(&secrets),
             owners,
+        })
+    }
+
+    /// The `-S` secrets alone (no users file).
+    pub fn anonymous(secrets: &[[u8; 16]]) -> Table {
+        Table {
+            keys: secrets.concat(),
+            hello_keys: hello_keys(secrets),
+            owners: vec![None; secrets.len()],
+            users: Vec::new(),
         }
+    }
+
+    /// The secret of key `index`.
+    pub fn secret(&self, index: i32) -> Option<[u8; 16]> {
+        let at = usize::try_from(index).ok()?.checked_mul(16)?;
+        self.keys.get(at..at + 16)?.try_into().ok()
+    }
+
+    /// The user whose secret is key `index`, if it is a user's.
+    pub fn owner(&self, index: i32) -> Option<&User> {
+        let i = usize::try_from(index).ok()?;
+        self.users.get((*self.owners.get(i)?)?)
     }
 
     fn user(&self, name: &str) -> Option<&User> {
@@ -73,6 +109,8 @@ struct UserState {
 
 pub struct Registry {
     file: PathBuf,
+    /// The `-S` secrets, first in every table.
+    anonymous: Vec<[u8; 16]>,
     state_file: Option<PathBuf>,
     table: RwLock<Arc<Table>>,
     states: Mutex<HashMap<String, UserState>>,
@@ -87,8 +125,13 @@ impl Registry {
     /// Loads the users file and, when given, the state file. Returns the
     /// registry and what to log about the state file (a missing one is
     /// normal; a damaged one is set aside).
-    pub fn open(file: &Path, state_file: Option<&Path>) -> Result<(Registry, Vec<String>), String> {
-        let users = read_users(file)?;
+    pub fn open(
+        file: &Path,
+        state_file: Option<&Path>,
+        anonymous: &[[u8; 16]],
+    ) -> Result<(Registry, Vec<String>), String> {
+        let table = Table::new(read_users(file)?, anonymous)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
         let mut notes = Vec::new();
         let mut states = HashMap::new();
         if let Some(path) = state_file {
@@ -121,8 +164,9 @@ impl Registry {
         }
         let registry = Registry {
             file: file.to_path_buf(),
+            anonymous: anonymous.to_vec(),
             state_file: state_file.map(Path::to_path_buf),
-            table: RwLock::new(Arc::new(Table::new(users))),
+            table: RwLock::new(Arc::new(table)),
             states: Mutex::new(states),
         };
         Ok((registry, notes))
@@ -142,8 +186,9 @@ impl Registry {
     /// Re-reads the users file; on an error the file in force stays.
     /// Returns the number of users now in force.
     pub fn reload(&self, now: i64) -> Result<usize, String> {
-        let users = read_users(&self.file)?;
-        let next = Arc::new(Table::new(users));
+        let next = Table::new(read_users(&self.file)?, &self.anonymous)
+            .map_err(|e| format!("{}: {e}", self.file.display()))?;
+        let next = Arc::new(next);
         let mut states = self.states();
         for (name, s) in states.iter_mut() {
             let active = next.user(name).is_some_and(|u| !u.disabled);
@@ -221,8 +266,8 @@ impl Registry {
         std::fs::rename(&tmp, path)
     }
 
-    /// One row per user in force: name and its figures, in file order.
-    fn rows(&self, now: i64) -> Vec<(String, [(&'static str, i64, bool); 7], [u64; 5])> {
+    /// One row per user in force, in file order.
+    fn rows(&self, now: i64) -> Vec<Row> {
         let table = self.table();
         let states = self.states();
         let empty = UserState::default();
@@ -308,6 +353,56 @@ impl Registry {
     }
 }
 
+/// Saves the registry's state file every interval on its own thread, and
+/// once more when stopped.
+pub struct StateSaver {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl StateSaver {
+    pub fn start(registry: Arc<Registry>, interval_secs: u32) -> std::io::Result<StateSaver> {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let every = std::time::Duration::from_secs(u64::from(interval_secs.max(1)));
+        let thread = std::thread::Builder::new()
+            .name("users-state".into())
+            .spawn(move || {
+                // Until `stop` sends or is dropped.
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(every)
+                {
+                    registry.save_logged();
+                }
+                registry.save_logged();
+            })?;
+        Ok(StateSaver { stop, thread })
+    }
+
+    /// Stops the thread after its last save.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+impl Registry {
+    fn save_logged(&self) {
+        if let Err(e) = self.save_state() {
+            crate::log::line(&format!("users state: could not save: {e}"));
+        }
+    }
+
+    /// The `--users-state` file, if any.
+    pub fn has_state_file(&self) -> bool {
+        self.state_file.is_some()
+    }
+}
+
+/// A figure of one user: its name, value, and whether it only grows.
+type Figure = (&'static str, i64, bool);
+/// A user's name, figures and refusals by reason.
+type Row = (String, [Figure; 7], [u64; Refusal::ALL.len()]);
+
 fn past_grace(s: &UserState, now: i64) -> bool {
     s.gone_since.is_some_and(|t| now - t >= REMOVAL_GRACE_SECS)
 }
@@ -358,17 +453,35 @@ mod tests {
     #[test]
     fn keys_are_packed_once_per_user_secret() {
         let dir = Dir::new("keys");
-        let (r, notes) = Registry::open(&dir.write("u.toml", &two_users()), None).unwrap();
+        let (r, notes) = Registry::open(&dir.write("u.toml", &two_users()), None, &[]).unwrap();
         assert!(notes.is_empty());
         let t = r.table();
         assert_eq!(t.keys.len(), 32, "alice's two forms share one key");
-        assert_eq!(t.owners, [0, 1]);
+        assert_eq!(t.owners, [Some(0), Some(1)]);
+        assert_eq!(t.hello_keys.len(), 2);
+        let anon = [[9u8; 16]];
+        let (r, _) = Registry::open(&dir.write("v.toml", &two_users()), None, &anon).unwrap();
+        let t = r.table();
+        assert_eq!(t.owners, [None, Some(0), Some(1)], "-S secrets come first");
+        assert!(t.owner(0).is_none());
+        assert_eq!(t.owner(2).map(|u| u.name.as_str()), Some("bob"));
+        let clash = [[
+            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+            0xcd, 0xef,
+        ]];
+        let e = Registry::open(&dir.0.join("v.toml"), None, &clash)
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("user `alice` (line 1): a secret also given with -S"),
+            "{e}"
+        );
     }
 
     #[test]
     fn limits_refuse_and_count_and_the_quota_closes_connections() {
         let dir = Dir::new("limits");
-        let (r, _) = Registry::open(&dir.write("u.toml", &two_users()), None).unwrap();
+        let (r, _) = Registry::open(&dir.write("u.toml", &two_users()), None, &[]).unwrap();
         assert_eq!(r.admit("alice", ip(), 0), Ok(()));
         assert_eq!(r.admit("alice", ip(), 0), Err(Refusal::Connections));
         r.close("alice", ip(), 1);
@@ -404,7 +517,7 @@ mod tests {
     fn a_reload_with_an_error_keeps_the_old_file_and_removals_get_a_grace() {
         let dir = Dir::new("reload");
         let file = dir.write("u.toml", &two_users());
-        let (r, _) = Registry::open(&file, None).unwrap();
+        let (r, _) = Registry::open(&file, None, &[]).unwrap();
         assert_eq!(r.admit("bob", ip(), 0), Ok(()));
         std::fs::write(&file, "[users.bob]\nsecrets = [\"nope\"]\n").unwrap();
         let e = r.reload(10).unwrap_err();
@@ -426,16 +539,16 @@ mod tests {
         let dir = Dir::new("state");
         let file = dir.write("u.toml", &two_users());
         let state = dir.0.join("state");
-        let (r, _) = Registry::open(&file, Some(&state)).unwrap();
+        let (r, _) = Registry::open(&file, Some(&state), &[]).unwrap();
         assert_eq!(r.admit("bob", ip(), 0), Ok(()));
         r.add_bytes("bob", 40, 2, 1);
         r.save_state().unwrap();
-        let (again, notes) = Registry::open(&file, Some(&state)).unwrap();
+        let (again, notes) = Registry::open(&file, Some(&state), &[]).unwrap();
         assert!(notes.is_empty(), "{notes:?}");
         assert!(again.render_text(2).contains("user_quota_used:bob\t42\n"));
         let text = std::fs::read_to_string(&state).unwrap();
         std::fs::write(&state, &text[..text.len() - 3]).unwrap();
-        let (fresh, notes) = Registry::open(&file, Some(&state)).unwrap();
+        let (fresh, notes) = Registry::open(&file, Some(&state), &[]).unwrap();
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("set aside"), "{notes:?}");
         assert!(dir.0.join("state.corrupt").exists());
@@ -449,7 +562,7 @@ mod tests {
         for i in 0..MAX_LABELLED_USERS + 2 {
             text.push_str(&format!("[users.u{i}]\nsecrets = [\"{i:032x}\"]\n"));
         }
-        let (r, _) = Registry::open(&dir.write("u.toml", &text), None).unwrap();
+        let (r, _) = Registry::open(&dir.write("u.toml", &text), None, &[]).unwrap();
         r.admit("u1001", ip(), 0).unwrap();
         let prom = r.render_prometheus(0);
         assert!(prom.contains("mtproxy_user_connections{user=\"_other\"} 1\n"));

@@ -69,7 +69,10 @@ pub fn padded_blocks(msg: &[u8], prefix_blocks: usize) -> Vec<Block> {
     bytes[msg.len()] = 0x80;
     let bits = ((prefix_blocks * BLOCK_LEN + msg.len()) as u64) * 8;
     bytes[total - 8..].copy_from_slice(&bits.to_be_bytes());
-    bytes.chunks_exact(BLOCK_LEN).map(|c| *Block::from_slice(c)).collect()
+    bytes
+        .chunks_exact(BLOCK_LEN)
+        .map(|c| *Block::from_slice(c))
+        .collect()
 }
 
 /// An HMAC-SHA256 key of at most one block, with the states after its

@@ -13,9 +13,9 @@
 //!
 //! Everything the check or the parsers read is bounds-checked first; every
 //! malformed input has a defined outcome.
+use crate::common::sha256::{padded_blocks, HmacKey};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use crate::common::sha256::{padded_blocks, HmacKey};
 
 mod client_hello;
 mod probe;

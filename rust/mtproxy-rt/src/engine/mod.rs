@@ -150,6 +150,8 @@ struct Running<'a> {
     domains: Vec<probe::Target>,
     profiles: probe::Profiles,
     reprober: Option<probe::Reprober>,
+    /// Saves the named users' quota state (Rust-only `--users-state`).
+    users_saver: Option<crate::users::StateSaver>,
 }
 
 fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
@@ -250,6 +252,13 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
     let proxy = Arc::new(proxy);
     let reprober =
         probe::Reprober::start(domains.clone(), Arc::clone(&proxy), Arc::clone(&profiles));
+    let users_saver = match crate::rust_only::users() {
+        Some(registry) if registry.has_state_file() => Some(
+            crate::users::StateSaver::start(registry, config.rust_only.users.state_interval_secs)
+                .map_err(|e| format!("cannot start the users state saver: {e}"))?,
+        ),
+        _ => None,
+    };
     let finished = Arc::new(AtomicU32::new(0));
     let jobs = start_workers(
         &proxy,
@@ -276,6 +285,7 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
         domains,
         profiles,
         reprober: Some(reprober),
+        users_saver,
     })
 }
 
@@ -346,6 +356,10 @@ impl Running<'_> {
         if let Some(jobs) = self.jobs.take() {
             jobs.join();
         }
+        // After the workers: their closed clients have reported every byte.
+        if let Some(saver) = self.users_saver.take() {
+            saver.stop();
+        }
         log::line("mtproxy stopped");
         status
     }
@@ -377,9 +391,24 @@ impl Running<'_> {
         }
     }
 
-    /// SIGHUP: rereads both files and hands them to the proxy; on any
-    /// failure the old config stays.
+    /// SIGHUP: rereads both files and hands them to the proxy, and the
+    /// users file if there is one; on any failure the old one stays.
     fn reload(&mut self) {
+        if let Some(registry) = crate::rust_only::users() {
+            let file = self
+                .config
+                .rust_only
+                .users
+                .file
+                .as_deref()
+                .unwrap_or_default();
+            match registry.reload(unix_now()) {
+                Ok(count) => log::line(&format!("users reloaded from {file}: {count} users")),
+                Err(reason) => log::line(&format!(
+                    "users reload failed, keeping the users in force: {reason}"
+                )),
+            }
+        }
         let files =
             setup::read_file(&self.config.aes_pwd_file, "proxy secret file").and_then(|secret| {
                 setup::read_file(&self.config.config_file, "config file").map(|text| (secret, text))

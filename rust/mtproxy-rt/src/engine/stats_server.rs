@@ -227,6 +227,9 @@ fn respond(
             if let Some(extra) = crate::rust_only::direct_stats() {
                 body.extend_from_slice(extra.render_prometheus().as_bytes());
             }
+            if let Some(users) = crate::rust_only::users() {
+                body.extend_from_slice(users.render_prometheus(unix_now()).as_bytes());
+            }
             (b"text/plain; version=0.0.4", body)
         } else {
             let (config_filename, config_md5, version) = source.strings();
@@ -240,6 +243,9 @@ fn respond(
             // Rust-only lines (rust_only.rs), after upstream's.
             if let Some(extra) = crate::rust_only::direct_stats() {
                 body.extend_from_slice(extra.render_text().as_bytes());
+            }
+            if let Some(users) = crate::rust_only::users() {
+                body.extend_from_slice(users.render_text(unix_now()).as_bytes());
             }
             (b"text/plain", body)
         }

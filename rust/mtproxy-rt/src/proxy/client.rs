@@ -71,6 +71,35 @@ pub(crate) struct Client {
     pub over_cap: bool,
     /// Close once the output is flushed.
     pub closing: bool,
+    /// The named user whose secret the client used (Rust-only).
+    pub user: Option<Box<UserConn>>,
+}
+
+/// Bytes a user's connection relays before it reports them to the
+/// registry (and learns whether it may go on); the users sweep reports the
+/// rest every [`super::worker::USERS_SWEEP_MS`].
+const USER_REPORT_BYTES: u64 = 64 * 1024;
+
+/// A named user's connection: who, from where, and the bytes not yet
+/// reported to the registry.
+pub(crate) struct UserConn {
+    pub name: String,
+    pub ip: std::net::IpAddr,
+    pub ad_tag: Option<[u8; 16]>,
+    pub up: u64,
+    pub down: u64,
+}
+
+impl UserConn {
+    pub fn new(user: &mtproxy_core::users::User, ip: std::net::IpAddr) -> UserConn {
+        UserConn {
+            name: user.name.clone(),
+            ip,
+            ad_tag: user.ad_tag,
+            up: 0,
+            down: 0,
+        }
+    }
 }
 
 fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
@@ -98,10 +127,6 @@ fn wire_address(addr: &SocketAddr, nat: &[(u32, u32)]) -> [u8; 16] {
 impl Worker<'_> {
     pub(crate) fn tls_mode(&self) -> bool {
         !self.proxy.settings.domains.is_empty()
-    }
-
-    pub(crate) fn packed_secrets(&self) -> Vec<u8> {
-        self.proxy.settings.secrets.concat()
     }
 
     pub fn client_accepted(&mut self, stream: TcpStream) {
@@ -150,6 +175,7 @@ impl Worker<'_> {
             read_paused: false,
             over_cap: false,
             closing: false,
+            user: None,
         });
         let c = &self.proxy.counters;
         Counters::add(&c.clients, 1);
@@ -242,6 +268,9 @@ impl Worker<'_> {
 
     pub(crate) fn client_bytes(&mut self, slot: usize, data: &mut [u8]) {
         let tls_mode = self.tls_mode();
+        if !self.user_bytes(slot, data.len(), 0) {
+            return;
+        }
         let Some(c) = self.clients.get_mut(slot) else {
             return;
         };
@@ -535,7 +564,9 @@ impl Worker<'_> {
             framing::MODE_INTERMEDIATE => msg::TRANSPORT_INTERMEDIATE,
             _ => msg::TRANSPORT_PADDED,
         };
-        let has_tag = settings.ad_tag.is_some();
+        // A user's own ad tag wins over -P.
+        let ad_tag = c.user.as_ref().and_then(|u| u.ad_tag).or(settings.ad_tag);
+        let has_tag = ad_tag.is_some();
         let Ok(flags) = msg::proxy_req_flags(transport, quick_ack, unencrypted, has_tag, false)
         else {
             return;
@@ -547,7 +578,7 @@ impl Worker<'_> {
             client_port: i32::from(c.peer.port()),
             proxy_ip: wire_address(&c.local, &settings.nat_info),
             proxy_port: i32::from(c.local.port()),
-            ad_tag: settings.ad_tag.unwrap_or_default(),
+            ad_tag: ad_tag.unwrap_or_default(),
         };
         let mut message = std::mem::take(&mut self.message_buf);
         message.resize(msg::PROXY_REQ_MAX_HEADER_LEN + packet.len(), 0);
@@ -689,6 +720,12 @@ impl Worker<'_> {
         let before = c.out.len();
         let mut dead = c.out.flush_to(&mut c.stream).is_err();
         let mut after = c.out.len();
+        if !self.user_bytes(slot, 0, before - after) {
+            return;
+        }
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
         let mut resume_relay = false;
         let mut resume_client = false;
         if let Phase::Relay(r) = &mut c.phase {
@@ -763,6 +800,34 @@ impl Worker<'_> {
         }
     }
 
+    /// Counts bytes of a named user's connection (those of the handshake
+    /// too: the user pays for its connection); past [`USER_REPORT_BYTES`]
+    /// (or with `flush`) reports them, and closes the client when the
+    /// registry says it may not go on. Returns whether the client is open.
+    pub(crate) fn user_bytes(&mut self, slot: usize, up: usize, down: usize) -> bool {
+        self.user_report(slot, up as u64, down as u64, false)
+    }
+
+    pub(crate) fn user_report(&mut self, slot: usize, up: u64, down: u64, flush: bool) -> bool {
+        let Some(c) = self.clients.get_mut(slot) else {
+            return false;
+        };
+        let (Some(u), Some(registry)) = (c.user.as_deref_mut(), &self.proxy.users) else {
+            return true;
+        };
+        u.up += up;
+        u.down += down;
+        if !flush && u.up + u.down < USER_REPORT_BYTES {
+            return true;
+        }
+        let go_on = registry.add_bytes(&u.name, u.up, u.down, super::unix_now());
+        (u.up, u.down) = (0, 0);
+        if !go_on {
+            self.close_client(slot, false);
+        }
+        go_on
+    }
+
     /// Closes and frees a client; tells its ME connection unless the ME
     /// ended it. `_shutdown`: the worker is exiting.
     pub fn close_client(&mut self, slot: usize, _shutdown: bool) {
@@ -793,6 +858,11 @@ impl Worker<'_> {
         }
         self.account(queued, 0);
         let proxy = self.proxy;
+        if let (Some(u), Some(registry)) = (c.user, &proxy.users) {
+            let now = super::unix_now();
+            registry.add_bytes(&u.name, u.up, u.down, now);
+            registry.close(&u.name, u.ip, now);
+        }
         let counters = &proxy.counters;
         Counters::add(&counters.clients, -1);
         Counters::add(&counters.allocated_inbound, -1);

@@ -4,8 +4,9 @@
 //! in the first application-data records. Rejected fake-TLS clients go to
 //! the relay (relay.rs).
 
-use super::client::Phase;
+use super::client::{Phase, UserConn};
 use super::worker::Worker;
+use crate::users::Table;
 use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
 use mtproxy_core::net::obfs2::{self, HEADER_LEN};
 
@@ -14,7 +15,7 @@ const MAX_HELLO: usize = 16384 + 5;
 
 impl Worker<'_> {
     pub(crate) fn check_obfs2_header(&mut self, slot: usize) {
-        let secrets = self.packed_secrets();
+        let secrets = self.proxy.secrets();
         let Some(c) = self.clients.get_mut(slot) else {
             return;
         };
@@ -22,10 +23,15 @@ impl Worker<'_> {
             return;
         }
         let raw = std::mem::take(&mut c.raw);
-        match obfs2::parse_header(&raw, &secrets, false) {
+        if !self.may_try(&secrets) {
+            return self.close_client(slot, false);
+        }
+        match obfs2::parse_header(&raw, &secrets.keys, false) {
             Ok(_) if self.replayed(&raw[..HEADER_LEN]) => self.close_client(slot, false),
-            Ok(header) => self.start_stream(slot, &header, None, &raw[HEADER_LEN..]),
-            Err(_) => self.close_client(slot, false),
+            Ok(header) if self.admit_user(slot, &secrets, header.secret_index) => {
+                self.start_stream(slot, &header, None, &raw[HEADER_LEN..])
+            }
+            _ => self.close_client(slot, false),
         }
     }
 
@@ -41,6 +47,7 @@ impl Worker<'_> {
         if c.raw.len() < len {
             return;
         }
+        let secrets = self.proxy.secrets();
         let settings = &self.proxy.settings;
         let domains: Vec<&[u8]> = settings.domains.iter().map(|d| d.name.as_slice()).collect();
         // §2.2 check 2: a hello on local port 80 is relayed, never served.
@@ -58,10 +65,10 @@ impl Worker<'_> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = super::unix_now();
-            tls::check_client_hello(
+            tls::check_client_hello_keyed(
                 &c.raw[..len],
                 buffered,
-                &settings.secrets,
+                &secrets.hello_keys,
                 &domains,
                 &mut cache,
                 now,
@@ -69,7 +76,10 @@ impl Worker<'_> {
         };
         match verdict {
             Ok(check) if check.verdict == tls::VERDICT_ACCEPT && !on_http_port => {
-                self.send_server_hello(slot, &check)
+                match secrets.secret(check.secret_index) {
+                    Some(secret) => self.send_server_hello(slot, &check, &secret),
+                    None => self.start_relay(slot),
+                }
             }
             // A hello naming one of our domains that fails a later check goes
             // to that domain (§2.6).
@@ -80,13 +90,7 @@ impl Worker<'_> {
         }
     }
 
-    pub(crate) fn send_server_hello(&mut self, slot: usize, check: &tls::HelloCheck) {
-        let Some(secret) = usize::try_from(check.secret_index)
-            .ok()
-            .and_then(|i| self.proxy.settings.secrets.get(i))
-        else {
-            return self.start_relay(slot);
-        };
+    fn send_server_hello(&mut self, slot: usize, check: &tls::HelloCheck, secret: &[u8; 16]) {
         let profile = usize::try_from(check.domain_index)
             .map(|i| self.proxy.tls_profile(i))
             .unwrap_or_default();
@@ -121,7 +125,7 @@ impl Worker<'_> {
     }
 
     pub(crate) fn tls_inner_bytes(&mut self, slot: usize, data: &[u8]) {
-        let secrets = self.packed_secrets();
+        let secrets = self.proxy.secrets();
         let Some(c) = self.clients.get_mut(slot) else {
             return;
         };
@@ -146,16 +150,44 @@ impl Worker<'_> {
         let Phase::TlsInner { reader, .. } = std::mem::replace(&mut c.phase, Phase::Hello) else {
             return;
         };
-        match obfs2::parse_header(&inner, &secrets, true) {
+        if !self.may_try(&secrets) {
+            return self.start_relay(slot);
+        }
+        match obfs2::parse_header(&inner, &secrets.keys, true) {
             Ok(_) if self.replayed(&inner[..HEADER_LEN]) => self.start_relay(slot),
-            Ok(header) => {
+            Ok(header) if self.admit_user(slot, &secrets, header.secret_index) => {
                 if let Some(c) = self.clients.get_mut(slot) {
                     c.raw = Vec::new();
                 }
                 self.start_stream(slot, &header, Some(reader), &inner[HEADER_LEN..]);
             }
-            Err(_) => self.start_relay(slot),
+            _ => self.start_relay(slot),
         }
+    }
+
+    /// Whether a header may be tried at all: with a users file, no secret
+    /// (every user removed, no `-S`) means no client is let in; only
+    /// without one does an empty list mean upstream's secretless mode.
+    fn may_try(&self, secrets: &Table) -> bool {
+        self.proxy.users.is_none() || !secrets.keys.is_empty()
+    }
+
+    /// A header matched key `index`: when that is a user's, asks the
+    /// registry to admit the connection (refused like a wrong secret, so a
+    /// limit tells a prober nothing) and remembers the user on the client.
+    fn admit_user(&mut self, slot: usize, secrets: &Table, index: i32) -> bool {
+        let (Some(registry), Some(user)) = (&self.proxy.users, secrets.owner(index)) else {
+            return true;
+        };
+        let Some(c) = self.clients.get_mut(slot) else {
+            return false;
+        };
+        let ip = c.peer.ip();
+        if registry.admit(&user.name, ip, super::unix_now()).is_err() {
+            return false;
+        }
+        c.user = Some(Box::new(UserConn::new(user, ip)));
+        true
     }
 
     /// Rust-only replay protection (`rust_only.obfs2_replay`): whether this

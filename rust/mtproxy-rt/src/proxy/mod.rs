@@ -19,6 +19,7 @@ mod routing;
 mod worker;
 
 use crate::rust_only::RustStats;
+use crate::users::{Registry, Table};
 use mtproxy_core::mtproto::mtproto_config::ProxyConfig;
 use mtproxy_core::net::fake_tls::{ReplayCache, TlsProfile};
 use mtproxy_core::net::header_replay::HeaderReplayCache;
@@ -102,6 +103,11 @@ pub struct Proxy {
     pub(crate) header_replay: Mutex<HeaderReplayCache>,
     /// Rust-only counters (direct mode, replays), shown by the Rust engine.
     pub(crate) rust_stats: Arc<RustStats>,
+    /// Rust-only named users (`--users`); their table holds the `-S`
+    /// secrets too.
+    pub(crate) users: Option<Arc<Registry>>,
+    /// The `-S` secrets as a handshake tries them, without users.
+    anonymous: Arc<Table>,
     /// The fake ServerHello profile of each `-D` domain (index = domain
     /// index); the fallback until the engine's probe sets one.
     tls_profiles: RwLock<Vec<TlsProfile>>,
@@ -162,7 +168,22 @@ impl Proxy {
                 mtproxy_core::runtime::policy::MAX_SECRETS
             ));
         }
-        if !settings.domains.is_empty() && settings.secrets.is_empty() {
+        let users = match &settings.rust_only.users.file {
+            Some(file) => {
+                let state = settings.rust_only.users.state_file.as_deref();
+                let (registry, notes) = Registry::open(
+                    std::path::Path::new(file),
+                    state.map(std::path::Path::new),
+                    &settings.secrets,
+                )?;
+                for note in notes {
+                    crate::log::line(&note);
+                }
+                Some(Arc::new(registry))
+            }
+            None => None,
+        };
+        if !settings.domains.is_empty() && settings.secrets.is_empty() && users.is_none() {
             return Err("fake-TLS domains need at least one secret".into());
         }
         if settings.workers == 0 {
@@ -183,7 +204,12 @@ impl Proxy {
             .map_err(|e| format!("replay cache: error {e}"))?;
         let workers = settings.workers as usize;
         let tls_profiles = RwLock::new(vec![TlsProfile::default(); settings.domains.len()]);
+        if let Some(registry) = &users {
+            crate::rust_only::set_users(Arc::clone(registry));
+        }
         Ok(Proxy {
+            anonymous: Arc::new(Table::anonymous(&settings.secrets)),
+            users,
             tls_profiles,
             settings,
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -197,6 +223,14 @@ impl Proxy {
             grace_ms: AtomicU32::new(0),
             start_time: unix_now(),
         })
+    }
+
+    /// Every secret a handshake may match now, with the user of each.
+    pub(crate) fn secrets(&self) -> Arc<Table> {
+        match &self.users {
+            Some(registry) => registry.table(),
+            None => Arc::clone(&self.anonymous),
+        }
     }
 
     /// The current config snapshot.

@@ -24,6 +24,8 @@ pub(crate) enum Kind {
     MeTimer = 8,
     GraceTimer = 9,
     DrainTimer = 10,
+    /// The named users' sweep (Rust-only): bytes reported, limits applied.
+    UsersTimer = 11,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
             8 => Kind::MeTimer,
             9 => Kind::GraceTimer,
             10 => Kind::DrainTimer,
+            11 => Kind::UsersTimer,
             _ => return None,
         })
     }

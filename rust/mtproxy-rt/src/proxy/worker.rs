@@ -20,6 +20,10 @@ pub(crate) const READ_CHUNK: usize = 64 * 1024;
 const EVENT_BATCH: usize = 256;
 /// Client handshake deadline, pending-packet deadline and flood limit.
 pub(crate) const CLIENT_DEADLINE_MS: u64 = mtproxy_core::runtime::policy::CLIENT_DEADLINE_MS;
+/// How often a worker reports its named users' bytes and closes the
+/// connections of users that may not go on (quota used up, expired,
+/// removed past the grace): the most a limit can be late by, in time.
+pub(crate) const USERS_SWEEP_MS: u64 = 1000;
 
 pub(crate) struct Worker<'p> {
     pub proxy: &'p Proxy,
@@ -117,6 +121,9 @@ impl<'p> Worker<'p> {
             message_buf: Vec::new(),
         };
         worker.apply_snapshot(worker.snapshot.clone());
+        if proxy.users.is_some() {
+            worker.arm_users_sweep();
+        }
         Ok(worker)
     }
 
@@ -190,9 +197,24 @@ impl<'p> Worker<'p> {
             Kind::PendingTimer if client_live() => self.client_pending_timeout(slot),
             Kind::DrainTimer if client_live() => self.close_client(slot, false),
             Kind::MeTimer if me_live() => self.me_timer(slot),
+            Kind::UsersTimer => self.users_sweep(),
             Kind::GraceTimer => {}
             _ => {}
         }
+    }
+
+    fn arm_users_sweep(&mut self) {
+        self.reactor
+            .timer(token(Kind::UsersTimer, 0, 0), USERS_SWEEP_MS);
+    }
+
+    /// Reports every named user's connection's bytes; the registry's
+    /// answer closes those that may not go on.
+    fn users_sweep(&mut self) {
+        for slot in self.clients.slots() {
+            self.user_report(slot, 0, 0, true);
+        }
+        self.arm_users_sweep();
     }
 
     /// Stop and reload requests (the wake event).

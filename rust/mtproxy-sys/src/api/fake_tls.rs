@@ -146,7 +146,7 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
     let domains: Vec<ffi::mtp_tls_domain> = domains
         .iter()
         .map(|d| {
-            let d: &[u8] = d.as_ref();
+            let d: &[u8] = d;
             ffi::mtp_tls_domain {
                 data: d.as_ptr(),
                 len: d.len(),

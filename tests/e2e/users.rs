@@ -1,0 +1,215 @@
+//! Named users (`--users`, Rust-only): limits refused like a wrong secret
+//! and counted, quotas that close connections and survive a restart,
+//! reloads that keep the old file on an error. A build that takes the proxy
+//! or the engine from C refuses the option, naming the features.
+use crate::harness::*;
+
+const KEY_ALICE: &str = "a11ce000a11ce000a11ce000a11ce000";
+const KEY_BOB: &str = "b0b00000b0b00000b0b00000b0b00000";
+
+#[cfg(not(all(feature = "rust-mtproto-proxy", feature = "rust-engine-main")))]
+#[test]
+fn a_build_with_a_c_proxy_or_engine_refuses_users_naming_the_features() {
+    let scratch = Scratch::new();
+    let users = scratch.path("users.toml");
+    std::fs::write(
+        &users,
+        format!("[users.alice]\nsecrets = [\"{KEY_ALICE}\"]\n"),
+    )
+    .unwrap();
+    std::fs::write(scratch.path("proxy-secret"), proxy_secret()).unwrap();
+    let conf = scratch.path("proxy-multi.conf");
+    std::fs::write(&conf, "proxy_for 2 127.0.0.1:9;\n").unwrap();
+    let users = users.to_str().unwrap();
+    let output = proxy_command(&scratch, &conf, &["--users", users])
+        .output()
+        .unwrap();
+    let stderr = std::fs::read_to_string(scratch.path("proxy.stderr")).unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("build with --features rust-mtproto-proxy,rust-engine-main"),
+        "{stderr}"
+    );
+}
+
+#[cfg(all(feature = "rust-mtproto-proxy", feature = "rust-engine-main"))]
+mod rust_build {
+    use super::*;
+    use mtproxy_testkit::client::{Received, TestClient, Transport};
+    use nix::sys::signal::Signal;
+    use std::path::Path;
+    use std::time::Instant;
+
+    fn users_file(scratch: &Scratch, text: &str) -> String {
+        let path = scratch.path("users.toml");
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn two_users(quota: u64) -> String {
+        format!(
+            "[users.alice]\nsecrets = [\"{KEY_ALICE}\"]\nmax_connections = 1\n\n\
+             [users.bob]\nsecrets = [\"dd{KEY_BOB}\"]\nquota = {quota}\n"
+        )
+    }
+
+    fn echo(client: &mut TestClient, len: usize, seed: u32) {
+        let p = packet(len, seed);
+        client.send_packet(&p, false).unwrap();
+        assert_eq!(client.recv_packet(WAIT).unwrap(), Received::Packet(p));
+    }
+
+    /// The proxy closed the client without a byte, as for a wrong secret.
+    fn refused(rig: &Rig, secret: &str) {
+        let mut client = rig.client(secret, Transport::Intermediate);
+        let _ = client.send_packet(&packet(64, 9), false);
+        let (bytes, eof) = drain(&mut client.into_stream());
+        assert!(bytes.is_empty() && eof, "{} bytes, eof {eof}", bytes.len());
+    }
+
+    fn wait_stderr(rig: &Rig, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !rig.proxy.stderr_text().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no `{text}` in:\n{}",
+                rig.proxy.stderr_text()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    fn stop(rig: Rig) {
+        let Rig { mut proxy, .. } = rig;
+        signal(proxy.pid(), Signal::SIGTERM);
+        let deadline = Instant::now() + WAIT;
+        while proxy.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "proxy did not exit");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_user_over_its_connection_limit_is_refused_like_a_wrong_secret_and_counted() {
+        let scratch = Scratch::new();
+        let users = users_file(&scratch, &two_users(1 << 30));
+        let rig = Rig::start(&["--users", &users]);
+        let mut alice = rig.client(KEY_ALICE, Transport::Intermediate);
+        echo(&mut alice, 100, 1);
+        refused(&rig, KEY_ALICE);
+        // The -S secret and the other user are not affected.
+        echo(&mut rig.client(SECRET_HEX, Transport::Intermediate), 100, 2);
+        echo(
+            &mut rig.client(&format!("dd{KEY_BOB}"), Transport::Intermediate),
+            100,
+            3,
+        );
+        rig.wait_stat("user_refused_connections:alice", 1);
+        rig.wait_stat("user_connections:alice", 1);
+        rig.wait_stat("user_connections_total:bob", 1);
+        drop(alice);
+        rig.wait_stat("user_connections:alice", 0);
+        echo(&mut rig.client(KEY_ALICE, Transport::Abridged), 100, 4);
+        let (_, metrics) = http_get(rig.proxy.stats_port.unwrap(), "/metrics");
+        assert!(
+            metrics.contains("mtproxy_user_refused{user=\"alice\",reason=\"connections\"} 1\n"),
+            "{metrics}"
+        );
+    }
+
+    #[test]
+    fn a_used_up_quota_closes_the_connection_and_stays_used_after_a_restart() {
+        let scratch = Scratch::new();
+        let users = users_file(&scratch, &two_users(20_000));
+        let state = scratch.path("users.state");
+        let state = state.to_str().unwrap();
+        let args = ["--users", &users, "--users-state", state];
+        let rig = Rig::start(&args);
+        let mut bob = rig.client(&format!("dd{KEY_BOB}"), Transport::Intermediate);
+        let deadline = Instant::now() + WAIT;
+        let mut seed = 0;
+        // 1,000 bytes each way per round: the quota is gone after about
+        // ten; the registry hears of it within a sweep (one second).
+        loop {
+            seed += 1;
+            if bob.send_packet(&packet(1000, seed), false).is_err() {
+                break;
+            }
+            if !matches!(bob.recv_packet(WAIT), Ok(Received::Packet(_))) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "bob was never cut off");
+        }
+        assert!(seed > 5, "cut off after {seed} rounds: too early");
+        rig.wait_stat("user_quota_left:bob", 0);
+        refused(&rig, &format!("dd{KEY_BOB}"));
+        rig.wait_stat("user_refused_quota:bob", 1);
+        stop(rig);
+        assert!(Path::new(state).exists(), "the state is saved at stop");
+
+        let rig = Rig::start(&args);
+        refused(&rig, &format!("dd{KEY_BOB}"));
+        rig.wait_stat("user_quota_left:bob", 0);
+        echo(&mut rig.client(KEY_ALICE, Transport::Intermediate), 100, 1);
+    }
+
+    #[test]
+    fn sighup_applies_a_good_users_file_and_keeps_the_old_one_on_an_error() {
+        let scratch = Scratch::new();
+        let users = users_file(&scratch, &two_users(1 << 30));
+        let rig = Rig::start(&["--users", &users]);
+        std::fs::write(&users, "[users.alice]\nsecrets = [\"not hex\"]\n").unwrap();
+        signal(rig.proxy.pid(), Signal::SIGHUP);
+        wait_stderr(&rig, "users reload failed");
+        assert!(
+            rig.proxy.stderr_text().contains("line 2"),
+            "{}",
+            rig.proxy.stderr_text()
+        );
+        echo(&mut rig.client(KEY_ALICE, Transport::Intermediate), 100, 1);
+
+        let carol = "ca201000ca201000ca201000ca201000";
+        std::fs::write(&users, format!("[users.carol]\nsecrets = [\"{carol}\"]\n")).unwrap();
+        signal(rig.proxy.pid(), Signal::SIGHUP);
+        wait_stderr(&rig, "1 users");
+        refused(&rig, KEY_ALICE);
+        echo(&mut rig.client(carol, Transport::Intermediate), 100, 2);
+        echo(&mut rig.client(SECRET_HEX, Transport::Intermediate), 100, 3);
+    }
+
+    #[test]
+    fn a_users_file_with_an_error_stops_the_start_with_its_line() {
+        let scratch = Scratch::new();
+        let users = users_file(
+            &scratch,
+            &format!("[users.a]\nsecrets = [\"{KEY_ALICE}\"]\nquota = \"lots\"\n"),
+        );
+        std::fs::write(scratch.path("proxy-secret"), proxy_secret()).unwrap();
+        let conf = scratch.path("proxy-multi.conf");
+        std::fs::write(&conf, "proxy_for 2 127.0.0.1:9;\n").unwrap();
+        let status = proxy_command(&scratch, &conf, &["-u", &run_user(), "--users", &users])
+            .status()
+            .unwrap();
+        let stderr = std::fs::read_to_string(scratch.path("proxy.stderr")).unwrap();
+        assert!(!status.success());
+        assert!(stderr.contains("line 3"), "{stderr}");
+    }
+
+    #[test]
+    fn a_user_secret_also_given_with_dash_s_is_refused_at_start() {
+        let scratch = Scratch::new();
+        let users = users_file(
+            &scratch,
+            &format!("[users.a]\nsecrets = [\"{SECRET_HEX}\"]\n"),
+        );
+        std::fs::write(scratch.path("proxy-secret"), proxy_secret()).unwrap();
+        let conf = scratch.path("proxy-multi.conf");
+        std::fs::write(&conf, "proxy_for 2 127.0.0.1:9;\n").unwrap();
+        let status = proxy_command(&scratch, &conf, &["-u", &run_user(), "--users", &users])
+            .status()
+            .unwrap();
+        let stderr = std::fs::read_to_string(scratch.path("proxy.stderr")).unwrap();
+        assert!(!status.success());
+        assert!(stderr.contains("also given with -S"), "{stderr}");
+    }
+}
