@@ -136,6 +136,45 @@ direct() {
     stop_proxy
 }
 
+# users_file N: a users file of N users; user i's secret is i as 32 hex
+# digits (made once per run).
+users_file() {
+    local f="$work/users-$1.toml"
+    if [[ ! -f $f ]]; then
+        for ((i = 1; i <= $1; i++)); do
+            printf '[users.u%d]\nsecrets = ["%032x"]\n' "$i" "$i"
+        done >"$f"
+    fi
+    echo "$f"
+}
+
+# users BUILD N KIND (obfs2 | fake-tls): 200 handshakes with the secret of
+# the last of N users (issue #11). Each client connects from a fresh port of
+# 127.0.0.1, which the proxy remembers: the first handshake tries every
+# secret, the rest try the remembered one first; "secret search" in the
+# README gives the cost of a full search. Rust-only: the all-C build gets the
+# placeholder row.
+users() {
+    local build=$1 n=$2 kind=$3 name="handshakes $3 users x$2"
+    selected "$name" || return 0
+    if [[ $build == c ]]; then
+        record c "$name" '{"rust_only":true}'
+        return
+    fi
+    local key args
+    key=$(printf '%032x' "$n")
+    args="--users $(users_file "$n")"
+    local client_secret=$key
+    if [[ $kind == fake-tls ]]; then
+        args="$args $tls"
+        client_secret="ee$key$hex_domain"
+    fi
+    # shellcheck disable=SC2086 # args is a word list on purpose
+    start_proxy "$target/perf/mtproxy-$build" echo 1 $args
+    load "$build" "$name" echo --secret "$client_secret" --connections 200 --mode idle --duration 0
+    stop_proxy
+}
+
 idle_cpu() { # build
     selected "idle CPU, 0 connections" || return 0
     start_proxy "$target/perf/mtproxy-$1" echo 1
@@ -165,6 +204,14 @@ for rep in $(seq 1 "$REPEAT"); do
     if selected "crypto floor"; then
         record floor "crypto floor" "$("$kit/crypto-floor")"
     fi
+    # Issue #11: the full secret search of one handshake among N users
+    # (the last one matches), obfuscated2 and fake TLS; Rust-only.
+    for n in 1 100 1000 10000; do
+        if selected "secret search x$n"; then
+            record rust "secret search x$n" "$("$kit/secret-search" "$n")"
+            record c "secret search x$n" '{"rust_only":true}'
+        fi
+    done
     for build in c rust; do
         # shellcheck disable=SC2086 # up64k and down are word lists on purpose
         {
@@ -191,6 +238,10 @@ for rep in $(seq 1 "$REPEAT"); do
         measure $build "upload intermediate x16 -M 2" up 2 "" --secret "$secret" --connections 16 --size 65536 --window 4 --duration "$SECS"
         # shellcheck disable=SC2086
         direct $build "direct upload x64 -M 2" dc-up 2 $up64k --connections 64
+        for n in 1 100 1000 10000; do
+            users $build $n obfs2
+            users $build $n fake-tls
+        done
     done
 done
 

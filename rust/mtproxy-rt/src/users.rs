@@ -41,6 +41,8 @@ pub struct Table {
     pub hello_keys: Vec<HmacKey>,
     /// `owners[i]`: the user of key `i`; `None` for an `-S` secret.
     pub owners: Vec<Option<usize>>,
+    /// Key index of each secret (the first, for an `-S` secret given twice).
+    index_of: HashMap<[u8; 16], usize>,
 }
 
 impl Table {
@@ -68,6 +70,7 @@ impl Table {
             keys: secrets.concat(),
             hello_keys: hello_keys(&secrets),
             owners,
+            index_of: index_of(&secrets),
         })
     }
 
@@ -78,6 +81,7 @@ impl Table {
             hello_keys: hello_keys(secrets),
             owners: vec![None; secrets.len()],
             users: Vec::new(),
+            index_of: index_of(secrets),
         }
     }
 
@@ -98,6 +102,18 @@ impl Table {
     }
 }
 
+fn index_of(secrets: &[[u8; 16]]) -> HashMap<[u8; 16], usize> {
+    let mut map = HashMap::new();
+    for (i, s) in secrets.iter().enumerate() {
+        map.entry(*s).or_insert(i);
+    }
+    map
+}
+
+/// Client addresses whose last matched secret is remembered (about 64
+/// bytes each, so about 1 MiB); when full, the memory starts over.
+pub const RECENT_ADDRESSES: usize = 16 * 1024;
+
 #[derive(Default)]
 struct UserState {
     live: Live,
@@ -114,6 +130,9 @@ pub struct Registry {
     state_file: Option<PathBuf>,
     table: RwLock<Arc<Table>>,
     states: Mutex<HashMap<String, UserState>>,
+    /// The secret each recent client address matched last (by value, so
+    /// it survives a reload that moves it).
+    recent: Mutex<HashMap<IpAddr, [u8; 16]>>,
 }
 
 fn read_users(file: &Path) -> Result<Vec<User>, String> {
@@ -168,6 +187,7 @@ impl Registry {
             state_file: state_file.map(Path::to_path_buf),
             table: RwLock::new(Arc::new(table)),
             states: Mutex::new(states),
+            recent: Mutex::new(HashMap::new()),
         };
         Ok((registry, notes))
     }
@@ -201,6 +221,24 @@ impl Registry {
         let count = next.users.len();
         *self.table.write().unwrap_or_else(PoisonError::into_inner) = next;
         Ok(count)
+    }
+
+    /// The index in `table` of the secret `ip` matched last, if any.
+    pub fn recent(&self, ip: IpAddr, table: &Table) -> Option<usize> {
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        table.index_of.get(recent.get(&ip)?).copied()
+    }
+
+    /// Remembers that `ip` matched key `index` of `table`.
+    pub fn remember(&self, ip: IpAddr, table: &Table, index: i32) {
+        let Some(secret) = table.secret(index) else {
+            return;
+        };
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if recent.len() >= RECENT_ADDRESSES && !recent.contains_key(&ip) {
+            recent.clear();
+        }
+        recent.insert(ip, secret);
     }
 
     /// Admits one connection of user `name` from `ip`, or counts the refusal.
@@ -476,6 +514,25 @@ mod tests {
             e.contains("user `alice` (line 1): a secret also given with -S"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn recent_matches_survive_a_reload_that_moves_the_secret_and_stay_bounded() {
+        let dir = Dir::new("recent");
+        let file = dir.write("u.toml", &two_users());
+        let (r, _) = Registry::open(&file, None, &[]).unwrap();
+        let t = r.table();
+        assert_eq!(r.recent(ip(), &t), None);
+        r.remember(ip(), &t, 1);
+        assert_eq!(r.recent(ip(), &t), Some(1));
+        std::fs::write(&file, format!("[users.bob]\nsecrets = [\"{KEY_B}\"]\n")).unwrap();
+        r.reload(0).unwrap();
+        assert_eq!(r.recent(ip(), &r.table()), Some(0), "bob's key moved to 0");
+        for i in 0..RECENT_ADDRESSES as u32 + 1 {
+            r.remember(IpAddr::from(i.to_be_bytes()), &r.table(), 0);
+        }
+        let held = r.recent.lock().unwrap().len();
+        assert!(held <= RECENT_ADDRESSES, "{held}");
     }
 
     #[test]

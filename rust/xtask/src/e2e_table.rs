@@ -27,8 +27,34 @@ fn direct_target(scenario: &str) -> f64 {
     }
 }
 
+/// Issue #11's targets for a full secret search, ms per handshake, by
+/// the number of users.
+fn secret_search_target(scenario: &str) -> Option<f64> {
+    match scenario.rsplit_once(" x")?.1 {
+        "100" => Some(0.05),
+        "1000" => Some(0.25),
+        _ => None,
+    }
+}
+
 /// The figures shown for one report, by scenario kind.
 fn figures(scenario: &str, r: &Value, floor: &Floor) -> String {
+    if scenario.starts_with("secret search") {
+        let shown = |key: &str| {
+            let value = num(r, key);
+            let verdict = match (value, secret_search_target(scenario)) {
+                (Some(v), Some(t)) if v <= t => format!(" (target ≤ {t}: met)"),
+                (Some(_), Some(t)) => format!(" (target ≤ {t}: missed)"),
+                _ => String::new(),
+            };
+            value.map_or("n/a".into(), |v| format!("{v:.4} ms{verdict}"))
+        };
+        return format!(
+            "full search per handshake: obfs2 {}, fake TLS {}",
+            shown("obfs2_ms_per_handshake"),
+            shown("fake_tls_ms_per_handshake")
+        );
+    }
     if let Some(rest) = scenario.strip_prefix("direct ") {
         let direct_floor = Floor {
             upload: floor.direct,
@@ -394,6 +420,9 @@ mod tests {
             {"build": "rust", "scenario": "direct upload x1", "report": up(900.0, 0.5)},
             {"build": "rust", "scenario": "direct upload x64", "report": up(800.0, 0.9)},
             {"build": "rust", "scenario": "direct upload x64 -M 2", "report": up(1520.0, 0.9)},
+            {"build": "rust", "scenario": "secret search x1000", "report":
+                {"users": 1000, "obfs2_ms_per_handshake": 0.2, "fake_tls_ms_per_handshake": 0.47}},
+            {"build": "c", "scenario": "secret search x1000", "report": {"rust_only": true}},
         ]);
         fs::write(root.join(E2E_FILE), rows.to_string()).unwrap();
         let e2e = table(&root).unwrap().unwrap();
@@ -404,6 +433,14 @@ mod tests {
         assert!(rust.contains("0.50 CPU-s/GB (2.0x floor)"), "{rust}");
         assert!(rust.ends_with("target ≤ 0.7: met"), "{rust}");
         assert!(row("direct upload x64").2.ends_with("target ≤ 0.8: missed"));
+        let (_, c, rust) = row("secret search x1000");
+        assert_eq!(c, "n/a (Rust-only)");
+        assert!(
+            rust.contains(
+                "obfs2 0.2000 ms (target ≤ 0.25: met), fake TLS 0.4700 ms (target ≤ 0.25: missed)"
+            ),
+            "{rust}"
+        );
         let ratio = |name: &str| {
             e2e.ratios
                 .iter()

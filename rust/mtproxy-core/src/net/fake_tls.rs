@@ -250,21 +250,24 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
     cache: &mut ReplayCache,
     now: i64,
 ) -> Result<HelloCheck, i32> {
-    check_hello(record, buffered, secrets, domains, cache, now)
+    check_hello(record, buffered, secrets, None, domains, cache, now)
 }
 
 /// [`check_client_hello`] with each secret's HMAC key prepared once
 /// ([`hello_keys`]), for a proxy that checks many hellos against many
-/// secrets: two SHA-256 blocks less per secret tried.
+/// secrets: two SHA-256 blocks less per secret tried. `first_try`: the
+/// index to try before the others (the secret this client used last);
+/// the outcome is the same, only the number of trials changes.
 pub fn check_client_hello_keyed<D: AsRef<[u8]>>(
     record: &[u8],
     buffered: usize,
     keys: &[HmacKey],
+    first_try: Option<usize>,
     domains: &[D],
     cache: &mut ReplayCache,
     now: i64,
 ) -> Result<HelloCheck, i32> {
-    check_hello(record, buffered, keys, domains, cache, now)
+    check_hello(record, buffered, keys, first_try, domains, cache, now)
 }
 
 /// The prepared HMAC keys of `secrets`, in order.
@@ -294,6 +297,7 @@ fn check_hello<D: AsRef<[u8]>, S: HelloSecret>(
     record: &[u8],
     buffered: usize,
     secrets: &[S],
+    first_try: Option<usize>,
     domains: &[D],
     cache: &mut ReplayCache,
     now: i64,
@@ -342,8 +346,12 @@ fn check_hello<D: AsRef<[u8]>, S: HelloSecret>(
         random.fill(0);
     }
     let blocks = padded_blocks(&zeroed, 1);
-    let matched = secrets.iter().enumerate().find_map(|(index, secret)| {
-        let digest = secret.hmac_key().mac(&blocks);
+    let first = first_try.filter(|&i| i < secrets.len());
+    let mut order = first
+        .into_iter()
+        .chain((0..secrets.len()).filter(|&i| Some(i) != first));
+    let matched = order.find_map(|index| {
+        let digest = secrets.get(index)?.hmac_key().mac(&blocks);
         (digest[..HMAC_MATCH_LEN] == out.client_random[..HMAC_MATCH_LEN]).then_some((index, digest))
     });
     let Some((secret, digest)) = matched else {

@@ -25,6 +25,8 @@ pub(crate) enum Phase {
     TlsInner {
         reader: RecordReader,
         inner: Vec<u8>,
+        /// The secret the hello matched: tried first for the inner header.
+        secret: Option<usize>,
     },
     Data(Box<Stream>),
     Relay(Box<Relay>),

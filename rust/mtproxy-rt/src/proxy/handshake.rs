@@ -26,7 +26,8 @@ impl Worker<'_> {
         if !self.may_try(&secrets) {
             return self.close_client(slot, false);
         }
-        match obfs2::parse_header(&raw, &secrets.keys, false) {
+        let hint = self.recent_secret(slot, &secrets);
+        match parse_header(&raw, &secrets, hint, false) {
             Ok(_) if self.replayed(&raw[..HEADER_LEN]) => self.close_client(slot, false),
             Ok(header) if self.admit_user(slot, &secrets, header.secret_index) => {
                 self.start_stream(slot, &header, None, &raw[HEADER_LEN..])
@@ -48,6 +49,10 @@ impl Worker<'_> {
             return;
         }
         let secrets = self.proxy.secrets();
+        let hint = self.recent_secret(slot, &secrets);
+        let Some(c) = self.clients.get(slot) else {
+            return;
+        };
         let settings = &self.proxy.settings;
         let domains: Vec<&[u8]> = settings.domains.iter().map(|d| d.name.as_slice()).collect();
         // §2.2 check 2: a hello on local port 80 is relayed, never served.
@@ -69,6 +74,7 @@ impl Worker<'_> {
                 &c.raw[..len],
                 buffered,
                 &secrets.hello_keys,
+                hint,
                 &domains,
                 &mut cache,
                 now,
@@ -77,7 +83,10 @@ impl Worker<'_> {
         match verdict {
             Ok(check) if check.verdict == tls::VERDICT_ACCEPT && !on_http_port => {
                 match secrets.secret(check.secret_index) {
-                    Some(secret) => self.send_server_hello(slot, &check, &secret),
+                    Some(secret) => {
+                        let index = usize::try_from(check.secret_index).ok();
+                        self.send_server_hello(slot, &check, &secret, index)
+                    }
                     None => self.start_relay(slot),
                 }
             }
@@ -90,7 +99,13 @@ impl Worker<'_> {
         }
     }
 
-    fn send_server_hello(&mut self, slot: usize, check: &tls::HelloCheck, secret: &[u8; 16]) {
+    fn send_server_hello(
+        &mut self,
+        slot: usize,
+        check: &tls::HelloCheck,
+        secret: &[u8; 16],
+        index: Option<usize>,
+    ) {
         let profile = usize::try_from(check.domain_index)
             .map(|i| self.proxy.tls_profile(i))
             .unwrap_or_default();
@@ -119,6 +134,7 @@ impl Worker<'_> {
         c.phase = Phase::TlsInner {
             reader: RecordReader::new(true),
             inner: Vec::new(),
+            secret: index,
         };
         self.account(0, n);
         self.dirty_clients.push(slot);
@@ -129,7 +145,12 @@ impl Worker<'_> {
         let Some(c) = self.clients.get_mut(slot) else {
             return;
         };
-        let Phase::TlsInner { reader, inner } = &mut c.phase else {
+        let Phase::TlsInner {
+            reader,
+            inner,
+            secret: hint,
+        } = &mut c.phase
+        else {
             return;
         };
         let mut payload = vec![0u8; data.len()];
@@ -147,13 +168,14 @@ impl Worker<'_> {
             return;
         }
         let inner = std::mem::take(inner);
+        let hint = *hint;
         let Phase::TlsInner { reader, .. } = std::mem::replace(&mut c.phase, Phase::Hello) else {
             return;
         };
         if !self.may_try(&secrets) {
             return self.start_relay(slot);
         }
-        match obfs2::parse_header(&inner, &secrets.keys, true) {
+        match parse_header(&inner, &secrets, hint, true) {
             Ok(_) if self.replayed(&inner[..HEADER_LEN]) => self.start_relay(slot),
             Ok(header) if self.admit_user(slot, &secrets, header.secret_index) => {
                 if let Some(c) = self.clients.get_mut(slot) {
@@ -163,6 +185,14 @@ impl Worker<'_> {
             }
             _ => self.start_relay(slot),
         }
+    }
+
+    /// With users, the secret this client's address matched last: tried
+    /// first, so a returning client costs one trial, not one per user.
+    fn recent_secret(&self, slot: usize, secrets: &Table) -> Option<usize> {
+        let registry = self.proxy.users.as_ref()?;
+        let ip = self.clients.get(slot)?.peer.ip();
+        registry.recent(ip, secrets)
     }
 
     /// Whether a header may be tried at all: with a users file, no secret
@@ -176,13 +206,17 @@ impl Worker<'_> {
     /// registry to admit the connection (refused like a wrong secret, so a
     /// limit tells a prober nothing) and remembers the user on the client.
     fn admit_user(&mut self, slot: usize, secrets: &Table, index: i32) -> bool {
-        let (Some(registry), Some(user)) = (&self.proxy.users, secrets.owner(index)) else {
+        let Some(registry) = &self.proxy.users else {
             return true;
         };
         let Some(c) = self.clients.get_mut(slot) else {
             return false;
         };
         let ip = c.peer.ip();
+        registry.remember(ip, secrets, index);
+        let Some(user) = secrets.owner(index) else {
+            return true;
+        };
         if registry.admit(&user.name, ip, super::unix_now()).is_err() {
             return false;
         }
@@ -222,4 +256,22 @@ impl Worker<'_> {
             }
         }
     }
+}
+
+/// The obfuscated2 header against every secret of `secrets`, `hint` first
+/// (the outcome does not depend on it, only the number of trials).
+fn parse_header(
+    raw: &[u8],
+    secrets: &Table,
+    hint: Option<usize>,
+    padded_only: bool,
+) -> Result<obfs2::ServerHeader, i32> {
+    let key = hint.and_then(|i| secrets.keys.get(i * 16..i * 16 + 16));
+    if let (Some(key), Some(index)) = (key, hint.and_then(|i| i32::try_from(i).ok())) {
+        if let Ok(mut header) = obfs2::parse_header(raw, key, padded_only) {
+            header.secret_index = index;
+            return Ok(header);
+        }
+    }
+    obfs2::parse_header(raw, &secrets.keys, padded_only)
 }

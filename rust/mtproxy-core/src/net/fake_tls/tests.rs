@@ -356,3 +356,23 @@ fn probe_hello_extensions_are_distinct_and_its_grease_group_is_offered() {
         assert_eq!(groups_grease, share_grease, "seed {seed}");
     }
 }
+
+#[test]
+fn prepared_keys_give_the_same_verdict_whichever_secret_is_tried_first() {
+    let secrets = [[9u8; 16], [7u8; 16], SECRET, [5u8; 16]];
+    let keys = hello_keys(&secrets);
+    let domains: [&[u8]; 1] = [b"telegram.org"];
+    for time in [NOW as u32, 0] {
+        let record = hello(b"telegram.org", time, 517);
+        let mut cache = ReplayCache::new(16).unwrap();
+        let plain = check_client_hello(&record, 517, &secrets, &domains, &mut cache, NOW).unwrap();
+        for first_try in [None, Some(0), Some(2), Some(3), Some(99)] {
+            let mut cache = ReplayCache::new(16).unwrap();
+            let keyed =
+                check_client_hello_keyed(&record, 517, &keys, first_try, &domains, &mut cache, NOW)
+                    .unwrap();
+            assert_eq!(keyed, plain, "first_try {first_try:?}");
+        }
+    }
+    assert_eq!(keys.len(), 4);
+}
