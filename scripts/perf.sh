@@ -148,7 +148,7 @@ users_file() {
     echo "$f"
 }
 
-# users BUILD N KIND (obfs2 | fake-tls): 200 handshakes with the secret of
+# users BUILD N KIND (obfs2 | fake-tls): 2,000 handshakes with the secret of
 # the last of N users (issue #11). Each client connects from a fresh port of
 # 127.0.0.1, which the proxy remembers: the first handshake tries every
 # secret, the rest try the remembered one first; "secret search" in the
@@ -171,7 +171,7 @@ users() {
     fi
     # shellcheck disable=SC2086 # args is a word list on purpose
     start_proxy "$target/perf/mtproxy-$build" echo 1 $args
-    load "$build" "$name" echo --secret "$client_secret" --connections 200 --mode idle --duration 0
+    load "$build" "$name" echo --secret "$client_secret" --connections 2000 --mode idle --duration 0
     stop_proxy
 }
 

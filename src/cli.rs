@@ -44,6 +44,8 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
                                reloaded on SIGHUP
       --users-state FILE       where quota usage survives restarts
       --users-state-interval S seconds between state saves (default 60)
+      --users-grace S          seconds a removed or disabled user's open connections
+                               keep going after a reload (default 30; 0: closed at once)
   -h, --help                   this text
   other commands: mtproxy-rust --modules | selftest | links --users FILE --server HOST
   test options: --ports-file FILE, --test-seed N, --shutdown-grace-ms N";
@@ -85,6 +87,7 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("", "users"),
     ("", "users-state"),
     ("", "users-state-interval"),
+    ("", "users-grace"),
 ];
 
 /// Options whose value is optional and only given as `--name=V` or as the
@@ -366,6 +369,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "dc-addr" => c.rust_only.dc_addrs.push(dc_addr(v)?),
             "users" => c.rust_only.users.file = Some(v.to_string()),
             "users-state" => c.rust_only.users.state_file = Some(v.to_string()),
+            "users-grace" => c.rust_only.users.grace_secs = number(&name, v)?,
             "users-state-interval" => {
                 c.rust_only.users.state_interval_secs = number(&name, v)?;
                 if c.rust_only.users.state_interval_secs == 0 {
@@ -482,8 +486,12 @@ mod tests {
 
     #[test]
     fn users_options() {
-        let c = run("-H 1 --users u.toml --users-state s --users-state-interval 5 x.conf");
+        let c = run(
+            "-H 1 --users u.toml --users-state s --users-state-interval 5 --users-grace 0 x.conf",
+        );
         let u = &c.rust_only.users;
+        assert_eq!(u.grace_secs, 0);
+        assert_eq!(run("-H 1 x.conf").rust_only.users.grace_secs, 30);
         assert_eq!(u.file.as_deref(), Some("u.toml"));
         assert_eq!(u.state_file.as_deref(), Some("s"));
         assert_eq!(u.state_interval_secs, 5);

@@ -46,11 +46,44 @@ mod rust_build {
         path.to_str().unwrap().to_string()
     }
 
-    fn two_users(quota: u64) -> String {
+    const KEY_CAROL: &str = "ca201000ca201000ca201000ca201000";
+
+    /// alice: one connection at a time; bob: `quota` bytes; carol: expired.
+    fn three_users(quota: u64) -> String {
         format!(
             "[users.alice]\nsecrets = [\"{KEY_ALICE}\"]\nmax_connections = 1\n\n\
-             [users.bob]\nsecrets = [\"dd{KEY_BOB}\"]\nquota = {quota}\n"
+             [users.bob]\nsecrets = [\"dd{KEY_BOB}\"]\nquota = {quota}\n\n\
+             [users.carol]\nsecrets = [\"{KEY_CAROL}\"]\nexpires = 2001-01-01T00:00:00Z\n"
         )
+    }
+
+    /// Polls until `read` gives something `done` accepts.
+    fn wait_until<T: std::fmt::Debug>(
+        what: &str,
+        read: impl Fn() -> T,
+        done: impl Fn(&T) -> bool,
+    ) -> T {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let value = read();
+            if done(&value) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "{what}: still {value:?}");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    fn stat(rig: &Rig, key: &str) -> Option<i64> {
+        rig.stats().get(key).and_then(|v| v.trim().parse().ok())
+    }
+
+    /// Echoes `rounds` packets of `len` bytes as bob.
+    fn use_bob(rig: &Rig, rounds: u32, len: usize) {
+        let mut bob = rig.client(&format!("dd{KEY_BOB}"), Transport::Intermediate);
+        for i in 0..rounds {
+            echo(&mut bob, len, i);
+        }
     }
 
     fn echo(client: &mut TestClient, len: usize, seed: u32) {
@@ -92,7 +125,7 @@ mod rust_build {
     #[test]
     fn a_user_over_its_connection_limit_is_refused_like_a_wrong_secret_and_counted() {
         let scratch = Scratch::new();
-        let users = users_file(&scratch, &two_users(1 << 30));
+        let users = users_file(&scratch, &three_users(1 << 30));
         let rig = Rig::start(&["--users", &users]);
         let mut alice = rig.client(KEY_ALICE, Transport::Intermediate);
         echo(&mut alice, 100, 1);
@@ -104,6 +137,8 @@ mod rust_build {
             100,
             3,
         );
+        refused(&rig, KEY_CAROL);
+        rig.wait_stat("user_refused_expired:carol", 1);
         rig.wait_stat("user_refused_connections:alice", 1);
         rig.wait_stat("user_connections:alice", 1);
         rig.wait_stat("user_connections_total:bob", 1);
@@ -120,7 +155,7 @@ mod rust_build {
     #[test]
     fn a_used_up_quota_closes_the_connection_and_stays_used_after_a_restart() {
         let scratch = Scratch::new();
-        let users = users_file(&scratch, &two_users(20_000));
+        let users = users_file(&scratch, &three_users(20_000));
         let state = scratch.path("users.state");
         let state = state.to_str().unwrap();
         let args = ["--users", &users, "--users-state", state];
@@ -156,7 +191,7 @@ mod rust_build {
     #[test]
     fn sighup_applies_a_good_users_file_and_keeps_the_old_one_on_an_error() {
         let scratch = Scratch::new();
-        let users = users_file(&scratch, &two_users(1 << 30));
+        let users = users_file(&scratch, &three_users(1 << 30));
         let rig = Rig::start(&["--users", &users]);
         std::fs::write(&users, "[users.alice]\nsecrets = [\"not hex\"]\n").unwrap();
         signal(rig.proxy.pid(), Signal::SIGHUP);
@@ -168,13 +203,83 @@ mod rust_build {
         );
         echo(&mut rig.client(KEY_ALICE, Transport::Intermediate), 100, 1);
 
-        let carol = "ca201000ca201000ca201000ca201000";
-        std::fs::write(&users, format!("[users.carol]\nsecrets = [\"{carol}\"]\n")).unwrap();
+        let dave = "da5e0000da5e0000da5e0000da5e0000";
+        std::fs::write(&users, format!("[users.dave]\nsecrets = [\"{dave}\"]\n")).unwrap();
         signal(rig.proxy.pid(), Signal::SIGHUP);
         wait_stderr(&rig, "1 users");
         refused(&rig, KEY_ALICE);
-        echo(&mut rig.client(carol, Transport::Intermediate), 100, 2);
+        echo(&mut rig.client(dave, Transport::Intermediate), 100, 2);
         echo(&mut rig.client(SECRET_HEX, Transport::Intermediate), 100, 3);
+    }
+
+    #[test]
+    fn a_removed_users_open_connection_is_closed_after_the_grace() {
+        let scratch = Scratch::new();
+        let users = users_file(&scratch, &three_users(1 << 30));
+        let rig = Rig::start(&["--users", &users, "--users-grace", "0"]);
+        let mut alice = rig.client(KEY_ALICE, Transport::Intermediate);
+        echo(&mut alice, 100, 1);
+        let mut bob = rig.client(&format!("dd{KEY_BOB}"), Transport::Intermediate);
+        std::fs::write(&users, format!("[users.bob]\nsecrets = [\"{KEY_BOB}\"]\n")).unwrap();
+        signal(rig.proxy.pid(), Signal::SIGHUP);
+        wait_stderr(&rig, "1 users");
+        // The next sweep (within a second) closes alice; bob goes on.
+        let (bytes, eof) = drain(&mut alice.into_stream());
+        assert!(bytes.is_empty() && eof, "{} bytes, eof {eof}", bytes.len());
+        echo(&mut bob, 100, 2);
+    }
+
+    /// The sum of bob's byte counts in a state file's text.
+    fn saved_bytes_of_bob(text: &str) -> i64 {
+        let line = text.lines().find(|l| l.starts_with("bob "));
+        let numbers = line.map(|l| l.split(' ').skip(2).filter_map(|n| n.parse::<i64>().ok()));
+        numbers.map_or(0, Iterator::sum)
+    }
+
+    #[test]
+    fn the_state_survives_a_sigkill_up_to_the_interval_and_a_damaged_one_is_set_aside() {
+        let scratch = Scratch::new();
+        let users = users_file(&scratch, &three_users(1 << 30));
+        let state = scratch.path("users.state");
+        let state_arg = state.to_str().unwrap();
+        let args = [
+            "--users",
+            &users,
+            "--users-state",
+            state_arg,
+            "--users-state-interval",
+            "1",
+        ];
+        let rig = Rig::start(&args);
+        use_bob(&rig, 10, 1000);
+        let used = wait_until(
+            "bob's bytes",
+            || stat(&rig, "user_quota_used:bob"),
+            |v| v.unwrap_or(0) >= 20_000,
+        );
+        // Saved within the interval.
+        wait_until(
+            "bob in the state file",
+            || saved_bytes_of_bob(&std::fs::read_to_string(&state).unwrap_or_default()),
+            |&n| n >= 20_000,
+        );
+        let Rig { proxy, .. } = rig;
+        let _ = proxy.child.kill_and_wait();
+
+        let rig = Rig::start(&args);
+        let after = stat(&rig, "user_quota_used:bob").unwrap();
+        assert!(
+            (20_000..=used.unwrap()).contains(&after),
+            "{after} of {used:?}"
+        );
+        stop(rig);
+
+        std::fs::write(&state, "mtproxy-users-state 1\nbob 0 5 5\nend 1 00000000\n").unwrap();
+        let rig = Rig::start(&args);
+        wait_stderr(&rig, "set aside");
+        assert!(scratch.path("users.corrupt").exists());
+        rig.wait_stat("user_quota_used:bob", 0);
+        use_bob(&rig, 1, 100);
     }
 
     #[test]

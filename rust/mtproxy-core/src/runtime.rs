@@ -50,12 +50,19 @@ pub struct RustOnly {
     pub users: UsersOptions,
 }
 
-/// `--users FILE`, `--users-state FILE`, `--users-state-interval SECS`.
+/// The default of `--users-grace`: how long a removed or disabled user's
+/// open connections go on after a reload.
+pub const USERS_GRACE_SECS: u32 = 30;
+
+/// `--users FILE`, `--users-state FILE`, `--users-state-interval SECS`,
+/// `--users-grace SECS`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsersOptions {
     pub file: Option<String>,
     pub state_file: Option<String>,
     pub state_interval_secs: u32,
+    /// How long a removed or disabled user's open connections go on.
+    pub grace_secs: u32,
 }
 
 impl Default for UsersOptions {
@@ -64,6 +71,7 @@ impl Default for UsersOptions {
             file: None,
             state_file: None,
             state_interval_secs: 60,
+            grace_secs: USERS_GRACE_SECS,
         }
     }
 }

@@ -8,7 +8,9 @@
 //! engine, the Rust proxy's `mtp_proxy_new` shim reads them
 //! ([`options`]), and the Rust proxy registers its direct-mode counters
 //! ([`set_direct_stats`]) for the Rust engine's `/stats` and `/metrics` to
-//! append. A C proxy never reads the options (main refuses them first when
+//! append; with a users file it registers its users' registry
+//! ([`set_users`]) for the engine's reload, state saver and stats. A C
+//! proxy never reads the options (main refuses them first when
 //! the proxy is C); a C engine does not print the extra lines.
 //! Nothing sets them in the in-process differential tests, so the two
 //! proxies are compared on upstream's behaviour there.

@@ -6,7 +6,8 @@
 //! Guarantees, as documented in README:
 //! - a users file with an error is refused whole; the one in force stays;
 //! - a user removed or disabled by a reload keeps its open connections for
-//!   [`REMOVAL_GRACE_SECS`], then they are closed; new ones are refused at once;
+//!   `--users-grace` seconds (default 30), then they are closed; new ones
+//!   are refused at once;
 //! - quota usage is saved every `--users-state-interval` seconds (and at
 //!   stop), by writing a temporary file and renaming it over the old one, so
 //!   a crash loses at most one interval and never leaves half a file; a state
@@ -23,8 +24,9 @@ use mtproxy_core::net::fake_tls::hello_keys;
 use mtproxy_core::users::state::{decode_state, encode_state};
 use mtproxy_core::users::{parse_users, Live, Refusal, Usage, User};
 
-/// How long a removed or disabled user's open connections may go on.
-pub const REMOVAL_GRACE_SECS: i64 = 30;
+/// How long a removed or disabled user's open connections may go on,
+/// unless `--users-grace` says otherwise.
+pub const REMOVAL_GRACE_SECS: i64 = mtproxy_core::runtime::USERS_GRACE_SECS as i64;
 /// Users shown one by one in `/metrics`; the rest are summed under
 /// `user="_other"`, so a large users file cannot flood a metrics store.
 pub const MAX_LABELLED_USERS: usize = 1000;
@@ -127,6 +129,7 @@ pub struct Registry {
     file: PathBuf,
     /// The `-S` secrets, first in every table.
     anonymous: Vec<[u8; 16]>,
+    grace_secs: i64,
     state_file: Option<PathBuf>,
     table: RwLock<Arc<Table>>,
     states: Mutex<HashMap<String, UserState>>,
@@ -184,6 +187,7 @@ impl Registry {
         let registry = Registry {
             file: file.to_path_buf(),
             anonymous: anonymous.to_vec(),
+            grace_secs: REMOVAL_GRACE_SECS,
             state_file: state_file.map(Path::to_path_buf),
             table: RwLock::new(Arc::new(table)),
             states: Mutex::new(states),
@@ -201,6 +205,11 @@ impl Registry {
 
     fn states(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserState>> {
         self.states.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets how long a removed or disabled user's open connections go on.
+    pub fn set_grace(&mut self, secs: u32) {
+        self.grace_secs = i64::from(secs);
     }
 
     /// Re-reads the users file; on an error the file in force stays.
@@ -275,9 +284,9 @@ impl Registry {
         match table.user(name) {
             Some(user) => {
                 s.live.add_bytes(&user.limits, now, up, down);
-                !s.live.over(&user.limits, now) && !past_grace(s, now)
+                !s.live.over(&user.limits, now) && !past_grace(s, now, self.grace_secs)
             }
-            None => !past_grace(s, now),
+            None => !past_grace(s, now, self.grace_secs),
         }
     }
 
@@ -441,8 +450,8 @@ type Figure = (&'static str, i64, bool);
 /// A user's name, figures and refusals by reason.
 type Row = (String, [Figure; 7], [u64; Refusal::ALL.len()]);
 
-fn past_grace(s: &UserState, now: i64) -> bool {
-    s.gone_since.is_some_and(|t| now - t >= REMOVAL_GRACE_SECS)
+fn past_grace(s: &UserState, now: i64, grace_secs: i64) -> bool {
+    s.gone_since.is_some_and(|t| now - t >= grace_secs)
 }
 
 #[cfg(test)]

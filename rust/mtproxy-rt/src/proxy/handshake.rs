@@ -29,7 +29,7 @@ impl Worker<'_> {
         let hint = self.recent_secret(slot, &secrets);
         match parse_header(&raw, &secrets, hint, false) {
             Ok(_) if self.replayed(&raw[..HEADER_LEN]) => self.close_client(slot, false),
-            Ok(header) if self.admit_user(slot, &secrets, header.secret_index) => {
+            Ok(header) if self.admit_user(slot, &secrets, header.secret_index, raw.len()) => {
                 self.start_stream(slot, &header, None, &raw[HEADER_LEN..])
             }
             _ => self.close_client(slot, false),
@@ -85,6 +85,7 @@ impl Worker<'_> {
                 match secrets.secret(check.secret_index) {
                     Some(secret) => {
                         let index = usize::try_from(check.secret_index).ok();
+                        self.remember_secret(slot, &secrets, check.secret_index);
                         self.send_server_hello(slot, &check, &secret, index)
                     }
                     None => self.start_relay(slot),
@@ -175,9 +176,11 @@ impl Worker<'_> {
         if !self.may_try(&secrets) {
             return self.start_relay(slot);
         }
+        // Everything the client sent so far (hello and records).
+        let received = self.clients.get(slot).map_or(0, |c| c.raw.len());
         match parse_header(&inner, &secrets, hint, true) {
             Ok(_) if self.replayed(&inner[..HEADER_LEN]) => self.start_relay(slot),
-            Ok(header) if self.admit_user(slot, &secrets, header.secret_index) => {
+            Ok(header) if self.admit_user(slot, &secrets, header.secret_index, received) => {
                 if let Some(c) = self.clients.get_mut(slot) {
                     c.raw = Vec::new();
                 }
@@ -195,6 +198,13 @@ impl Worker<'_> {
         registry.recent(ip, secrets)
     }
 
+    /// With users, remembers the secret this client's address matched.
+    fn remember_secret(&self, slot: usize, secrets: &Table, index: i32) {
+        if let (Some(registry), Some(c)) = (&self.proxy.users, self.clients.get(slot)) {
+            registry.remember(c.peer.ip(), secrets, index);
+        }
+    }
+
     /// Whether a header may be tried at all: with a users file, no secret
     /// (every user removed, no `-S`) means no client is let in; only
     /// without one does an empty list mean upstream's secretless mode.
@@ -205,7 +215,9 @@ impl Worker<'_> {
     /// A header matched key `index`: when that is a user's, asks the
     /// registry to admit the connection (refused like a wrong secret, so a
     /// limit tells a prober nothing) and remembers the user on the client.
-    fn admit_user(&mut self, slot: usize, secrets: &Table, index: i32) -> bool {
+    /// `received`: the bytes the client sent before, which its user pays
+    /// for too.
+    fn admit_user(&mut self, slot: usize, secrets: &Table, index: i32, received: usize) -> bool {
         let Some(registry) = &self.proxy.users else {
             return true;
         };
@@ -220,7 +232,9 @@ impl Worker<'_> {
         if registry.admit(&user.name, ip, super::unix_now()).is_err() {
             return false;
         }
-        c.user = Some(Box::new(UserConn::new(user, ip)));
+        let mut conn = UserConn::new(user, ip);
+        conn.up = received as u64;
+        c.user = Some(Box::new(conn));
         true
     }
 

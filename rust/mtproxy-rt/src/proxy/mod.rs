@@ -171,7 +171,7 @@ impl Proxy {
         let users = match &settings.rust_only.users.file {
             Some(file) => {
                 let state = settings.rust_only.users.state_file.as_deref();
-                let (registry, notes) = Registry::open(
+                let (mut registry, notes) = Registry::open(
                     std::path::Path::new(file),
                     state.map(std::path::Path::new),
                     &settings.secrets,
@@ -179,6 +179,7 @@ impl Proxy {
                 for note in notes {
                     crate::log::line(&note);
                 }
+                registry.set_grace(settings.rust_only.users.grace_secs);
                 Some(Arc::new(registry))
             }
             None => None,
