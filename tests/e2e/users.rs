@@ -5,7 +5,6 @@
 use crate::harness::*;
 
 const KEY_ALICE: &str = "a11ce000a11ce000a11ce000a11ce000";
-const KEY_BOB: &str = "b0b00000b0b00000b0b00000b0b00000";
 
 #[cfg(not(all(feature = "rust-mtproto-proxy", feature = "rust-engine-main")))]
 #[test]
@@ -46,6 +45,7 @@ mod rust_build {
         path.to_str().unwrap().to_string()
     }
 
+    const KEY_BOB: &str = "b0b00000b0b00000b0b00000b0b00000";
     const KEY_CAROL: &str = "ca201000ca201000ca201000ca201000";
 
     /// alice: one connection at a time; bob: `quota` bytes; carol: expired.
