@@ -99,12 +99,15 @@ record() { # build scenario json
     printf '%-6s %-34s %s\n' "$1" "$2" "$3"
 }
 load() { # build scenario conf mtproxy-load args...
-    local build=$1 scenario=$2 conf=$3
-    shift 3
-    local json
+    local build=$1 scenario=$2
+    record "$build" "$scenario" "$(load_report "${@:3}")"
+}
+load_report() { # conf mtproxy-load args...: the report, or null
+    local conf=$1 json
+    shift
     json=$("$kit/mtproxy-load" --proxy "127.0.0.1:$proxy_port" --pid "$proxy_pid" \
         --me-pid "${peer_pid[$conf]}" --json --quiet "$@") || true
-    record "$build" "$scenario" "${json:-null}"
+    echo "${json:-null}"
 }
 
 # measure BUILD NAME CONF WORKERS PROXY_ARGS LOAD_ARGS...: one proxy run
@@ -175,6 +178,40 @@ users() {
     stop_proxy
 }
 
+# hostile BUILD: issue #11's hostile case. 100 clients echo 64 bytes (one
+# in flight each) with 10,000 users, alone and while two threads flood the
+# proxy with wrong-secret handshakes (each one tries every secret); the
+# flood's own figures join the second report. Rust-only.
+hostile() {
+    local build=$1 name users_arg key
+    users_arg=$(users_file 10000)
+    key=$(printf '%032x' 10000)
+    for name in "echo 64B x100 users x10000" "echo 64B x100 users x10000 + flood"; do
+        selected "$name" || continue
+        if [[ $build == c ]]; then
+            record c "$name" '{"rust_only":true}'
+            continue
+        fi
+        start_proxy "$target/perf/mtproxy-$build" echo 1 --users "$users_arg"
+        local flood_pid=
+        if [[ $name == *flood ]]; then
+            "$kit/handshake-flood" --proxy "127.0.0.1:$proxy_port" --threads 2 \
+                --seconds "$((SECS + 2))" >"$work/flood.json" &
+            flood_pid=$!
+        fi
+        local json
+        json=$(load_report echo --secret "$key" --connections 100 --size 64 --window 1 --duration "$SECS")
+        if [[ -n $flood_pid ]]; then
+            wait "$flood_pid" || true
+            local flood
+            flood=$(cat "$work/flood.json")
+            [[ $json == null || -z $flood ]] || json="${json%\}},${flood#\{}"
+        fi
+        record "$build" "$name" "$json"
+        stop_proxy
+    done
+}
+
 idle_cpu() { # build
     selected "idle CPU, 0 connections" || return 0
     start_proxy "$target/perf/mtproxy-$1" echo 1
@@ -242,6 +279,7 @@ for rep in $(seq 1 "$REPEAT"); do
             users $build $n obfs2
             users $build $n fake-tls
         done
+        hostile $build
     done
 done
 

@@ -317,4 +317,49 @@ mod rust_build {
         assert!(!status.success());
         assert!(stderr.contains("also given with -S"), "{stderr}");
     }
+
+    #[test]
+    fn a_flood_of_wrong_secrets_with_many_users_leaves_returning_clients_in() {
+        let scratch = Scratch::new();
+        let mut text = three_users(1 << 30);
+        for i in 0..2_000 {
+            text.push_str(&format!("[users.u{i}]\nsecrets = [\"{:032x}\"]\n", i + 1));
+        }
+        let users = users_file(&scratch, &text);
+        let rig = Rig::start(&["--users", &users]);
+        let mut alice = rig.client(KEY_ALICE, Transport::Intermediate);
+        echo(&mut alice, 100, 0);
+        let addr = rig.proxy.addr();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flooders: Vec<_> = (0..2u8)
+            .map(|t| {
+                let stop = std::sync::Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let mut s = std::net::TcpStream::connect(addr).unwrap();
+                        std::io::Write::write_all(&mut s, &[t.wrapping_add(0x5a); 64]).unwrap();
+                        let _ = drain(&mut s);
+                    }
+                })
+            })
+            .collect();
+        // Searches get a quarter of the worker's time: the flood soon has
+        // only the address's last secret tried, and alice (that secret)
+        // goes on meanwhile, as does a new connection of hers.
+        wait_until(
+            "skipped searches",
+            || stat(&rig, "secret_searches_skipped"),
+            |v| v.unwrap_or(0) > 0,
+        );
+        for i in 1..20 {
+            echo(&mut alice, 100, i);
+        }
+        drop(alice);
+        rig.wait_stat("user_connections:alice", 0);
+        echo(&mut rig.client(KEY_ALICE, Transport::Intermediate), 100, 99);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for f in flooders {
+            f.join().unwrap();
+        }
+    }
 }

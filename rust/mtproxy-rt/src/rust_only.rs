@@ -77,6 +77,9 @@ pub struct RustStats {
     pub direct_connect_failed: AtomicI64,
     /// obfuscated2 headers refused as replays.
     pub obfs2_replays: AtomicI64,
+    /// Handshakes (with users) that got only their address's last secret
+    /// tried, because full searches had used up their share of the time.
+    pub secret_searches_skipped: AtomicI64,
     per_dc: RwLock<BTreeMap<i16, Arc<DcCounters>>>,
 }
 
@@ -128,6 +131,12 @@ impl RustStats {
                 "obfs2_replays_rejected".into(),
                 None,
                 get(&self.obfs2_replays),
+                true,
+            ),
+            (
+                "secret_searches_skipped".into(),
+                None,
+                get(&self.secret_searches_skipped),
                 true,
             ),
         ];

@@ -104,8 +104,11 @@ fn figures(scenario: &str, r: &Value, floor: &Floor) -> String {
             (Some(cpu), Some(n)) if n > 0.0 => format!("{:.1}", cpu * 1e6 / n),
             _ => "n/a".into(),
         };
+        let flood = num(r, "flood_per_sec").map_or(String::new(), |v| {
+            format!(", during {v:.0} wrong-secret handshakes/s")
+        });
         format!(
-            "p50 {} µs, p99 {} µs, {per_rt} CPU-µs/round trip",
+            "p50 {} µs, p99 {} µs, {per_rt} CPU-µs/round trip{flood}",
             f("rtt_p50_us", 0),
             f("rtt_p99_us", 0)
         )
@@ -423,6 +426,8 @@ mod tests {
             {"build": "rust", "scenario": "secret search x1000", "report":
                 {"users": 1000, "obfs2_ms_per_handshake": 0.2, "fake_tls_ms_per_handshake": 0.47}},
             {"build": "c", "scenario": "secret search x1000", "report": {"rust_only": true}},
+            {"build": "rust", "scenario": "echo 64B x100 users x10000 + flood", "report":
+                {"rtt_p50_us": 90.0, "rtt_p99_us": 900.0, "flood_per_sec": 420.4}},
         ]);
         fs::write(root.join(E2E_FILE), rows.to_string()).unwrap();
         let e2e = table(&root).unwrap().unwrap();
@@ -433,6 +438,12 @@ mod tests {
         assert!(rust.contains("0.50 CPU-s/GB (2.0x floor)"), "{rust}");
         assert!(rust.ends_with("target ≤ 0.7: met"), "{rust}");
         assert!(row("direct upload x64").2.ends_with("target ≤ 0.8: missed"));
+        let flooded = row("echo 64B x100 users x10000 + flood").2;
+        assert!(
+            flooded.starts_with("p50 90 µs, p99 900 µs,")
+                && flooded.ends_with("during 420 wrong-secret handshakes/s"),
+            "{flooded}"
+        );
         let (_, c, rust) = row("secret search x1000");
         assert_eq!(c, "n/a (Rust-only)");
         assert!(

@@ -9,9 +9,52 @@ use super::worker::Worker;
 use crate::users::Table;
 use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
 use mtproxy_core::net::obfs2::{self, HEADER_LEN};
+use std::ops::Range;
+use std::time::Instant;
 
 /// The longest first record a fake-TLS client may send (RUNTIME.md).
 const MAX_HELLO: usize = 16384 + 5;
+
+/// With users, a wrong secret costs one trial per user (about 2 ms for
+/// obfuscated2 and 5 ms for fake TLS at 10,000 users), so a flood of bad
+/// handshakes could take a worker's whole time. Full searches may take
+/// this share of a worker's time (per mille), with this much saved up;
+/// past it a handshake tries only its address's last secret (a returning
+/// client still gets in; a new one is refused like a wrong secret, and
+/// counted in `secret_searches_skipped`) until time is earned again.
+const SEARCH_SHARE_PER_MILLE: u64 = 250;
+const SEARCH_BURST_NS: i64 = 100_000_000;
+
+/// The time full secret searches may still take (negative: owed; a search
+/// is only started with time left); see [`SEARCH_SHARE_PER_MILLE`].
+pub(crate) struct SearchBudget {
+    tokens_ns: i64,
+    refilled: Instant,
+}
+
+impl SearchBudget {
+    pub fn new() -> SearchBudget {
+        SearchBudget {
+            tokens_ns: SEARCH_BURST_NS,
+            refilled: Instant::now(),
+        }
+    }
+
+    fn available(&mut self) -> bool {
+        let now = Instant::now();
+        let wall = now.duration_since(self.refilled).as_nanos();
+        let earned = wall.saturating_mul(u128::from(SEARCH_SHARE_PER_MILLE)) / 1000;
+        let earned = i64::try_from(earned).unwrap_or(i64::MAX);
+        self.tokens_ns = self.tokens_ns.saturating_add(earned).min(SEARCH_BURST_NS);
+        self.refilled = now;
+        self.tokens_ns > 0
+    }
+
+    fn charge(&mut self, since: Instant) {
+        let spent = i64::try_from(since.elapsed().as_nanos()).unwrap_or(i64::MAX);
+        self.tokens_ns = self.tokens_ns.saturating_sub(spent);
+    }
+}
 
 impl Worker<'_> {
     pub(crate) fn check_obfs2_header(&mut self, slot: usize) {
@@ -27,7 +70,11 @@ impl Worker<'_> {
             return self.close_client(slot, false);
         }
         let hint = self.recent_secret(slot, &secrets);
-        match parse_header(&raw, &secrets, hint, false) {
+        let scope = self.search_scope(&secrets, hint);
+        let started = Instant::now();
+        let parsed = parse_header(&raw, &secrets, hint, scope, false);
+        self.search_budget.charge(started);
+        match parsed {
             Ok(_) if self.replayed(&raw[..HEADER_LEN]) => self.close_client(slot, false),
             Ok(header) if self.admit_user(slot, &secrets, header.secret_index, raw.len()) => {
                 self.start_stream(slot, &header, None, &raw[HEADER_LEN..])
@@ -50,6 +97,8 @@ impl Worker<'_> {
         }
         let secrets = self.proxy.secrets();
         let hint = self.recent_secret(slot, &secrets);
+        let scope = self.search_scope(&secrets, hint);
+        let started = Instant::now();
         let Some(c) = self.clients.get(slot) else {
             return;
         };
@@ -70,16 +119,25 @@ impl Worker<'_> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = super::unix_now();
-            tls::check_client_hello_keyed(
+            let keys = secrets.hello_keys.get(scope.clone()).unwrap_or_default();
+            let first_try = hint.and_then(|h| h.checked_sub(scope.start));
+            let mut checked = tls::check_client_hello_keyed(
                 &c.raw[..len],
                 buffered,
-                &secrets.hello_keys,
-                hint,
+                keys,
+                first_try,
                 &domains,
                 &mut cache,
                 now,
-            )
+            );
+            if let Ok(check) = &mut checked {
+                if check.secret_index >= 0 {
+                    check.secret_index += i32::try_from(scope.start).unwrap_or(0);
+                }
+            }
+            checked
         };
+        self.search_budget.charge(started);
         match verdict {
             Ok(check) if check.verdict == tls::VERDICT_ACCEPT && !on_http_port => {
                 match secrets.secret(check.secret_index) {
@@ -178,7 +236,8 @@ impl Worker<'_> {
         }
         // Everything the client sent so far (hello and records).
         let received = self.clients.get(slot).map_or(0, |c| c.raw.len());
-        match parse_header(&inner, &secrets, hint, true) {
+        let scope = 0..secrets.owners.len();
+        match parse_header(&inner, &secrets, hint, scope, true) {
             Ok(_) if self.replayed(&inner[..HEADER_LEN]) => self.start_relay(slot),
             Ok(header) if self.admit_user(slot, &secrets, header.secret_index, received) => {
                 if let Some(c) = self.clients.get_mut(slot) {
@@ -196,6 +255,20 @@ impl Worker<'_> {
         let registry = self.proxy.users.as_ref()?;
         let ip = self.clients.get(slot)?.peer.ip();
         registry.recent(ip, secrets)
+    }
+
+    /// The keys a handshake may try: all of them, or, with users once full
+    /// searches used up their time, only the address's last one.
+    fn search_scope(&mut self, secrets: &Table, hint: Option<usize>) -> Range<usize> {
+        let all = 0..secrets.owners.len();
+        if self.proxy.users.is_none() || self.search_budget.available() {
+            return all;
+        }
+        super::Counters::add(&self.proxy.rust_stats.secret_searches_skipped, 1);
+        match hint {
+            Some(h) if all.contains(&h) => h..h + 1,
+            _ => 0..0,
+        }
     }
 
     /// With users, remembers the secret this client's address matched.
@@ -272,20 +345,55 @@ impl Worker<'_> {
     }
 }
 
-/// The obfuscated2 header against every secret of `secrets`, `hint` first
-/// (the outcome does not depend on it, only the number of trials).
+/// The obfuscated2 header against the secrets of `secrets` in `scope`,
+/// `hint` first (the outcome does not depend on it, only the number of
+/// trials). An empty scope of a non-empty table matches nothing (never
+/// upstream's secret-less mode, which only an empty `-S` list means).
 fn parse_header(
     raw: &[u8],
     secrets: &Table,
     hint: Option<usize>,
+    scope: Range<usize>,
     padded_only: bool,
 ) -> Result<obfs2::ServerHeader, i32> {
-    let key = hint.and_then(|i| secrets.keys.get(i * 16..i * 16 + 16));
-    if let (Some(key), Some(index)) = (key, hint.and_then(|i| i32::try_from(i).ok())) {
+    let key_of = |i: usize| secrets.keys.get(i * 16..i * 16 + 16);
+    let hinted = hint.filter(|h| scope.contains(h));
+    if let Some((key, index)) = hinted.and_then(|i| Some((key_of(i)?, i32::try_from(i).ok()?))) {
         if let Ok(mut header) = obfs2::parse_header(raw, key, padded_only) {
             header.secret_index = index;
             return Ok(header);
         }
     }
-    obfs2::parse_header(raw, &secrets.keys, padded_only)
+    let whole = scope.start == 0 && scope.end == secrets.owners.len();
+    if scope.is_empty() && !whole || hinted.is_some() && scope.len() == 1 {
+        return Err(obfs2::ERR_NO_MATCH);
+    }
+    let keys = secrets
+        .keys
+        .get(scope.start * 16..scope.end * 16)
+        .unwrap_or_default();
+    let mut header = obfs2::parse_header(raw, keys, padded_only)?;
+    if header.secret_index >= 0 {
+        header.secret_index += i32::try_from(scope.start).map_err(|_| obfs2::ERR_NO_MATCH)?;
+    }
+    Ok(header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_search_budget_is_owed_back_before_the_next_search() {
+        let mut budget = SearchBudget::new();
+        assert!(budget.available());
+        let long_ago = Instant::now() - Duration::from_millis(200);
+        budget.charge(long_ago);
+        // 100 ms saved, 200 ms spent: 100 ms owed, repaid at a quarter of
+        // the wall time, so not within the next microseconds.
+        assert!(!budget.available());
+        budget.refilled -= Duration::from_millis(404);
+        assert!(budget.available(), "{} ns", budget.tokens_ns);
+    }
 }

@@ -60,6 +60,8 @@ pub(crate) struct Worker<'p> {
     pub read_buf: Vec<u8>,
     pub packet_buf: Vec<u8>,
     pub message_buf: Vec<u8>,
+    /// Time full secret searches may still take (with users).
+    pub search_budget: super::handshake::SearchBudget,
 }
 
 pub(crate) fn run(proxy: &Proxy, index: usize, fds: Vec<OwnedFd>) -> Result<(), WorkerError> {
@@ -119,6 +121,7 @@ impl<'p> Worker<'p> {
             read_buf: vec![0; READ_CHUNK + 16],
             packet_buf: vec![0; MAX_PACKET_LEN + 16],
             message_buf: Vec::new(),
+            search_budget: super::handshake::SearchBudget::new(),
         };
         worker.apply_snapshot(worker.snapshot.clone());
         if proxy.users.is_some() {
