@@ -5,9 +5,7 @@
 
 use std::process::ExitCode;
 
-use mtproxy_core::net::obfs2::{
-    format_secret, Secret, MAX_DOMAIN_LEN, SECRET_FAKE_TLS, SECRET_PADDED, SECRET_PLAIN,
-};
+use mtproxy_core::net::obfs2::{link_secret, SECRET_FAKE_TLS, SECRET_PADDED, SECRET_PLAIN};
 use mtproxy_core::users::{parse_users, User};
 
 pub const USAGE: &str =
@@ -70,20 +68,6 @@ struct Link {
     secret: String,
 }
 
-fn form(key: &[u8; 16], kind: i32, domain: &[u8]) -> Option<String> {
-    let mut secret = Secret {
-        kind,
-        key: *key,
-        domain: [0; MAX_DOMAIN_LEN],
-        domain_len: domain.len(),
-    };
-    secret
-        .domain
-        .get_mut(..domain.len())?
-        .copy_from_slice(domain);
-    format_secret(&secret).ok()
-}
-
 fn user_links(user: &User, domain: Option<&str>) -> Result<Vec<Link>, String> {
     let mut keys: Vec<([u8; 16], Option<Vec<u8>>)> = Vec::new();
     for s in &user.secrets {
@@ -97,11 +81,11 @@ fn user_links(user: &User, domain: Option<&str>) -> Result<Vec<Link>, String> {
     let mut links = Vec::new();
     for (key, own) in keys {
         for (name, kind) in [("plain", SECRET_PLAIN), ("dd", SECRET_PADDED)] {
-            let secret = form(&key, kind, &[]).ok_or("unformattable secret")?;
+            let secret = link_secret(&key, kind, &[]).ok_or("unformattable secret")?;
             links.push(Link { form: name, secret });
         }
         if let Some(d) = own.or_else(|| domain.map(|d| d.as_bytes().to_vec())) {
-            let secret = form(&key, SECRET_FAKE_TLS, &d).ok_or_else(|| {
+            let secret = link_secret(&key, SECRET_FAKE_TLS, &d).ok_or_else(|| {
                 format!(
                     "--domain: `{}` is not a domain name",
                     String::from_utf8_lossy(&d)

@@ -282,39 +282,32 @@ mod rust_build {
         use_bob(&rig, 1, 100);
     }
 
-    #[test]
-    fn a_users_file_with_an_error_stops_the_start_with_its_line() {
+    /// Starts the proxy with a users file of `text`; it must exit with an
+    /// error: its stderr.
+    fn refused_start(text: &str) -> String {
         let scratch = Scratch::new();
-        let users = users_file(
-            &scratch,
-            &format!("[users.a]\nsecrets = [\"{KEY_ALICE}\"]\nquota = \"lots\"\n"),
-        );
+        let users = users_file(&scratch, text);
         std::fs::write(scratch.path("proxy-secret"), proxy_secret()).unwrap();
         let conf = scratch.path("proxy-multi.conf");
         std::fs::write(&conf, "proxy_for 2 127.0.0.1:9;\n").unwrap();
         let status = proxy_command(&scratch, &conf, &["-u", &run_user(), "--users", &users])
             .status()
             .unwrap();
-        let stderr = std::fs::read_to_string(scratch.path("proxy.stderr")).unwrap();
         assert!(!status.success());
+        std::fs::read_to_string(scratch.path("proxy.stderr")).unwrap()
+    }
+
+    #[test]
+    fn a_users_file_with_an_error_stops_the_start_with_its_line() {
+        let stderr = refused_start(&format!(
+            "[users.a]\nsecrets = [\"{KEY_ALICE}\"]\nquota = \"lots\"\n"
+        ));
         assert!(stderr.contains("line 3"), "{stderr}");
     }
 
     #[test]
     fn a_user_secret_also_given_with_dash_s_is_refused_at_start() {
-        let scratch = Scratch::new();
-        let users = users_file(
-            &scratch,
-            &format!("[users.a]\nsecrets = [\"{SECRET_HEX}\"]\n"),
-        );
-        std::fs::write(scratch.path("proxy-secret"), proxy_secret()).unwrap();
-        let conf = scratch.path("proxy-multi.conf");
-        std::fs::write(&conf, "proxy_for 2 127.0.0.1:9;\n").unwrap();
-        let status = proxy_command(&scratch, &conf, &["-u", &run_user(), "--users", &users])
-            .status()
-            .unwrap();
-        let stderr = std::fs::read_to_string(scratch.path("proxy.stderr")).unwrap();
-        assert!(!status.success());
+        let stderr = refused_start(&format!("[users.a]\nsecrets = [\"{SECRET_HEX}\"]\n"));
         assert!(stderr.contains("also given with -S"), "{stderr}");
     }
 

@@ -113,6 +113,22 @@ pub fn parse_secret(text: &[u8]) -> Result<Secret, i32> {
         .ok_or(ERR_BAD_SECRET)
 }
 
+/// The link form of `key` as `kind` (with `domain` for fake TLS); `None`
+/// for a kind or domain [`format_secret`] refuses.
+pub fn link_secret(key: &[u8; SECRET_LEN], kind: i32, domain: &[u8]) -> Option<String> {
+    let mut secret = Secret {
+        kind,
+        key: *key,
+        domain: [0; MAX_DOMAIN_LEN],
+        domain_len: domain.len(),
+    };
+    secret
+        .domain
+        .get_mut(..domain.len())?
+        .copy_from_slice(domain);
+    format_secret(&secret).ok()
+}
+
 /// The hex link form (lowercase) of `secret`; ignores the domain unless the
 /// kind is fake TLS.
 pub fn format_secret(secret: &Secret) -> Result<String, i32> {

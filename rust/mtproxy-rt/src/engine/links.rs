@@ -1,26 +1,8 @@
 //! The `tg://proxy` links printed at start-up, one per secret and mode.
 use std::net::Ipv4Addr;
 
-use mtproxy_core::net::obfs2::{
-    format_secret, Secret, MAX_DOMAIN_LEN, SECRET_FAKE_TLS, SECRET_PADDED, SECRET_PLAIN,
-};
+use mtproxy_core::net::obfs2::{link_secret, SECRET_FAKE_TLS, SECRET_PADDED, SECRET_PLAIN};
 use mtproxy_core::runtime::EngineConfig;
-
-/// The link form of `key` as `kind` (with `domain` for fake TLS), by the
-/// obfs2 core's formatter; `None` for a domain it refuses.
-fn secret_text(key: &[u8; 16], kind: i32, domain: &[u8]) -> Option<String> {
-    let mut secret = Secret {
-        kind,
-        key: *key,
-        domain: [0; MAX_DOMAIN_LEN],
-        domain_len: domain.len(),
-    };
-    secret
-        .domain
-        .get_mut(..domain.len())?
-        .copy_from_slice(domain);
-    format_secret(&secret).ok()
-}
 
 /// The server shown in links: `--address`, else the global side of the
 /// first `--nat-info` rule, else a placeholder for the user to fill in.
@@ -46,10 +28,10 @@ pub fn links(config: &EngineConfig, port: u16) -> Vec<String> {
     let mut out = Vec::new();
     for key in &config.secrets {
         let forms = match domain {
-            Some(name) => vec![secret_text(key, SECRET_FAKE_TLS, name.as_bytes())],
+            Some(name) => vec![link_secret(key, SECRET_FAKE_TLS, name.as_bytes())],
             None => vec![
-                secret_text(key, SECRET_PLAIN, &[]),
-                secret_text(key, SECRET_PADDED, &[]),
+                link_secret(key, SECRET_PLAIN, &[]),
+                link_secret(key, SECRET_PADDED, &[]),
             ],
         };
         for form in forms.into_iter().flatten() {
