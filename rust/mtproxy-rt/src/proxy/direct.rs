@@ -148,26 +148,24 @@ fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
 
 impl DirectCrypto {
     /// Client ciphertext (TLS records for a fake-TLS client) → bytes for
-    /// the DC, appended to `out`. `Err` on a broken record.
-    pub fn client_to_dc(&mut self, data: &[u8], out: &mut OutQueue) -> Result<usize, ()> {
-        let mut plain = match self.tls.as_mut() {
-            Some(reader) => {
-                let mut payload = vec![0u8; data.len()];
-                let (mut done, mut made) = (0, 0);
-                while done < data.len() {
-                    let (used, n) = reader
-                        .feed(&data[done..], &mut payload[made..])
-                        .map_err(|_| ())?;
-                    done += used;
-                    made += n;
-                }
-                payload.truncate(made);
-                payload
-            }
-            None => data.to_vec(),
+    /// the DC, appended to `out` (plain obfuscated2 is decrypted in place).
+    /// `Err` on a broken record.
+    pub fn client_to_dc(&mut self, data: &mut [u8], out: &mut OutQueue) -> Result<(), ()> {
+        let Some(reader) = self.tls.as_mut() else {
+            self.client_plain_to_dc(data, out);
+            return Ok(());
         };
-        self.client_plain_to_dc(&mut plain, out);
-        Ok(plain.len())
+        let mut payload = vec![0u8; data.len()];
+        let (mut done, mut made) = (0, 0);
+        while done < data.len() {
+            let (used, n) = reader
+                .feed(&data[done..], &mut payload[made..])
+                .map_err(|_| ())?;
+            done += used;
+            made += n;
+        }
+        self.client_plain_to_dc(&mut payload[..made], out);
+        Ok(())
     }
 
     /// obfuscated2 ciphertext of the client (no records) → the DC.
