@@ -39,7 +39,11 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
       --direct                 direct mode: relay clients straight to Telegram's DCs,
                                no middle-ends; proxy-multi.conf and --aes-pwd optional
                                (Rust proxy only; README \"Direct mode\")
-      --dc-addr ID=HOST:PORT   DC address for direct mode (repeatable; IPv4 or [IPv6])
+      --dc-addr ID=HOST:PORT   DC address for direct connections (repeatable, also for
+                               one ID: tried in turn; IPv4 or [IPv6])
+      --prefer-ipv6            try a DC's IPv6 addresses first (IPv4 first by default)
+      --direct-fallback SECS   send new clients direct when their middle-ends have had
+                               no ready connection for SECS (middle-end mode)
       --users FILE             named users with limits and quotas (TOML; README, Users);
                                reloaded on SIGHUP
       --users-state FILE       where quota usage survives restarts
@@ -84,6 +88,7 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("", "test-seed"),
     ("", "shutdown-grace-ms"),
     ("", "dc-addr"),
+    ("", "direct-fallback"),
     ("", "users"),
     ("", "users-state"),
     ("", "users-state-interval"),
@@ -104,6 +109,7 @@ const FLAGS: &[(&str, &str)] = &[
     ("", "force-dh"),
     ("", "disable-tcp"),
     ("", "direct"),
+    ("", "prefer-ipv6"),
 ];
 
 fn find<'a>(
@@ -208,6 +214,9 @@ fn tokenize(args: &[String]) -> Result<(Vec<Opt>, Vec<String>), String> {
 
 /// `-P` with `--direct`: the answer to "why is my ad tag ignored".
 pub const AD_TAG_WITH_DIRECT: &str = "an ad tag (-P) only works through Telegram's middle-ends: drop --direct to show the sponsored channel, or drop -P";
+
+/// `-P` with `--direct-fallback`: the price of the fallback.
+pub const AD_TAG_WITH_FALLBACK: &str = "clients that --direct-fallback sends direct see no sponsored channel: an ad tag (-P) only works through Telegram's middle-ends";
 
 /// `--dc-addr ID=HOST:PORT`: a DC id (negative for media DCs) and an IPv4
 /// `a.b.c.d:port` or IPv6 `[addr]:port` address.
@@ -367,6 +376,13 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "shutdown-grace-ms" => c.shutdown_grace_ms = number(&name, v)?,
             "direct" => c.rust_only.direct = true,
             "dc-addr" => c.rust_only.dc_addrs.push(dc_addr(v)?),
+            "prefer-ipv6" => c.rust_only.prefer_ipv6 = true,
+            "direct-fallback" => {
+                c.rust_only.direct_fallback_secs = number(&name, v)?;
+                if c.rust_only.direct_fallback_secs == 0 {
+                    return Err("--direct-fallback: at least 1 second".into());
+                }
+            }
             "users" => c.rust_only.users.file = Some(v.to_string()),
             "users-state" => c.rust_only.users.state_file = Some(v.to_string()),
             "users-grace" => c.rust_only.users.grace_secs = number(&name, v)?,
@@ -384,6 +400,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     }
     if c.rust_only.direct && c.ad_tag.is_some() {
         return Err(AD_TAG_WITH_DIRECT.into());
+    }
+    if c.rust_only.direct && c.rust_only.direct_fallback_secs > 0 {
+        return Err(
+            "--direct-fallback is for middle-end mode: --direct already sends every client direct"
+                .into(),
+        );
+    }
+    if c.rust_only.direct_fallback_secs > 0 && c.ad_tag.is_some() {
+        warnings.push(AD_TAG_WITH_FALLBACK.into());
     }
     if c.rust_only.users.file.is_none() && c.rust_only.users.state_file.is_some() {
         return Err("--users-state needs --users".into());
@@ -530,9 +555,24 @@ mod tests {
             ("-H 1 --direct --dc-addr 2 x", "ID=HOST:PORT"),
             ("-H 1 --direct --dc-addr 2=localhost:1 x", "IP address"),
             ("-H 1 --direct --dc-addr 40000=1.2.3.4:1 x", "number"),
+            ("-H 1 --direct --direct-fallback 5 x", "middle-end mode"),
+            ("-H 1 --direct-fallback 0 x", "at least 1"),
+            ("-H 1 --direct-fallback soon x", "number"),
         ] {
             let err = parse(&args(line)).unwrap_err();
             assert!(err.contains(needle), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn fallback_and_address_family_options() {
+        let c = run("-H 1 --direct-fallback 30 --prefer-ipv6 --dc-addr 2=[::1]:1 x.conf");
+        assert_eq!(c.rust_only.direct_fallback_secs, 30);
+        assert!(c.rust_only.prefer_ipv6 && !c.rust_only.direct);
+        let line = "-H 1 --direct-fallback 30 -P 0123456789abcdef0123456789abcdef x.conf";
+        match parse(&args(line)).unwrap() {
+            Command::Run(_, warnings) => assert_eq!(warnings, vec![AD_TAG_WITH_FALLBACK]),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -60,10 +60,17 @@ fn module_is_rust(module: &str) -> bool {
 /// implement it comes from C (ARCHITECTURE.md, "Rust-only features").
 fn check_rust_only(config: &mtproxy_core::runtime::EngineConfig) -> Result<(), String> {
     let o = &config.rust_only;
-    if !o.direct && !o.dc_addrs.is_empty() {
-        return Err("--dc-addr only applies to direct mode: add --direct".into());
+    let goes_direct = o.direct || o.direct_fallback_secs > 0;
+    if !goes_direct && !o.dc_addrs.is_empty() {
+        return Err(
+            "--dc-addr only applies to direct connections: add --direct or --direct-fallback SECS"
+                .into(),
+        );
     }
-    if o.direct && !module_is_rust("mtproto-proxy") {
+    if !goes_direct && o.prefer_ipv6 {
+        return Err("--prefer-ipv6 only applies to direct connections: add --direct or --direct-fallback SECS".into());
+    }
+    if goes_direct && !module_is_rust("mtproto-proxy") {
         return Err(
             "direct mode needs the Rust proxy: build with --features rust-mtproto-proxy".into(),
         );

@@ -42,6 +42,7 @@ fn a_c_proxy_build_refuses_direct_mode_naming_the_feature() {
         ],
         line,
     );
+    refused(&["-H", "0", "--direct-fallback", "5", "x.conf"], line);
     println!(
         "skipped: direct mode and obfuscated2 replay protection (this build's proxy is C; \
          they need --features rust-mtproto-proxy)"
@@ -341,11 +342,138 @@ mod rust_proxy {
         echo(&mut client, 64, 1, false);
     }
 
+    /// A loopback port nothing listens on (bound, then freed).
+    fn closed_port_addr() -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    #[test]
+    fn a_refused_dc_address_falls_back_to_the_next() {
+        let dc = FakeDc::start().unwrap();
+        let scratch = Scratch::new();
+        let dead = format!("2={}", closed_port_addr());
+        let live = format!("2={}", dc.addr());
+        let proxy = start_direct(&scratch, &["--dc-addr", &dead, "--dc-addr", &live]);
+        for i in 0..3 {
+            let mut client = connect(&proxy, SECRET_HEX, Transport::Intermediate, 2);
+            echo(&mut client, 64, i, false);
+        }
+        assert_eq!(dc.connections().len(), 3);
+        wait_stat(&proxy, "direct_address_fallbacks", 3);
+        wait_stat(&proxy, "direct_connect_failed", 0);
+        // With no address left the client is closed and counted.
+        let dead_only = format!("3={}", closed_port_addr());
+        let proxy = start_direct(&Scratch::new(), &["--dc-addr", &dead_only]);
+        let mut client = connect(&proxy, SECRET_HEX, Transport::Intermediate, 3);
+        let _ = client.send_packet(&packet(64, 1), false);
+        assert!(matches!(
+            client.recv_packet(WAIT),
+            Err(ClientError::Closed | ClientError::Io(_))
+        ));
+        wait_stat(&proxy, "direct_connect_failed", 1);
+    }
+
+    #[test]
+    fn a_dc_address_that_never_answers_gives_way_after_the_deadline() {
+        let hole = mtproxy_testkit::fake_dc::Unanswered::start().unwrap();
+        let dc = FakeDc::start().unwrap();
+        let (silent, live) = (format!("2={}", hole.addr()), format!("2={}", dc.addr()));
+        let proxy = start_direct(&Scratch::new(), &["--dc-addr", &silent, "--dc-addr", &live]);
+        let started = std::time::Instant::now();
+        let mut client = connect(&proxy, SECRET_HEX, Transport::Intermediate, 2);
+        echo(&mut client, 64, 1, false);
+        // The attempt deadline (5 s), not the kernel's connect timeout.
+        assert!(started.elapsed() >= std::time::Duration::from_secs(4));
+        wait_stat(&proxy, "direct_address_fallbacks", 1);
+    }
+
+    #[test]
+    fn prefer_ipv6_picks_the_dc_ipv6_address_first() {
+        let v6 = match FakeDc::start_with(mtproxy_testkit::fake_dc::FakeDcConfig {
+            bind: "[::1]:0".parse().unwrap(),
+            ..Default::default()
+        }) {
+            Ok(dc) => dc,
+            Err(e) => {
+                println!("skipped: IPv6 direct connect (this machine has no ::1: {e})");
+                return;
+            }
+        };
+        let v4 = FakeDc::start().unwrap();
+        let (a, b) = (format!("2={}", v4.addr()), format!("2={}", v6.addr()));
+        for prefer in [false, true] {
+            let mut extra = vec!["--dc-addr", &a, "--dc-addr", &b];
+            if prefer {
+                extra.push("--prefer-ipv6");
+            }
+            let before = (v4.connections().len(), v6.connections().len());
+            let proxy = start_direct(&Scratch::new(), &extra);
+            let mut client = connect(&proxy, SECRET_HEX, Transport::Abridged, 2);
+            echo(&mut client, 64, 1, false);
+            let after = (v4.connections().len(), v6.connections().len());
+            let want = if prefer {
+                (before.0, before.1 + 1)
+            } else {
+                (before.0 + 1, before.1)
+            };
+            assert_eq!(
+                after, want,
+                "(IPv4, IPv6) DC connections, prefer_ipv6={prefer}"
+            );
+        }
+    }
+
+    #[test]
+    fn clients_go_direct_once_the_middle_ends_stay_down() {
+        let dc = FakeDc::start().unwrap();
+        let scratch = Scratch::new();
+        std::fs::write(scratch.path("proxy-secret"), proxy_secret()).unwrap();
+        let conf = scratch.path("proxy-multi.conf");
+        let nobody = closed_port_addr();
+        std::fs::write(&conf, format!("proxy_for 2 {nobody};\n")).unwrap();
+        let over = format!("2={}", dc.addr());
+        let proxy = start_proxy(
+            &scratch,
+            &conf,
+            &["--direct-fallback", "1", "--dc-addr", &over],
+        );
+        // Clients of the first second wait for a middle-end; once none has
+        // been ready for 1 s, new ones are relayed to the DC.
+        let deadline = std::time::Instant::now() + WAIT;
+        let mut client = loop {
+            let mut client = connect(&proxy, SECRET_HEX, Transport::Intermediate, 2);
+            let p = packet(64, 1);
+            client.send_packet(&p, false).unwrap();
+            let wait = std::time::Duration::from_millis(300);
+            if let Ok(Received::Packet(got)) = client.recv_packet(wait) {
+                assert_eq!(got, p);
+                break client;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no client went direct; proxy stderr:\n{}",
+                proxy.stderr_text()
+            );
+        };
+        echo(&mut client, 1000, 2, false);
+        let seen = dc.connections();
+        assert_eq!(seen.len(), 1, "only the client that went direct");
+        assert_eq!((seen[0].dc, seen[0].header_ok), (2, true));
+        wait_stat(&proxy, "direct_fallback_clients", 1);
+        wait_stat(&proxy, "direct_connections_dc2", 1);
+    }
+
     #[test]
     fn dc_addr_without_direct_is_refused() {
+        let answer = "add --direct or --direct-fallback SECS";
         refused(
             &["-H", "0", "--dc-addr", "2=127.0.0.1:1", "x.conf"],
-            "--dc-addr only applies to direct mode: add --direct",
+            &format!("--dc-addr only applies to direct connections: {answer}"),
+        );
+        refused(
+            &["-H", "0", "--prefer-ipv6", "x.conf"],
+            &format!("--prefer-ipv6 only applies to direct connections: {answer}"),
         );
     }
 }

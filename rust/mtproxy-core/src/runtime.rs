@@ -34,16 +34,23 @@ pub struct ProxySettings {
     pub rust_only: RustOnly,
 }
 
-/// The Rust-only options of the proxy (`--direct`, `--dc-addr`) and its
-/// obfuscated2 replay protection. The C proxy has none of them: a build
+/// The Rust-only options of the proxy (`--direct`, `--dc-addr`,
+/// `--prefer-ipv6`, `--direct-fallback`) and its obfuscated2 replay
+/// protection. The C proxy has none of them: a build
 /// that takes mtproto-proxy from C refuses the options at start-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RustOnly {
     /// Direct mode: clients are relayed to the Telegram DC they name,
     /// not through the middle-ends (README "Direct mode").
     pub direct: bool,
-    /// `--dc-addr ID=HOST:PORT` overrides of the built-in DC table.
+    /// `--dc-addr ID=HOST:PORT` overrides of the built-in DC table (an id
+    /// may be given several addresses, tried in turn).
     pub dc_addrs: Vec<(i16, std::net::SocketAddr)>,
+    /// Try a DC's IPv6 addresses before its IPv4 ones (`--prefer-ipv6`).
+    pub prefer_ipv6: bool,
+    /// `--direct-fallback SECS`: a client whose middle-end cluster has had
+    /// no ready connection for this long goes direct; 0 = never.
+    pub direct_fallback_secs: u32,
     /// Reject obfuscated2 headers seen before (a bounded shared cache).
     pub obfs2_replay: bool,
     /// Named users (`--users`); off without a file.

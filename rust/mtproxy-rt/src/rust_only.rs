@@ -73,8 +73,14 @@ pub struct RustStats {
     pub direct_mode: bool,
     /// Clients closed because their DC id has no address (0, unknown).
     pub direct_unknown_dc: AtomicI64,
-    /// Connections to a DC that could not be opened.
+    /// Clients closed because no address of their DC could be connected.
     pub direct_connect_failed: AtomicI64,
+    /// Connects to a DC address that failed (or timed out) with another
+    /// address of the DC left to try.
+    pub direct_address_fallbacks: AtomicI64,
+    /// Clients sent direct because their middle-ends were down
+    /// (`--direct-fallback`).
+    pub direct_fallback_clients: AtomicI64,
     /// obfuscated2 headers refused as replays.
     pub obfs2_replays: AtomicI64,
     /// Handshakes (with users) that got only their address's last secret
@@ -125,6 +131,18 @@ impl RustStats {
                 "direct_connect_failed".into(),
                 None,
                 get(&self.direct_connect_failed),
+                true,
+            ),
+            (
+                "direct_address_fallbacks".into(),
+                None,
+                get(&self.direct_address_fallbacks),
+                true,
+            ),
+            (
+                "direct_fallback_clients".into(),
+                None,
+                get(&self.direct_fallback_clients),
                 true,
             ),
             (

@@ -331,6 +331,45 @@ impl Drop for FakeDc {
     }
 }
 
+/// A loopback address where a TCP connect never completes: a listener
+/// that never accepts, with a one-connection queue already filled, so the
+/// kernel drops every further SYN (the test of a DC that does not answer).
+pub struct Unanswered {
+    _listener: std::os::fd::OwnedFd,
+    _filler: TcpStream,
+    addr: SocketAddr,
+}
+
+impl Unanswered {
+    pub fn start() -> io::Result<Unanswered> {
+        use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, SockaddrIn};
+        let fd = socket::socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
+        socket::bind(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            &SockaddrIn::new(127, 0, 0, 1, 0),
+        )?;
+        // Backlog 0 queues one connection; the filler takes it.
+        socket::listen(&fd, Backlog::new(0).map_err(io::Error::from)?)?;
+        let local: SockaddrIn = socket::getsockname(std::os::fd::AsRawFd::as_raw_fd(&fd))?;
+        let addr = SocketAddr::from((local.ip(), local.port()));
+        let filler = TcpStream::connect(addr)?;
+        Ok(Unanswered {
+            _listener: fd,
+            _filler: filler,
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +441,14 @@ mod tests {
             (&frame[..], &frame[..], &frame[..])
         );
         assert!(dc.connections()[0].received.is_empty(), "recorded");
+    }
+
+    #[test]
+    fn an_unanswered_address_never_completes_a_connect() {
+        let hole = Unanswered::start().unwrap();
+        let attempt = TcpStream::connect_timeout(&hole.addr(), Duration::from_millis(300));
+        let error = attempt.expect_err("a connect completed");
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
     }
 
     #[test]

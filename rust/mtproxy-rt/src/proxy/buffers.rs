@@ -2,8 +2,10 @@
 //! connection, a list of byte chunks written with `write_vectored`. Bytes
 //! are produced directly into the tail chunk (then encrypted there in
 //! place), so the data path copies each byte into the queue once. An empty
-//! queue holds no memory.
+//! queue holds no memory; written chunks go to a small per-thread spare
+//! list, so a busy worker does not fault in fresh pages for every chunk.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 
@@ -14,6 +16,34 @@ pub const QUEUE_SOFT_CAP: usize = mtproxy_core::runtime::policy::QUEUE_SOFT_CAP;
 const CHUNK_CAP: usize = 64 * 1024;
 /// Most chunks handed to one `writev`.
 const MAX_IOVECS: usize = 64;
+/// Written chunks kept per thread for reuse (4 MiB).
+const SPARE_CHUNKS: usize = 64;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty chunk with room for `n` bytes: a spare one when it fits.
+fn new_chunk(n: usize) -> Vec<u8> {
+    let spare = if n <= CHUNK_CAP {
+        SPARE.with_borrow_mut(Vec::pop)
+    } else {
+        None
+    };
+    spare.unwrap_or_else(|| Vec::with_capacity(n.max(CHUNK_CAP)))
+}
+
+/// Keeps a written chunk of the standard size for [`new_chunk`].
+fn recycle(mut chunk: Vec<u8>) {
+    if chunk.capacity() == CHUNK_CAP {
+        chunk.clear();
+        SPARE.with_borrow_mut(|spare| {
+            if spare.len() < SPARE_CHUNKS {
+                spare.push(chunk);
+            }
+        });
+    }
+}
 
 #[derive(Default)]
 pub struct OutQueue {
@@ -49,29 +79,37 @@ impl OutQueue {
         self.chunks.len()
     }
 
+    /// The chunk `n` more bytes go to: the tail, or a new one when the
+    /// tail has no room.
+    fn tail_for(&mut self, n: usize) -> &mut Vec<u8> {
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|tail| tail.capacity() - tail.len() >= n);
+        if !fits {
+            self.chunks.push_back(new_chunk(n));
+        }
+        self.len += n;
+        let last = self.chunks.len() - 1;
+        &mut self.chunks[last]
+    }
+
     /// Appends `n` bytes, written by `fill` (which sees them zeroed), to the
     /// tail chunk (a new one when the tail has no room).
     pub fn append_with(&mut self, n: usize, fill: impl FnOnce(&mut [u8])) {
         if n == 0 {
             return;
         }
-        let fits = self
-            .chunks
-            .back()
-            .is_some_and(|tail| tail.capacity() - tail.len() >= n);
-        if !fits {
-            self.chunks.push_back(Vec::with_capacity(n.max(CHUNK_CAP)));
-        }
-        if let Some(tail) = self.chunks.back_mut() {
-            let start = tail.len();
-            tail.resize(start + n, 0);
-            fill(&mut tail[start..]);
-            self.len += n;
-        }
+        let tail = self.tail_for(n);
+        let start = tail.len();
+        tail.resize(start + n, 0);
+        fill(&mut tail[start..]);
     }
 
     pub fn push_slice(&mut self, bytes: &[u8]) {
-        self.append_with(bytes.len(), |dst| dst.copy_from_slice(bytes));
+        if !bytes.is_empty() {
+            self.tail_for(bytes.len()).extend_from_slice(bytes);
+        }
     }
 
     /// Queues a whole buffer without copying it.
@@ -129,7 +167,9 @@ impl OutQueue {
             }
             n -= left;
             self.head_done = 0;
-            self.chunks.pop_front();
+            if let Some(chunk) = self.chunks.pop_front() {
+                recycle(chunk);
+            }
         }
         if self.len == 0 {
             // Release the deque's own storage too: idle connections hold
@@ -170,6 +210,25 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn written_chunks_are_reused_and_push_slice_keeps_the_bytes() {
+        let spares = || SPARE.with_borrow(Vec::len);
+        let mut first = OutQueue::default();
+        first.push_slice(&[7u8; 1000]);
+        let mut sink = Vec::new();
+        first.flush_to(&mut sink).unwrap();
+        assert!(first.is_empty() && sink == [7u8; 1000]);
+        assert_eq!(spares(), 1, "the written chunk is kept");
+        let mut second = OutQueue::default();
+        second.push_slice(b"abc");
+        assert_eq!(spares(), 0, "and taken again");
+        assert_eq!(&second.chunks[0][..], b"abc");
+        // Bigger than a chunk: a chunk of its own, never a spare.
+        second.push_slice(&vec![1u8; CHUNK_CAP + 1]);
+        assert_eq!(second.len(), CHUNK_CAP + 4);
+        assert_eq!(second.chunk_count(), 2);
     }
 
     #[test]

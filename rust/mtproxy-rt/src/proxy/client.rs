@@ -5,7 +5,7 @@
 
 use super::buffers::OutQueue;
 use super::relay::Relay;
-use super::routing::{pick_connection, token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
+use super::routing::{fallback_due, pick_connection, token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
 use super::worker::{Worker, CLIENT_DEADLINE_MS, READ_CHUNK};
 use super::Counters;
 use mtproxy_core::crypto::aesni256::{AesContext, AesMode};
@@ -320,6 +320,10 @@ impl Worker<'_> {
         if self.direct_mode() {
             return self.start_direct(slot, h, tls, rest);
         }
+        if self.middle_ends_down(h.dc) {
+            Counters::add(&self.proxy.rust_stats.direct_fallback_clients, 1);
+            return self.start_direct(slot, h, tls, rest);
+        }
         let (Some(mut dec), Some(enc)) = (ctr(&h.read), ctr(&h.write)) else {
             return self.close_client(slot, false);
         };
@@ -469,6 +473,28 @@ impl Worker<'_> {
                 self.account(0, packet.len());
             }
         }
+    }
+
+    /// `--direct-fallback SECS`: whether the middle-ends of DC `dc`'s
+    /// cluster have had no ready connection for SECS, so a new client goes
+    /// direct (routing.rs `fallback_due`).
+    fn middle_ends_down(&self, dc: i16) -> bool {
+        let secs = self.proxy.settings.rust_only.direct_fallback_secs;
+        if secs == 0 {
+            return false;
+        }
+        let Some(cluster) = self.snapshot.config.lookup(i32::from(dc)) else {
+            return false;
+        };
+        let mes = &self.mes;
+        fallback_due(
+            &self.snapshot.config,
+            cluster,
+            &self.pools,
+            |conn| mes.get(conn).is_some_and(|m| m.is_ready() && !m.retiring),
+            std::time::Instant::now(),
+            std::time::Duration::from_secs(u64::from(secs)),
+        )
     }
 
     /// Binds an unbound client to a ready connection of its cluster.

@@ -21,47 +21,109 @@ use crate::rust_only::DcCounters;
 use mtproxy_core::crypto::aesni256::AesContext;
 use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
 use mtproxy_core::net::obfs2::{self, ServerHeader, HEADER_LEN};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Port of every built-in DC address.
 const DC_PORT: u16 = 443;
-/// Production DCs 1..=5 (public addresses).
-const PRODUCTION: [Ipv4Addr; 5] = [
-    Ipv4Addr::new(149, 154, 175, 50),
-    Ipv4Addr::new(149, 154, 167, 51),
-    Ipv4Addr::new(149, 154, 175, 100),
-    Ipv4Addr::new(149, 154, 167, 91),
-    Ipv4Addr::new(149, 154, 171, 5),
+/// One built-in DC: its IPv4 and IPv6 address (public; the table and its
+/// source are in docs/RUNTIME.md, "Direct mode").
+type DcEntry = (Ipv4Addr, Ipv6Addr);
+
+const fn v6(a: u16, b: u16, c: u16, d: u16, h: u16) -> Ipv6Addr {
+    Ipv6Addr::new(a, b, c, d, 0, 0, 0, h)
+}
+
+/// Production DCs 1..=5.
+const PRODUCTION: [DcEntry; 5] = [
+    (
+        Ipv4Addr::new(149, 154, 175, 50),
+        v6(0x2001, 0xb28, 0xf23d, 0xf001, 0xa),
+    ),
+    (
+        Ipv4Addr::new(149, 154, 167, 51),
+        v6(0x2001, 0x67c, 0x4e8, 0xf002, 0xa),
+    ),
+    (
+        Ipv4Addr::new(149, 154, 175, 100),
+        v6(0x2001, 0xb28, 0xf23d, 0xf003, 0xa),
+    ),
+    (
+        Ipv4Addr::new(149, 154, 167, 91),
+        v6(0x2001, 0x67c, 0x4e8, 0xf004, 0xa),
+    ),
+    (
+        Ipv4Addr::new(149, 154, 171, 5),
+        v6(0x2001, 0xb28, 0xf23f, 0xf005, 0xa),
+    ),
 ];
-/// Test DCs 1..=3 (ids 10001..=10003; public addresses).
-const TEST: [Ipv4Addr; 3] = [
-    Ipv4Addr::new(149, 154, 175, 10),
-    Ipv4Addr::new(149, 154, 167, 40),
-    Ipv4Addr::new(149, 154, 175, 117),
+/// Test DCs 1..=3 (ids 10001..=10003).
+const TEST: [DcEntry; 3] = [
+    (
+        Ipv4Addr::new(149, 154, 175, 10),
+        v6(0x2001, 0xb28, 0xf23d, 0xf001, 0xe),
+    ),
+    (
+        Ipv4Addr::new(149, 154, 167, 40),
+        v6(0x2001, 0x67c, 0x4e8, 0xf002, 0xe),
+    ),
+    (
+        Ipv4Addr::new(149, 154, 175, 117),
+        v6(0x2001, 0xb28, 0xf23d, 0xf003, 0xe),
+    ),
 ];
+/// DC 203, Telegram's CDN DC that media downloads are sent to.
+const CDN_ID: i32 = 203;
+const CDN: DcEntry = (
+    Ipv4Addr::new(91, 105, 192, 100),
+    Ipv6Addr::new(0x2a0a, 0xf280, 0x203, 0xa, 0x5000, 0, 0, 0x100),
+);
 /// Test DC ids are production ids plus this.
 const TEST_OFFSET: i32 = 10_000;
 
-/// Where DC `dc` is: an exact `--dc-addr` override first; else the built-in
-/// table, where a negative id (a media DC) uses its DC's address and
-/// `10000 + n` is test DC `n`. `None` for 0 and every other id: the client
-/// is closed.
-pub(crate) fn dc_address(dc: i16, overrides: &[(i16, SocketAddr)]) -> Option<SocketAddr> {
-    if let Some(&(_, addr)) = overrides.iter().find(|(id, _)| *id == dc) {
-        return Some(addr);
+/// The built-in entry of DC `id` (sign ignored: a media DC uses its DC's
+/// address).
+fn built_in(id: i32) -> Option<DcEntry> {
+    let id = id.abs();
+    if id == CDN_ID {
+        return Some(CDN);
     }
-    let id = i32::from(dc).abs();
-    let (table, n): (&[Ipv4Addr], i32) = if id > TEST_OFFSET {
+    let (table, n): (&[DcEntry], i32) = if id > TEST_OFFSET {
         (&TEST, id - TEST_OFFSET)
     } else {
         (&PRODUCTION, id)
     };
     let index = usize::try_from(n.checked_sub(1)?).ok()?;
-    let ip = *table.get(index)?;
-    Some(SocketAddr::V4(SocketAddrV4::new(ip, DC_PORT)))
+    table.get(index).copied()
+}
+
+/// Where DC `dc` is, in the order to try: the `--dc-addr` overrides of
+/// that exact id if there are any (so `-2` and `2` are separate), else the
+/// built-in table, where a negative id (a media DC) uses its DC's address,
+/// `10000 + n` is test DC `n` and 203 is the CDN DC. IPv4 addresses come
+/// first unless `prefer_ipv6`; the order inside a family is the order
+/// given. Empty for 0 and every other id: the client is closed.
+pub(crate) fn dc_addresses(
+    dc: i16,
+    overrides: &[(i16, SocketAddr)],
+    prefer_ipv6: bool,
+) -> Vec<SocketAddr> {
+    let mut found: Vec<SocketAddr> = overrides
+        .iter()
+        .filter(|(id, _)| *id == dc)
+        .map(|&(_, addr)| addr)
+        .collect();
+    if found.is_empty() {
+        if let Some((four, six)) = built_in(i32::from(dc)) {
+            found.push(SocketAddr::from((four, DC_PORT)));
+            found.push(SocketAddr::from((six, DC_PORT)));
+        }
+    }
+    // A stable sort keeps the given order inside each family.
+    found.sort_by_key(|addr| addr.is_ipv6() != prefer_ipv6);
+    found
 }
 
 /// The two AES-CTR streams of each side of a direct relay.
@@ -75,6 +137,8 @@ pub(crate) struct DirectCrypto {
     dc_enc: AesContext,
     dc_dec: AesContext,
     pub counters: Arc<DcCounters>,
+    /// The DC's addresses not tried yet, the next one last.
+    untried: Vec<SocketAddr>,
 }
 
 fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
@@ -84,26 +148,24 @@ fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
 
 impl DirectCrypto {
     /// Client ciphertext (TLS records for a fake-TLS client) → bytes for
-    /// the DC, appended to `out`. `Err` on a broken record.
-    pub fn client_to_dc(&mut self, data: &[u8], out: &mut OutQueue) -> Result<usize, ()> {
-        let mut plain = match self.tls.as_mut() {
-            Some(reader) => {
-                let mut payload = vec![0u8; data.len()];
-                let (mut done, mut made) = (0, 0);
-                while done < data.len() {
-                    let (used, n) = reader
-                        .feed(&data[done..], &mut payload[made..])
-                        .map_err(|_| ())?;
-                    done += used;
-                    made += n;
-                }
-                payload.truncate(made);
-                payload
-            }
-            None => data.to_vec(),
+    /// the DC, appended to `out` (plain obfuscated2 is decrypted in place).
+    /// `Err` on a broken record.
+    pub fn client_to_dc(&mut self, data: &mut [u8], out: &mut OutQueue) -> Result<(), ()> {
+        let Some(reader) = self.tls.as_mut() else {
+            self.client_plain_to_dc(data, out);
+            return Ok(());
         };
-        self.client_plain_to_dc(&mut plain, out);
-        Ok(plain.len())
+        let mut payload = vec![0u8; data.len()];
+        let (mut done, mut made) = (0, 0);
+        while done < data.len() {
+            let (used, n) = reader
+                .feed(&data[done..], &mut payload[made..])
+                .map_err(|_| ())?;
+            done += used;
+            made += n;
+        }
+        self.client_plain_to_dc(&mut payload[..made], out);
+        Ok(())
     }
 
     /// obfuscated2 ciphertext of the client (no records) → the DC.
@@ -135,13 +197,87 @@ impl DirectCrypto {
     }
 }
 
+/// How long one connect attempt to a DC may take before the next address
+/// is tried (or, after the last, the client is closed).
+pub(crate) const CONNECT_ATTEMPT_MS: u64 = 5_000;
+
 impl Worker<'_> {
     pub(crate) fn direct_mode(&self) -> bool {
         self.proxy.settings.rust_only.direct
     }
 
-    /// The client's handshake succeeded in direct mode: connect to its DC,
-    /// queue the new header and the bytes that came after the client's.
+    /// Starts a connect to the first of `untried` (popped from the end)
+    /// that a socket can be opened for; each one skipped is counted.
+    fn connect_next(&self, untried: &mut Vec<SocketAddr>) -> Option<std::net::TcpStream> {
+        while let Some(addr) = untried.pop() {
+            match super::me::connect_nonblocking(addr) {
+                Ok(stream) => return Some(stream),
+                Err(_) if !untried.is_empty() => {
+                    Counters::add(&self.proxy.rust_stats.direct_address_fallbacks, 1);
+                }
+                Err(_) => {}
+            }
+        }
+        None
+    }
+
+    /// Watches `stream` for the client in `slot` and gives the attempt its
+    /// deadline (the handshake timer, re-armed).
+    fn watch_dc_connect(&mut self, slot: usize, stream: &std::net::TcpStream) -> bool {
+        let generation = self.clients.generation(slot).unwrap_or(0);
+        if self
+            .reactor
+            .add(stream.as_raw_fd(), token(Kind::Relay, slot, generation))
+            .is_err()
+        {
+            return false;
+        }
+        let deadline = token(Kind::HandshakeTimer, slot, generation);
+        let timer = self.reactor.timer(deadline, CONNECT_ATTEMPT_MS);
+        if let Some(old) = self
+            .clients
+            .get_mut(slot)
+            .and_then(|c| c.handshake_timer.replace(timer))
+        {
+            self.reactor.cancel(old);
+        }
+        true
+    }
+
+    /// The connect to the DC failed or took too long: try its next address
+    /// (the header and the client's bytes are still queued, nothing was
+    /// sent), or close the client when none is left.
+    pub(crate) fn direct_connect_failed(&mut self, slot: usize) {
+        let Some(Phase::Relay(r)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
+            return;
+        };
+        let Some(direct) = r.direct.as_mut() else {
+            return;
+        };
+        let _ = self.reactor.remove(r.stream.as_raw_fd());
+        let mut untried = std::mem::take(&mut direct.untried);
+        let stats = &self.proxy.rust_stats;
+        if !untried.is_empty() {
+            Counters::add(&stats.direct_address_fallbacks, 1);
+        }
+        let Some(stream) = self.connect_next(&mut untried) else {
+            Counters::add(&stats.direct_connect_failed, 1);
+            return self.close_client(slot, false);
+        };
+        if !self.watch_dc_connect(slot, &stream) {
+            return self.close_client(slot, false);
+        }
+        if let Some(Phase::Relay(r)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
+            r.stream = stream;
+            if let Some(direct) = r.direct.as_mut() {
+                direct.untried = untried;
+            }
+        }
+    }
+
+    /// The client's handshake succeeded in direct mode (or its middle-ends
+    /// are down, `--direct-fallback`): connect to its DC, queue the new
+    /// header and the bytes that came after the client's.
     pub(crate) fn start_direct(
         &mut self,
         slot: usize,
@@ -150,10 +286,13 @@ impl Worker<'_> {
         rest: &[u8],
     ) {
         let stats = Arc::clone(&self.proxy.rust_stats);
-        let Some(addr) = dc_address(h.dc, &self.proxy.settings.rust_only.dc_addrs) else {
+        let options = &self.proxy.settings.rust_only;
+        let mut untried = dc_addresses(h.dc, &options.dc_addrs, options.prefer_ipv6);
+        if untried.is_empty() {
             stats.direct_unknown_dc.fetch_add(1, Ordering::Relaxed);
             return self.close_client(slot, false);
-        };
+        }
+        untried.reverse();
         let (Some(mut client_dec), Some(client_enc)) = (ctr(&h.read), ctr(&h.write)) else {
             return self.close_client(slot, false);
         };
@@ -172,16 +311,11 @@ impl Worker<'_> {
             return self.close_client(slot, false);
         };
         crypt(&mut dc_enc, &mut [0u8; HEADER_LEN]);
-        let Ok(stream) = super::me::connect_nonblocking(addr) else {
+        let Some(stream) = self.connect_next(&mut untried) else {
             stats.direct_connect_failed.fetch_add(1, Ordering::Relaxed);
             return self.close_client(slot, false);
         };
-        let generation = self.clients.generation(slot).unwrap_or(0);
-        if self
-            .reactor
-            .add(stream.as_raw_fd(), token(Kind::Relay, slot, generation))
-            .is_err()
-        {
+        if !self.watch_dc_connect(slot, &stream) {
             return self.close_client(slot, false);
         }
         let counters = stats.dc(h.dc);
@@ -194,6 +328,7 @@ impl Worker<'_> {
             dc_enc,
             dc_dec,
             counters,
+            untried,
         });
         let mut out = OutQueue::default();
         out.push_slice(&header.header);
@@ -202,9 +337,6 @@ impl Worker<'_> {
         let Some(c) = self.clients.get_mut(slot) else {
             return;
         };
-        if let Some(timer) = c.handshake_timer.take() {
-            self.reactor.cancel(timer);
-        }
         c.raw = Vec::new();
         let n = out.len();
         c.phase = Phase::Relay(Box::new(Relay {
@@ -223,33 +355,65 @@ impl Worker<'_> {
 mod tests {
     use super::*;
 
-    fn v4(a: [u8; 4], port: u16) -> Option<SocketAddr> {
-        Some(SocketAddr::from((a, port)))
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
     }
 
     #[test]
-    fn the_built_in_table_and_its_media_and_test_ids() {
-        assert_eq!(dc_address(1, &[]), v4([149, 154, 175, 50], 443));
-        assert_eq!(dc_address(2, &[]), v4([149, 154, 167, 51], 443));
-        assert_eq!(dc_address(3, &[]), v4([149, 154, 175, 100], 443));
-        assert_eq!(dc_address(4, &[]), v4([149, 154, 167, 91], 443));
-        assert_eq!(dc_address(5, &[]), v4([149, 154, 171, 5], 443));
-        assert_eq!(dc_address(-4, &[]), v4([149, 154, 167, 91], 443));
-        assert_eq!(dc_address(10002, &[]), v4([149, 154, 167, 40], 443));
-        assert_eq!(dc_address(-10001, &[]), v4([149, 154, 175, 10], 443));
+    fn the_built_in_table_and_its_media_test_and_cdn_ids() {
+        let table = |dc| dc_addresses(dc, &[], false);
+        let cases: [(i16, &str, &str); 9] = [
+            (1, "149.154.175.50", "2001:b28:f23d:f001::a"),
+            (2, "149.154.167.51", "2001:67c:4e8:f002::a"),
+            (3, "149.154.175.100", "2001:b28:f23d:f003::a"),
+            (4, "149.154.167.91", "2001:67c:4e8:f004::a"),
+            (5, "149.154.171.5", "2001:b28:f23f:f005::a"),
+            (-4, "149.154.167.91", "2001:67c:4e8:f004::a"),
+            (10002, "149.154.167.40", "2001:67c:4e8:f002::e"),
+            (-10001, "149.154.175.10", "2001:b28:f23d:f001::e"),
+            (203, "91.105.192.100", "2a0a:f280:203:a:5000::100"),
+        ];
+        for (dc, four, six) in cases {
+            let want = addrs(&[&format!("{four}:443"), &format!("[{six}]:443")]);
+            assert_eq!(table(dc), want, "DC {dc}");
+        }
+        assert_eq!(table(-203), table(203));
         for unknown in [0, 6, -6, 10000, 10004, 20000, -30000, i16::MIN, i16::MAX] {
-            assert_eq!(dc_address(unknown, &[]), None, "{unknown}");
+            assert_eq!(table(unknown), vec![], "{unknown}");
         }
     }
 
     #[test]
-    fn overrides_win_for_their_exact_id_only() {
+    fn prefer_ipv6_puts_the_v6_addresses_first_keeping_their_order() {
+        assert_eq!(
+            dc_addresses(2, &[], true),
+            addrs(&["[2001:67c:4e8:f002::a]:443", "149.154.167.51:443"])
+        );
+        let given = addrs(&["10.0.0.1:1", "[::1]:2", "10.0.0.2:3", "[::2]:4"]);
+        let table: Vec<(i16, SocketAddr)> = given.iter().map(|&a| (7, a)).collect();
+        assert_eq!(
+            dc_addresses(7, &table, true),
+            addrs(&["[::1]:2", "[::2]:4", "10.0.0.1:1", "10.0.0.2:3"])
+        );
+        assert_eq!(
+            dc_addresses(7, &table, false),
+            addrs(&["10.0.0.1:1", "10.0.0.2:3", "[::1]:2", "[::2]:4"])
+        );
+    }
+
+    #[test]
+    fn overrides_replace_the_table_for_their_exact_id_only() {
         let local = SocketAddr::from(([127, 0, 0, 1], 7000));
         let media = SocketAddr::from(([127, 0, 0, 2], 7001));
-        let table = [(2, local), (-2, media), (10000, local)];
-        assert_eq!(dc_address(2, &table), Some(local));
-        assert_eq!(dc_address(-2, &table), Some(media));
-        assert_eq!(dc_address(10000, &table), Some(local));
-        assert_eq!(dc_address(3, &table), v4([149, 154, 175, 100], 443));
+        let table = [(2, local), (-2, media), (10000, local), (203, media)];
+        assert_eq!(dc_addresses(2, &table, false), vec![local]);
+        assert_eq!(dc_addresses(2, &table, true), vec![local]);
+        assert_eq!(dc_addresses(-2, &table, false), vec![media]);
+        assert_eq!(dc_addresses(10000, &table, false), vec![local]);
+        assert_eq!(dc_addresses(203, &table, false), vec![media]);
+        assert_eq!(
+            dc_addresses(3, &table, false),
+            addrs(&["149.154.175.100:443", "[2001:b28:f23d:f003::a]:443"])
+        );
     }
 }

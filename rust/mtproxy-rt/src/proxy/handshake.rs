@@ -335,6 +335,13 @@ impl Worker<'_> {
             return;
         };
         c.handshake_timer = None;
+        if let Phase::Relay(r) = &c.phase {
+            // Direct mode: the connect to the DC took too long.
+            if r.direct.is_some() && !r.connected {
+                self.direct_connect_failed(slot);
+            }
+            return;
+        }
         if matches!(c.phase, Phase::Hello | Phase::TlsInner { .. }) {
             if self.tls_mode() {
                 self.start_relay(slot);

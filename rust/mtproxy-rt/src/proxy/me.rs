@@ -657,7 +657,8 @@ impl Worker<'_> {
             Counters::add(&self.proxy.counters.me_connections, -1);
             Counters::add(&self.proxy.counters.allocated_outbound, -1);
         }
-        if m.state == MeState::Ready {
+        let was_ready = m.state == MeState::Ready;
+        if was_ready {
             Counters::add(&self.proxy.counters.ready_connections, -1);
             if last_ready {
                 Counters::add(&self.proxy.counters.ready_targets, -1);
@@ -680,6 +681,13 @@ impl Worker<'_> {
             self.reactor.cancel(timer);
         }
         self.account(queued, 0);
+        if was_ready {
+            // `--direct-fallback` counts the time without one from now.
+            let now = std::time::Instant::now();
+            for pool in self.pools.iter_mut().filter(|p| p.conns.contains(&slot)) {
+                pool.ready_seen = Some(now);
+            }
+        }
     }
 
     /// The connection failed or closed: only its own clients are closed

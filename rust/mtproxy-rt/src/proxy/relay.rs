@@ -103,7 +103,10 @@ impl Worker<'_> {
     }
 
     pub fn relay_event(&mut self, slot: usize, bits: u32) {
-        let Some(Phase::Relay(r)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
+        let Some(c) = self.clients.get_mut(slot) else {
+            return;
+        };
+        let Phase::Relay(r) = &mut c.phase else {
             return;
         };
         if !r.connected && bits & (EV_WRITE | EV_CLOSED) != 0 {
@@ -111,14 +114,13 @@ impl Worker<'_> {
                 Ok(None) if r.stream.peer_addr().is_ok() => {
                     r.connected = true;
                     let _ = r.stream.set_nodelay(true);
-                }
-                _ => {
-                    if r.direct.is_some() {
-                        let stats = &self.proxy.rust_stats;
-                        Counters::add(&stats.direct_connect_failed, 1);
+                    // A direct connect's deadline (direct.rs) is over.
+                    if let Some(timer) = c.handshake_timer.take() {
+                        self.reactor.cancel(timer);
                     }
-                    return self.close_client(slot, false);
                 }
+                _ if r.direct.is_some() => return self.direct_connect_failed(slot),
+                _ => return self.close_client(slot, false),
             }
         }
         if bits & EV_WRITE != 0 {

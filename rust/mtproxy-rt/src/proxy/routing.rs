@@ -4,6 +4,7 @@
 //! choice of a middle-end connection inside a cluster.
 
 use mtproxy_core::mtproto::mtproto_config::{ProxyConfig, Target};
+use std::time::{Duration, Instant};
 
 /// Event bits of the net-events contract, as the reactor reports them.
 pub(crate) const EV_READ: u32 = mtproxy_sys::bindings::MTP_EV_READ as u32;
@@ -174,6 +175,9 @@ impl From<&Target> for TargetKey {
 pub(crate) struct Pool {
     pub conns: Vec<usize>,
     pub next: usize,
+    /// When a connection of the pool was last seen ready, or the pool was
+    /// made (`--direct-fallback` counts the time without one from here).
+    pub ready_seen: Option<Instant>,
 }
 
 /// How many connections a worker keeps to `target`: its min_connections
@@ -204,6 +208,32 @@ pub(crate) fn pick_connection(
                 .map(|j| (pool.next + j) % n)
                 .find(|&k| ready(pool.conns[k]))
                 .map(|k| (target, k, pool.conns[k]))
+        })
+}
+
+/// `--direct-fallback`: whether a new client of `cluster` goes direct,
+/// because no connection of any of the cluster's targets is `ready` and
+/// none has been for `after` (counted from a pool's `ready_seen`).
+pub(crate) fn fallback_due(
+    config: &ProxyConfig,
+    cluster: usize,
+    pools: &[Pool],
+    ready: impl Fn(usize) -> bool,
+    now: Instant,
+    after: Duration,
+) -> bool {
+    let Some(lines) = config.cluster(cluster).map(|c| c.target_count) else {
+        return false;
+    };
+    (0..lines)
+        .filter_map(|i| config.cluster_target(cluster, i))
+        .all(|target| {
+            pools.get(target).is_none_or(|pool| {
+                !pool.conns.iter().any(|&c| ready(c))
+                    && pool
+                        .ready_seen
+                        .is_none_or(|seen| now.saturating_duration_since(seen) >= after)
+            })
         })
 }
 
@@ -245,8 +275,51 @@ mod tests {
     fn single(slot: usize) -> Pool {
         Pool {
             conns: vec![slot],
-            next: 0,
+            ..Pool::default()
         }
+    }
+
+    #[test]
+    fn falls_back_only_when_every_target_has_been_unready_long_enough() {
+        let text = b"proxy_for 2 127.0.0.1:1; proxy_for 2 127.0.0.1:2; proxy_for 4 127.0.0.1:3; default 2;";
+        let config = ProxyConfig::parse(text, 1).unwrap();
+        let two = config.lookup(2).unwrap();
+        let start = Instant::now();
+        let after = Duration::from_secs(10);
+        let mut pools = [single(10), single(11), single(12)];
+        for pool in &mut pools {
+            pool.ready_seen = Some(start);
+        }
+        let due = |pools: &[Pool], at: u64, ready: &dyn Fn(usize) -> bool| {
+            fallback_due(
+                &config,
+                two,
+                pools,
+                ready,
+                start + Duration::from_secs(at),
+                after,
+            )
+        };
+        let none = |_: usize| false;
+        assert!(!due(&pools, 9, &none), "not yet 10 s");
+        assert!(due(&pools, 10, &none));
+        // One ready connection of the cluster keeps it on the middle-ends.
+        assert!(!due(&pools, 60, &|c| c == 11));
+        // A connection of another cluster does not.
+        assert!(due(&pools, 60, &|c| c == 12));
+        // One target seen ready recently is enough to wait.
+        pools[1].ready_seen = Some(start + Duration::from_secs(55));
+        assert!(!due(&pools, 60, &none));
+        assert!(due(&pools, 65, &none));
+        // A cluster the config does not have never falls back.
+        assert!(!fallback_due(
+            &config,
+            99,
+            &pools,
+            none,
+            start,
+            Duration::ZERO
+        ));
     }
 
     #[test]
@@ -273,6 +346,7 @@ mod tests {
         let mut pools = [Pool {
             conns: vec![7, 8, 9],
             next: 1,
+            ready_seen: None,
         }];
         let found = pick_connection(&config, cluster, 0, &pools, |_| true);
         assert_eq!(found, Some((0, 1, 8)));

@@ -284,10 +284,14 @@ impl<'p> Worker<'p> {
                     .first()
                     .is_some_and(|&c| self.mes.get(c).is_some_and(|m| m.key == key))
             });
-            let mut pool = Pool::default();
+            let mut pool = Pool {
+                ready_seen: Some(std::time::Instant::now()),
+                ..Pool::default()
+            };
             if let Some(old) = old {
                 pool.conns = old.conns.iter().copied().take(want).collect();
                 pool.next = old.next;
+                pool.ready_seen = old.ready_seen;
                 // Taken: a later target (never the same address) skips it.
                 old.conns.clear();
             }
