@@ -114,6 +114,7 @@ impl RustStats {
 
     fn rows(&self) -> Vec<(String, Option<i16>, i64, bool)> {
         let get = |a: &AtomicI64| a.load(Ordering::Relaxed);
+        let counter = |name: &str, a: &AtomicI64| (name.to_string(), None, get(a), true);
         let mut rows = vec![
             (
                 "direct_mode".to_string(),
@@ -121,69 +122,23 @@ impl RustStats {
                 i64::from(self.direct_mode),
                 false,
             ),
-            (
-                "direct_unknown_dc".into(),
-                None,
-                get(&self.direct_unknown_dc),
-                true,
-            ),
-            (
-                "direct_connect_failed".into(),
-                None,
-                get(&self.direct_connect_failed),
-                true,
-            ),
-            (
-                "direct_address_fallbacks".into(),
-                None,
-                get(&self.direct_address_fallbacks),
-                true,
-            ),
-            (
-                "direct_fallback_clients".into(),
-                None,
-                get(&self.direct_fallback_clients),
-                true,
-            ),
-            (
-                "obfs2_replays_rejected".into(),
-                None,
-                get(&self.obfs2_replays),
-                true,
-            ),
-            (
-                "secret_searches_skipped".into(),
-                None,
-                get(&self.secret_searches_skipped),
-                true,
-            ),
+            counter("direct_unknown_dc", &self.direct_unknown_dc),
+            counter("direct_connect_failed", &self.direct_connect_failed),
+            counter("direct_address_fallbacks", &self.direct_address_fallbacks),
+            counter("direct_fallback_clients", &self.direct_fallback_clients),
+            counter("obfs2_replays_rejected", &self.obfs2_replays),
+            counter("secret_searches_skipped", &self.secret_searches_skipped),
         ];
         let map = self.per_dc.read().unwrap_or_else(PoisonError::into_inner);
         for (&dc, c) in map.iter() {
-            rows.push((
-                "direct_connections".into(),
-                Some(dc),
-                get(&c.connections),
-                false,
-            ));
-            rows.push((
-                "direct_connections_total".into(),
-                Some(dc),
-                get(&c.connections_total),
-                true,
-            ));
-            rows.push((
-                "direct_bytes_up".into(),
-                Some(dc),
-                get(&c.bytes_to_dc),
-                true,
-            ));
-            rows.push((
-                "direct_bytes_down".into(),
-                Some(dc),
-                get(&c.bytes_from_dc),
-                true,
-            ));
+            let per_dc =
+                |name: &str, a: &AtomicI64, counter| (name.to_string(), Some(dc), get(a), counter);
+            rows.extend([
+                per_dc("direct_connections", &c.connections, false),
+                per_dc("direct_connections_total", &c.connections_total, true),
+                per_dc("direct_bytes_up", &c.bytes_to_dc, true),
+                per_dc("direct_bytes_down", &c.bytes_from_dc, true),
+            ]);
         }
         rows
     }
