@@ -16,33 +16,51 @@ pub const QUEUE_SOFT_CAP: usize = mtproxy_core::runtime::policy::QUEUE_SOFT_CAP;
 const CHUNK_CAP: usize = 64 * 1024;
 /// Most chunks handed to one `writev`.
 const MAX_IOVECS: usize = 64;
-/// Written chunks kept per thread for reuse (4 MiB).
-const SPARE_CHUNKS: usize = 64;
+/// Bytes of written chunks kept per thread for reuse.
+const SPARE_BYTES: usize = 4 << 20;
+/// The largest chunk kept (a middle-end answer of 64 KiB and its framing
+/// needs a chunk over [`CHUNK_CAP`]).
+const SPARE_CHUNK_MAX: usize = 4 * CHUNK_CAP;
 
-thread_local! {
-    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+/// Written chunks, and their capacity in bytes.
+struct Spare {
+    chunks: Vec<Vec<u8>>,
+    bytes: usize,
 }
 
-/// An empty chunk with room for `n` bytes: a spare one when it fits.
-fn new_chunk(n: usize) -> Vec<u8> {
-    let spare = if n <= CHUNK_CAP {
-        SPARE.with_borrow_mut(Vec::pop)
-    } else {
-        None
+thread_local! {
+    static SPARE: RefCell<Spare> = const {
+        RefCell::new(Spare {
+            chunks: Vec::new(),
+            bytes: 0,
+        })
     };
+}
+
+/// An empty chunk with room for `n` bytes: the last spare one when it is
+/// big enough.
+fn new_chunk(n: usize) -> Vec<u8> {
+    let spare = SPARE.with_borrow_mut(|spare| {
+        let chunk = spare.chunks.pop()?;
+        spare.bytes -= chunk.capacity();
+        (chunk.capacity() >= n).then_some(chunk)
+    });
     spare.unwrap_or_else(|| Vec::with_capacity(n.max(CHUNK_CAP)))
 }
 
-/// Keeps a written chunk of the standard size for [`new_chunk`].
+/// Keeps a written chunk for [`new_chunk`] while the spare bytes allow.
 fn recycle(mut chunk: Vec<u8>) {
-    if chunk.capacity() == CHUNK_CAP {
-        chunk.clear();
-        SPARE.with_borrow_mut(|spare| {
-            if spare.len() < SPARE_CHUNKS {
-                spare.push(chunk);
-            }
-        });
+    let cap = chunk.capacity();
+    if !(CHUNK_CAP..=SPARE_CHUNK_MAX).contains(&cap) {
+        return;
     }
+    chunk.clear();
+    SPARE.with_borrow_mut(|spare| {
+        if spare.bytes + cap <= SPARE_BYTES {
+            spare.bytes += cap;
+            spare.chunks.push(chunk);
+        }
+    });
 }
 
 #[derive(Default)]
@@ -214,7 +232,7 @@ mod tests {
 
     #[test]
     fn written_chunks_are_reused_and_push_slice_keeps_the_bytes() {
-        let spares = || SPARE.with_borrow(Vec::len);
+        let spares = || SPARE.with_borrow(|s| s.chunks.len());
         let mut first = OutQueue::default();
         first.push_slice(&[7u8; 1000]);
         let mut sink = Vec::new();
@@ -225,10 +243,18 @@ mod tests {
         second.push_slice(b"abc");
         assert_eq!(spares(), 0, "and taken again");
         assert_eq!(&second.chunks[0][..], b"abc");
-        // Bigger than a chunk: a chunk of its own, never a spare.
+        // Bigger than a chunk: a chunk of its own, kept when written too.
         second.push_slice(&vec![1u8; CHUNK_CAP + 1]);
         assert_eq!(second.len(), CHUNK_CAP + 4);
         assert_eq!(second.chunk_count(), 2);
+        second.flush_to(&mut sink).unwrap();
+        assert_eq!(spares(), 2);
+        // A spare too small for the next chunk is dropped, not handed out.
+        let mut third = OutQueue::default();
+        third.push_slice(&vec![2u8; 2 * CHUNK_CAP]);
+        assert_eq!(spares(), 1);
+        assert_eq!(SPARE.with_borrow(|s| s.bytes), CHUNK_CAP);
+        assert!(third.chunks[0].capacity() >= 2 * CHUNK_CAP);
     }
 
     #[test]
