@@ -44,6 +44,9 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
       --prefer-ipv6            try a DC's IPv6 addresses first (IPv4 first by default)
       --direct-fallback SECS   send new clients direct when their middle-ends have had
                                no ready connection for SECS (middle-end mode)
+      --proxy-protocol CIDR,…  clients come through a load balancer in these address
+                               blocks, each connection starting with a PROXY protocol
+                               v1/v2 header (repeatable; README, load balancer)
       --users FILE             named users with limits and quotas (TOML; README, Users);
                                reloaded on SIGHUP
       --users-state FILE       where quota usage survives restarts
@@ -89,6 +92,7 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("", "shutdown-grace-ms"),
     ("", "dc-addr"),
     ("", "direct-fallback"),
+    ("", "proxy-protocol"),
     ("", "users"),
     ("", "users-state"),
     ("", "users-state-interval"),
@@ -377,6 +381,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "direct" => c.rust_only.direct = true,
             "dc-addr" => c.rust_only.dc_addrs.push(dc_addr(v)?),
             "prefer-ipv6" => c.rust_only.prefer_ipv6 = true,
+            "proxy-protocol" => {
+                for block in v.split(',') {
+                    let block = block
+                        .trim()
+                        .parse()
+                        .map_err(|e| format!("--proxy-protocol: {e}"))?;
+                    c.rust_only.proxy_protocol.push(block);
+                }
+            }
             "direct-fallback" => {
                 c.rust_only.direct_fallback_secs = number(&name, v)?;
                 if c.rust_only.direct_fallback_secs == 0 {
@@ -573,6 +586,23 @@ mod tests {
         match parse(&args(line)).unwrap() {
             Command::Run(_, warnings) => assert_eq!(warnings, vec![AD_TAG_WITH_FALLBACK]),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn proxy_protocol_blocks() {
+        let c = run("-H 1 --proxy-protocol 10.0.0.0/8,::1 --proxy-protocol=192.0.2.7 x.conf");
+        let blocks: Vec<_> = ["10.0.0.0/8", "::1", "192.0.2.7"]
+            .iter()
+            .map(|b| b.parse().unwrap())
+            .collect();
+        assert_eq!(c.rust_only.proxy_protocol, blocks);
+        for line in [
+            "-H 1 --proxy-protocol 10.0.0.0/40 x",
+            "-H 1 --proxy-protocol lb x",
+        ] {
+            let e = parse(&args(line)).unwrap_err();
+            assert!(e.contains("--proxy-protocol: `"), "{line}: {e}");
         }
     }
 

@@ -9,6 +9,7 @@ mod lifecycle;
 mod load;
 mod mimicry;
 mod pool;
+mod proxy_protocol;
 mod stats;
 mod transports;
 mod users;

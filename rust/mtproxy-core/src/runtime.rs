@@ -35,8 +35,8 @@ pub struct ProxySettings {
 }
 
 /// The Rust-only options of the proxy (`--direct`, `--dc-addr`,
-/// `--prefer-ipv6`, `--direct-fallback`) and its obfuscated2 replay
-/// protection. The C proxy has none of them: a build
+/// `--prefer-ipv6`, `--direct-fallback`, `--proxy-protocol`) and its
+/// obfuscated2 replay protection. The C proxy has none of them: a build
 /// that takes mtproto-proxy from C refuses the options at start-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RustOnly {
@@ -53,6 +53,10 @@ pub struct RustOnly {
     pub direct_fallback_secs: u32,
     /// Reject obfuscated2 headers seen before (a bounded shared cache).
     pub obfs2_replay: bool,
+    /// `--proxy-protocol CIDR,…`: every client connection must come from
+    /// one of these blocks (a load balancer) and start with a PROXY
+    /// protocol header; empty = off.
+    pub proxy_protocol: Vec<crate::net::proxy_protocol::Cidr>,
     /// Named users (`--users`); off without a file.
     pub users: UsersOptions,
 }

@@ -81,6 +81,12 @@ pub struct RustStats {
     /// Clients sent direct because their middle-ends were down
     /// (`--direct-fallback`).
     pub direct_fallback_clients: AtomicI64,
+    /// PROXY protocol (`--proxy-protocol`): headers accepted, connections
+    /// from outside the trusted blocks, and connections closed for a
+    /// missing, malformed, too long or too slow header.
+    pub proxy_protocol_headers: AtomicI64,
+    pub proxy_protocol_untrusted: AtomicI64,
+    pub proxy_protocol_bad: AtomicI64,
     /// obfuscated2 headers refused as replays.
     pub obfs2_replays: AtomicI64,
     /// Handshakes (with users) that got only their address's last secret
@@ -126,6 +132,9 @@ impl RustStats {
             counter("direct_connect_failed", &self.direct_connect_failed),
             counter("direct_address_fallbacks", &self.direct_address_fallbacks),
             counter("direct_fallback_clients", &self.direct_fallback_clients),
+            counter("proxy_protocol_headers", &self.proxy_protocol_headers),
+            counter("proxy_protocol_untrusted", &self.proxy_protocol_untrusted),
+            counter("proxy_protocol_bad", &self.proxy_protocol_bad),
             counter("obfs2_replays_rejected", &self.obfs2_replays),
             counter("secret_searches_skipped", &self.secret_searches_skipped),
         ];

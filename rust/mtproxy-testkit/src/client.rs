@@ -64,6 +64,9 @@ pub struct ClientOptions {
     /// out in the same records, so the first data record is longer than 64
     /// bytes (if `tls_record_len` allows).
     pub tls_merge_header: bool,
+    /// Bytes written before the handshake (a load balancer's PROXY
+    /// protocol header), in the same write mode.
+    pub prefix: Vec<u8>,
 }
 
 impl Default for ClientOptions {
@@ -76,6 +79,7 @@ impl Default for ClientOptions {
             client_hello_len: fake_tls::MIN_CLIENT_HELLO,
             tls_record_len: fake_tls::MAX_RECORD_PAYLOAD,
             tls_merge_header: false,
+            prefix: Vec::new(),
         }
     }
 }
@@ -200,6 +204,8 @@ impl TestClient {
             pending_header: Vec::new(),
             record_lens: RecordLens::default(),
         };
+        let prefix = std::mem::take(&mut client.options.prefix);
+        client.write_raw(&prefix)?;
         // The header was encrypted with the first 64 keystream bytes.
         client
             .encrypt

@@ -19,6 +19,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 
 pub(crate) enum Phase {
+    /// `--proxy-protocol`: collecting the load balancer's PROXY header
+    /// (proxy_header.rs).
+    ProxyHeader,
     /// Collecting the 64-byte header or the ClientHello.
     Hello,
     /// ServerHello sent; collecting the inner header from the records.
@@ -135,6 +138,10 @@ impl Worker<'_> {
         let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
             return;
         };
+        let header_wanted = !self.proxy.settings.rust_only.proxy_protocol.is_empty();
+        if header_wanted && !self.proxy_protocol_trusted(peer) {
+            return;
+        }
         if stream.set_nonblocking(true).is_err() {
             return;
         }
@@ -162,7 +169,11 @@ impl Worker<'_> {
             stream,
             peer,
             local,
-            phase: Phase::Hello,
+            phase: if header_wanted {
+                Phase::ProxyHeader
+            } else {
+                Phase::Hello
+            },
             raw: Vec::new(),
             out: OutQueue::default(),
             me: None,
@@ -277,6 +288,10 @@ impl Worker<'_> {
             return;
         };
         match &mut c.phase {
+            Phase::ProxyHeader => {
+                c.raw.extend_from_slice(data);
+                self.proxy_header_bytes(slot);
+            }
             Phase::Hello => {
                 c.raw.extend_from_slice(data);
                 if tls_mode {

@@ -335,6 +335,10 @@ impl Worker<'_> {
             return;
         };
         c.handshake_timer = None;
+        if matches!(c.phase, Phase::ProxyHeader) {
+            // The balancer's header did not arrive in time.
+            return self.proxy_header_failed(slot);
+        }
         if let Phase::Relay(r) = &c.phase {
             // Direct mode: the connect to the DC took too long.
             if r.direct.is_some() && !r.connected {

@@ -13,6 +13,7 @@ mod client;
 mod direct;
 mod handshake;
 mod me;
+mod proxy_header;
 mod relay;
 mod rng;
 mod routing;
