@@ -3,7 +3,6 @@
 //! middle-end; connections from outside the trusted blocks, and missing,
 //! malformed or slow headers, are closed with nothing forwarded. Builds
 //! whose proxy is C run the refusal test instead.
-use crate::harness::*;
 use std::process::Command;
 
 #[cfg(not(feature = "rust-mtproto-proxy"))]
@@ -26,6 +25,7 @@ fn a_c_proxy_build_refuses_the_proxy_protocol_naming_the_feature() {
 #[cfg(feature = "rust-mtproto-proxy")]
 mod rust_proxy {
     use super::*;
+    use crate::harness::*;
     use mtproxy_core::net::proxy_protocol as pp;
     use mtproxy_testkit::client::{ClientOptions, Received, TestClient, Transport};
     use mtproxy_testkit::fake_me::Event;
