@@ -1,7 +1,9 @@
-//! `mtproxy-rust links --users FILE --server HOST [--port N] [--domain NAME]
-//! [--json]`: every user's links, for handing out. Each secret key is shown
-//! in every form a client can use: plain, `dd` (padded) and, when a domain
-//! is known (the secret's own `ee` form or `--domain`), `ee` (fake TLS).
+//! `mtproxy-rust links --users FILE --server HOST [--server HOST…] [--port N]
+//! [--domain NAME] [--json]`: every user's links, for handing out, for each
+//! server address given (say, the host's IPv4 and IPv6 addresses). Each
+//! secret key is shown in every form a client can use: plain, `dd` (padded)
+//! and, when a domain is known (the secret's own `ee` form or `--domain`),
+//! `ee` (fake TLS).
 
 use std::process::ExitCode;
 
@@ -9,11 +11,11 @@ use mtproxy_core::net::obfs2::{link_secret, SECRET_FAKE_TLS, SECRET_PADDED, SECR
 use mtproxy_core::users::{parse_users, User};
 
 pub const USAGE: &str =
-    "usage: mtproxy-rust links --users FILE --server HOST [--port N] [--domain NAME] [--json]";
+    "usage: mtproxy-rust links --users FILE --server HOST [--server HOST...] [--port N] [--domain NAME] [--json]";
 
 struct Options {
     users: String,
-    server: String,
+    servers: Vec<String>,
     port: u16,
     domain: Option<String>,
     json: bool,
@@ -21,7 +23,7 @@ struct Options {
 
 fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut users = None;
-    let mut server = None;
+    let mut servers = Vec::new();
     let mut port = 443;
     let mut domain = None;
     let mut json = false;
@@ -41,7 +43,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         };
         match name {
             "--users" => users = Some(value),
-            "--server" => server = Some(value),
+            "--server" => servers.push(value),
             "--domain" => domain = Some(value),
             "--port" => {
                 port = value
@@ -55,7 +57,11 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     }
     Ok(Options {
         users: users.ok_or("--users FILE is required")?,
-        server: server.ok_or("--server HOST is required")?,
+        servers: if servers.is_empty() {
+            return Err("--server HOST is required".into());
+        } else {
+            servers
+        },
         port,
         domain,
         json,
@@ -97,8 +103,8 @@ fn user_links(user: &User, domain: Option<&str>) -> Result<Vec<Link>, String> {
     Ok(links)
 }
 
-fn query(o: &Options, secret: &str) -> String {
-    format!("server={}&port={}&secret={secret}", o.server, o.port)
+fn query(o: &Options, server: &str, secret: &str) -> String {
+    format!("server={server}&port={}&secret={secret}", o.port)
 }
 
 fn render(o: &Options, users: &[User]) -> Result<String, String> {
@@ -107,14 +113,17 @@ fn render(o: &Options, users: &[User]) -> Result<String, String> {
     for user in users {
         let links = user_links(user, o.domain.as_deref())?;
         if o.json {
-            let list: Vec<_> = links
+            let list: Vec<_> = o
+                .servers
                 .iter()
-                .map(|l| {
+                .flat_map(|server| links.iter().map(move |l| (server, l)))
+                .map(|(server, l)| {
                     serde_json::json!({
+                        "server": server,
                         "form": l.form,
                         "secret": l.secret,
-                        "tg": format!("tg://proxy?{}", query(o, &l.secret)),
-                        "https": format!("https://t.me/proxy?{}", query(o, &l.secret)),
+                        "tg": format!("tg://proxy?{}", query(o, server, &l.secret)),
+                        "https": format!("https://t.me/proxy?{}", query(o, server, &l.secret)),
                     })
                 })
                 .collect();
@@ -126,8 +135,12 @@ fn render(o: &Options, users: &[User]) -> Result<String, String> {
         } else {
             let state = if user.disabled { " (disabled)" } else { "" };
             text.push_str(&format!("{}{state}\n", user.name));
-            for l in &links {
-                let q = query(o, &l.secret);
+            for (server, l) in o
+                .servers
+                .iter()
+                .flat_map(|s| links.iter().map(move |l| (s, l)))
+            {
+                let q = query(o, server, &l.secret);
                 text.push_str(&format!(
                     "  {:<5} tg://proxy?{q}\n        https://t.me/proxy?{q}\n",
                     l.form
@@ -221,6 +234,23 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("https://t.me/proxy?server="));
+    }
+
+    #[test]
+    fn every_server_address_gets_its_links() {
+        let both = options("--server 2001:db8::7 --json");
+        assert_eq!(both.servers, ["203.0.113.7", "2001:db8::7"]);
+        let v: serde_json::Value = serde_json::from_str(&render(&both, &users()).unwrap()).unwrap();
+        let links = v[0]["links"].as_array().unwrap();
+        assert_eq!(links.len(), 4, "two forms for each of two addresses");
+        assert_eq!(links[2]["server"], "2001:db8::7");
+        let tg = links[2]["tg"].as_str().unwrap();
+        assert!(
+            tg.starts_with("tg://proxy?server=2001:db8::7&port=443&secret="),
+            "{tg}"
+        );
+        let text = render(&options("--server 2001:db8::7"), &users()).unwrap();
+        assert_eq!(text.matches("server=2001:db8::7&").count(), 2 * 5);
     }
 
     #[test]
