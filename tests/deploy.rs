@@ -176,6 +176,12 @@ fn the_container_recipe_is_multi_stage_slim_and_unprivileged() {
             assert!(line.contains("rm -rf /var/lib/apt/lists"), "{line}");
         }
     }
+    // The build context leaves out build output (`COPY . .` would copy it).
+    let ignored = read(".dockerignore");
+    assert!(
+        ignored.lines().any(|l| l.trim() == "target"),
+        ".dockerignore"
+    );
     // The entry point's options are the binary's.
     let entry = runtime
         .iter()
