@@ -5,7 +5,7 @@
 //! effect here are refused with a reason (`-d`) or accepted with a warning
 //! saying so; none is dropped without a word.
 
-use mtproxy_core::runtime::EngineConfig;
+use mtproxy_core::runtime::{EngineConfig, TELEGRAM_CONFIG_URL, TELEGRAM_SECRET_URL};
 use std::net::Ipv4Addr;
 
 /// What the command line asks for.
@@ -44,6 +44,10 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
       --prefer-ipv6            try a DC's IPv6 addresses first (IPv4 first by default)
       --direct-fallback SECS   send new clients direct when their middle-ends have had
                                no ready connection for SECS (middle-end mode)
+      --config-url URL|default fetch proxy-multi.conf from URL (default: Telegram's
+                               getProxyConfig) when missing and every refresh interval
+      --secret-url URL|default the same for --aes-pwd's file (default: getProxySecret)
+      --refresh-interval S     seconds between fetches (default 86400, ±10 %)
       --proxy-protocol CIDR,…  clients come through a load balancer in these address
                                blocks, each connection starting with a PROXY protocol
                                v1/v2 header (repeatable; README, load balancer)
@@ -93,6 +97,9 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("", "dc-addr"),
     ("", "direct-fallback"),
     ("", "proxy-protocol"),
+    ("", "config-url"),
+    ("", "secret-url"),
+    ("", "refresh-interval"),
     ("", "users"),
     ("", "users-state"),
     ("", "users-state-interval"),
@@ -218,6 +225,15 @@ fn tokenize(args: &[String]) -> Result<(Vec<Opt>, Vec<String>), String> {
 
 /// `-P` with `--direct`: the answer to "why is my ad tag ignored".
 pub const AD_TAG_WITH_DIRECT: &str = "an ad tag (-P) only works through Telegram's middle-ends: drop --direct to show the sponsored channel, or drop -P";
+
+/// `--config-url` / `--secret-url`: a URL, or `default` for Telegram's.
+fn refresh_url(value: &str, telegram: &str) -> String {
+    if value == "default" {
+        telegram.to_string()
+    } else {
+        value.to_string()
+    }
+}
 
 /// `-P` with `--direct-fallback`: the price of the fallback.
 pub const AD_TAG_WITH_FALLBACK: &str = "clients that --direct-fallback sends direct see no sponsored channel: an ad tag (-P) only works through Telegram's middle-ends";
@@ -381,6 +397,18 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "direct" => c.rust_only.direct = true,
             "dc-addr" => c.rust_only.dc_addrs.push(dc_addr(v)?),
             "prefer-ipv6" => c.rust_only.prefer_ipv6 = true,
+            "config-url" => {
+                c.rust_only.refresh.config_url = Some(refresh_url(v, TELEGRAM_CONFIG_URL))
+            }
+            "secret-url" => {
+                c.rust_only.refresh.secret_url = Some(refresh_url(v, TELEGRAM_SECRET_URL))
+            }
+            "refresh-interval" => {
+                c.rust_only.refresh.interval_secs = number(&name, v)?;
+                if c.rust_only.refresh.interval_secs == 0 {
+                    return Err("--refresh-interval: at least 1 second".into());
+                }
+            }
             "proxy-protocol" => {
                 for block in v.split(',') {
                     let block = block
@@ -604,6 +632,23 @@ mod tests {
             let e = parse(&args(line)).unwrap_err();
             assert!(e.contains("--proxy-protocol: `"), "{line}: {e}");
         }
+    }
+
+    #[test]
+    fn refresh_urls() {
+        let c =
+            run("-H 1 --config-url default --secret-url http://127.0.0.1:9/s --aes-pwd s x.conf");
+        let r = &c.rust_only.refresh;
+        assert_eq!(r.config_url.as_deref(), Some(TELEGRAM_CONFIG_URL));
+        assert_eq!(r.secret_url.as_deref(), Some("http://127.0.0.1:9/s"));
+        assert_eq!(
+            r.interval_secs,
+            mtproxy_core::runtime::REFRESH_INTERVAL_SECS
+        );
+        let c = run("-H 1 --config-url default --refresh-interval 60 x.conf");
+        assert_eq!(c.rust_only.refresh.interval_secs, 60);
+        let e = parse(&args("-H 1 --refresh-interval 0 x.conf")).unwrap_err();
+        assert!(e.contains("at least 1"), "{e}");
     }
 
     #[test]

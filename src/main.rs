@@ -75,6 +75,10 @@ fn check_rust_only(config: &mtproxy_core::runtime::EngineConfig) -> Result<(), S
             "direct mode needs the Rust proxy: build with --features rust-mtproto-proxy".into(),
         );
     }
+    let refreshes = o.refresh.config_url.is_some() || o.refresh.secret_url.is_some();
+    if refreshes && !module_is_rust("engine-main") {
+        return Err("fetching Telegram's files (--config-url, --secret-url) needs the Rust engine: build with --features rust-engine-main".into());
+    }
     if !o.proxy_protocol.is_empty() && !module_is_rust("mtproto-proxy") {
         return Err("the PROXY protocol (--proxy-protocol) needs the Rust proxy: build with --features rust-mtproto-proxy".into());
     }

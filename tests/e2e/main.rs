@@ -10,6 +10,7 @@ mod load;
 mod mimicry;
 mod pool;
 mod proxy_protocol;
+mod refresh;
 mod stats;
 mod transports;
 mod users;

@@ -59,6 +59,34 @@ pub struct RustOnly {
     pub proxy_protocol: Vec<crate::net::proxy_protocol::Cidr>,
     /// Named users (`--users`); off without a file.
     pub users: UsersOptions,
+    /// `--config-url`, `--secret-url`, `--refresh-interval` (Rust engine).
+    pub refresh: RefreshOptions,
+}
+
+/// Where Telegram publishes the middle-end list (`getProxyConfig`).
+pub const TELEGRAM_CONFIG_URL: &str = "https://core.telegram.org/getProxyConfig";
+/// Where Telegram publishes the proxy secret (`getProxySecret`).
+pub const TELEGRAM_SECRET_URL: &str = "https://core.telegram.org/getProxySecret";
+/// The default of `--refresh-interval`: a day.
+pub const REFRESH_INTERVAL_SECS: u32 = 24 * 60 * 60;
+
+/// Fetching proxy-multi.conf and proxy-secret: each from its URL when one
+/// is given, at start-up when the file is missing and then every interval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshOptions {
+    pub config_url: Option<String>,
+    pub secret_url: Option<String>,
+    pub interval_secs: u32,
+}
+
+impl Default for RefreshOptions {
+    fn default() -> RefreshOptions {
+        RefreshOptions {
+            config_url: None,
+            secret_url: None,
+            interval_secs: REFRESH_INTERVAL_SECS,
+        }
+    }
 }
 
 /// The default of `--users-grace`: how long a removed or disabled user's

@@ -9,6 +9,7 @@ pub mod client;
 pub mod fake_dc;
 pub mod fake_me;
 pub mod fronting;
+pub mod http_server;
 pub mod load;
 pub mod process;
 pub mod tls;

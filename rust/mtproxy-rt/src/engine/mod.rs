@@ -6,6 +6,7 @@
 mod links;
 mod log;
 mod probe;
+mod refresh;
 mod setup;
 mod signals;
 mod stats_server;
@@ -69,6 +70,8 @@ struct ProcessStats<'a> {
     loaded: &'a LoadedConfig,
     workers: u32,
     start_time: i64,
+    /// Rust-only: the refresh of Telegram's files, when URLs are given.
+    refresh: Option<&'a refresh::RefreshStats>,
 }
 
 impl StatsSource for ProcessStats<'_> {
@@ -112,6 +115,9 @@ impl StatsSource for ProcessStats<'_> {
                 fake_tls::render_profile_stats(name, profile, now, prometheus, buf)
             }));
         }
+        if let Some(refresh) = self.refresh {
+            out.extend_from_slice(&refresh.render(prometheus));
+        }
         out
     }
 
@@ -152,12 +158,28 @@ struct Running<'a> {
     reprober: Option<probe::Reprober>,
     /// Saves the named users' quota state (Rust-only `--users-state`).
     users_saver: Option<crate::users::StateSaver>,
+    /// Refetches Telegram's files (Rust-only `--config-url`,
+    /// `--secret-url`).
+    refresher: Option<refresh::Refresher>,
+    refresh_stats: Option<Arc<refresh::RefreshStats>>,
 }
 
 fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
     let start_time = unix_now();
     if let Some(path) = &config.log_file {
         log::redirect_stderr(path)?;
+    }
+    let refresh_options = &config.rust_only.refresh;
+    let refresh_stats = (refresh_options.config_url.is_some()
+        || refresh_options.secret_url.is_some())
+    .then(|| Arc::new(refresh::RefreshStats::default()));
+    if let Some(stats) = &refresh_stats {
+        refresh::fetch_missing(
+            refresh_options,
+            &config.config_file,
+            &config.aes_pwd_file,
+            stats,
+        )?;
     }
     // Direct mode (Rust-only) uses neither file: both are optional then.
     let direct = config.rust_only.direct;
@@ -267,6 +289,14 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
         reactor.waker(),
         workers,
     )?;
+    let refresher = refresh_stats.as_ref().and_then(|stats| {
+        refresh::Refresher::start(
+            refresh_options,
+            &config.config_file,
+            &config.aes_pwd_file,
+            Arc::clone(stats),
+        )
+    });
     log::line(&format!(
         "mtproxy started: {workers} workers, client ports {:?}",
         clients.ports
@@ -286,6 +316,8 @@ fn start(config: &EngineConfig) -> Result<Running<'_>, String> {
         profiles,
         reprober: Some(reprober),
         users_saver,
+        refresher,
+        refresh_stats,
     })
 }
 
@@ -353,6 +385,9 @@ impl Running<'_> {
             }
         }
         drop(self.reprober.take());
+        if let Some(refresher) = self.refresher.take() {
+            refresher.stop();
+        }
         if let Some(jobs) = self.jobs.take() {
             jobs.join();
         }
@@ -440,6 +475,7 @@ impl Running<'_> {
             loaded: &self.loaded,
             workers: self.workers,
             start_time: self.start_time,
+            refresh: self.refresh_stats.as_deref(),
         };
         stats.handle(&mut self.reactor, token, events, &mut source);
     }
