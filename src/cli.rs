@@ -58,7 +58,7 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
       --users-grace S          seconds a removed or disabled user's open connections
                                keep going after a reload (default 30; 0: closed at once)
   -h, --help                   this text
-  other commands: mtproxy-rust --modules | selftest | links --users FILE --server HOST [--server HOST…]
+  other commands: mtproxy-rust --modules | selftest | doctor [flags] | links --users FILE --server HOST [--server HOST…]
   test options: --ports-file FILE, --test-seed N, --shutdown-grace-ms N";
 
 const MAX_SECRETS: usize = mtproxy_core::runtime::policy::MAX_SECRETS;

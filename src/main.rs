@@ -35,7 +35,49 @@ fn main() -> ExitCode {
         }
         Some("selftest") => selftest::run(),
         Some("links") => links::run(&args[1..]),
+        Some("doctor") => doctor(&args[1..]),
         _ => run_proxy(&args),
+    }
+}
+
+/// `doctor [the proxy's flags] [--time-url URL]`: the checks of
+/// mtproxy-rt's doctor for a proxy started with those flags; exit status 1
+/// when one fails.
+fn doctor(args: &[String]) -> ExitCode {
+    let mut time_url = mtproxy_rt::doctor::DEFAULT_TIME_URL.to_string();
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.strip_prefix("--time-url") {
+            Some("") => time_url = it.next().cloned().unwrap_or_default(),
+            Some(value) if value.starts_with('=') => time_url = value[1..].to_string(),
+            _ => rest.push(arg.clone()),
+        }
+    }
+    let config = match cli::parse(&rest) {
+        Ok(cli::Command::Run(config, _)) => config,
+        Ok(cli::Command::Help) => {
+            println!(
+                "usage: mtproxy-rust doctor [the proxy's flags and config file] [--time-url URL]"
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("mtproxy-rust doctor: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let findings = mtproxy_rt::doctor::run(&config, &time_url);
+    for f in &findings {
+        println!("{f}");
+    }
+    let failed = findings
+        .iter()
+        .any(|f| f.verdict == mtproxy_rt::doctor::Verdict::Fail);
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

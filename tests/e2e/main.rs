@@ -3,6 +3,7 @@
 //! middle-end / fronting domain, all on loopback. The same suite runs for
 //! every build of the CI matrix.
 mod direct;
+mod doctor;
 mod harness;
 mod hostile;
 mod lifecycle;

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+pub mod doctor;
 pub mod engine;
 pub mod jobs;
 mod log;

@@ -1,7 +1,9 @@
 //! A loopback HTTP/1.1 server for the tests of fetched files (`--config-url`,
 //! `--secret-url`): each path has an answer the test sets and changes — a
 //! body, another status, a body cut short of its Content-Length, or a body
-//! after a delay — and the server counts the requests per path.
+//! after a delay — and the server counts the requests per path. Every
+//! answer carries a Date header, off the real time by what the test sets
+//! (for `doctor`'s clock check).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -28,6 +30,7 @@ pub enum Answer {
 struct Shared {
     answers: HashMap<String, Answer>,
     hits: HashMap<String, usize>,
+    clock_offset_secs: i64,
 }
 
 pub struct HttpServer {
@@ -74,6 +77,12 @@ impl HttpServer {
         shared.answers.insert(path.to_string(), answer);
     }
 
+    /// The Date header says the real time plus this.
+    pub fn set_clock_offset(&self, secs: i64) {
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        shared.clock_offset_secs = secs;
+    }
+
     /// Requests for `path` so far.
     pub fn hits(&self, path: &str) -> usize {
         let shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
@@ -105,10 +114,10 @@ fn serve(mut stream: TcpStream, shared: &Mutex<Shared>) {
     }
     let text = String::from_utf8_lossy(&head);
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let answer = {
+    let (answer, offset) = {
         let mut shared = shared.lock().unwrap_or_else(PoisonError::into_inner);
         *shared.hits.entry(path.clone()).or_default() += 1;
-        shared.answers.get(&path).cloned()
+        (shared.answers.get(&path).cloned(), shared.clock_offset_secs)
     };
     let (status, body, announced) = match answer {
         None => (404, Vec::new(), 0),
@@ -127,8 +136,53 @@ fn serve(mut stream: TcpStream, shared: &Mutex<Shared>) {
             (200, body, n)
         }
     };
-    let head =
-        format!("HTTP/1.1 {status} X\r\nContent-Length: {announced}\r\nConnection: close\r\n\r\n");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let date = http_date(now + offset);
+    let head = format!(
+        "HTTP/1.1 {status} X\r\nDate: {date}\r\nContent-Length: {announced}\r\n\
+         Connection: close\r\n\r\n"
+    );
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&body);
+}
+
+/// Unix seconds as an HTTP date, `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // The civil date of a day count from 1970-01-01 (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(1_835_481_599), "Tue, 29 Feb 2028 23:59:59 GMT");
+    }
 }

@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 pub use buffers::{OutQueue, QUEUE_SOFT_CAP};
+pub(crate) use direct::dc_addresses;
 
 /// Entries of the shared replay cache: ample for the hellos of two days on
 /// a busy proxy, bounded so a flood of hellos cannot grow memory without
