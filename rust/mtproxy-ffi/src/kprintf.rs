@@ -3,10 +3,8 @@ use crate::raw;
 use mtproxy_core::common::kprintf;
 use std::ffi::c_char;
 
-/// Not a verbosity level (a single digit 0..9).
-pub const MTP_LOG_ERR_BAD_LEVEL: i32 = -1;
-/// A null pointer where data was required.
-pub const MTP_LOG_ERR_ARG: i32 = -2;
+/// The codes of this contract, defined once in mtproxy-abi.
+pub use mtproxy_abi::kprintf::*;
 
 /// Formats `[<pid>][YYYY-MM-DD HH:MM:SS.uuuuuu UTC] <msg>\n` like `snprintf`:
 /// writes at most `cap - 1` bytes and a NUL (nothing when `cap` is 0) and

@@ -2,14 +2,8 @@
 //! multi-consumer FIFO queue of 64-bit values.
 use mtproxy_core::common::mp_queue::MpQueue;
 
-/// The queue was full; nothing was stored.
-pub const MTP_MPQ_FULL: i32 = -1;
-/// The queue was empty; nothing was written.
-pub const MTP_MPQ_EMPTY: i32 = -2;
-/// A required pointer argument was NULL.
-pub const MTP_MPQ_ERR_ARG: i32 = -3;
-/// The largest capacity `mtp_mpq_new` accepts (2^24).
-pub const MTP_MPQ_MAX_CAPACITY: i32 = 1 << 24;
+/// The items of this contract, defined once in mtproxy-abi.
+pub use mtproxy_abi::mp_queue::*;
 
 /// A queue handle. push, pop, len and capacity may be called on one handle
 /// from any number of threads at once.

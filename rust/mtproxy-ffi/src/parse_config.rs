@@ -1,49 +1,10 @@
 //! Contract of the parse-config module: the `proxy-multi.conf` tokenizer and
 //! its integer parser.
 use crate::raw;
-use mtproxy_core::common::parse_config::{self, CfgLexer, CfgToken};
+use mtproxy_core::common::parse_config::{self, CfgLexer};
 
-/// End of input (`len` 0, `start` at the end).
-pub const MTP_CFG_TOK_END: i32 = 0;
-/// A maximal run of `[A-Za-z0-9._-]`.
-pub const MTP_CFG_TOK_WORD: i32 = 1;
-/// `[` `[A-Za-z0-9._:-]*` `]`; the token is the content between the brackets.
-pub const MTP_CFG_TOK_BRACKETED: i32 = 2;
-/// A single `:` or `;`.
-pub const MTP_CFG_TOK_PUNCT: i32 = 3;
-/// A byte that is not allowed there (`start` is its offset, `len` 1; an
-/// unterminated `[` is reported at the bracket). The lexer does not move, so
-/// the next call reports the same error.
-pub const MTP_CFG_TOK_ERROR: i32 = -1;
-
-/// Not `-?[0-9]{1,19}`.
-pub const MTP_CFG_ERR_NOT_A_NUMBER: i32 = -1;
-/// Outside `[min, max]` or outside int64.
-pub const MTP_CFG_ERR_RANGE: i32 = -2;
-/// Config larger than 16 MiB.
-pub const MTP_CFG_ERR_TOO_BIG: i32 = -3;
-/// A null pointer where data was required.
-pub const MTP_CFG_ERR_ARG: i32 = -4;
-
-/// Lexer state: the input, the next offset to read and the current line
-/// (1-based).
-#[repr(C)]
-pub struct mtp_cfg_lexer {
-    pub data: *const u8,
-    pub len: usize,
-    pub pos: usize,
-    pub line: i32,
-}
-
-/// A token: one of `MTP_CFG_TOK_*`, the line of its first byte and its
-/// bytes `data[start .. start + len)`.
-#[repr(C)]
-pub struct mtp_cfg_token {
-    pub kind: i32,
-    pub line: i32,
-    pub start: usize,
-    pub len: usize,
-}
+/// The items of this contract, defined once in mtproxy-abi.
+pub use mtproxy_abi::parse_config::*;
 
 /// Starts tokenizing `len` bytes at `data`. Returns 0, `MTP_CFG_ERR_TOO_BIG`
 /// above 16 MiB, or `MTP_CFG_ERR_ARG` for a null `lexer` (or null `data`
@@ -105,18 +66,7 @@ pub unsafe extern "C" fn mtp_cfg_next_token(
         state.pos,
         state.line,
     );
-    let CfgToken {
-        kind,
-        line,
-        start,
-        len,
-    } = l.next_token();
-    *tok = mtp_cfg_token {
-        kind: kind.code(),
-        line,
-        start,
-        len,
-    };
+    *tok = l.next_token().into();
     (state.pos, state.line) = (l.position(), l.line());
     tok.kind
 }

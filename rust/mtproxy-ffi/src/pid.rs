@@ -1,47 +1,9 @@
 //! Contract of the pid module: the 12-byte RPC process id (docs/PROTOCOL.md §4.6).
 use crate::raw;
-use mtproxy_core::common::pid::{self, ProcessId};
+use mtproxy_core::common::pid;
 
-/// Decode error: fewer than 12 input bytes.
-pub const MTP_PID_ERR_SHORT: i32 = -1;
-/// A required pointer was NULL.
-pub const MTP_PID_ERR_ARG: i32 = -2;
-
-const _: () = assert!(MTP_PID_ERR_SHORT == pid::ERR_SHORT);
-
-/// A process id: `ip` is the host-order IPv4 address, `pid` the OS pid
-/// modulo 2^16, `utime` the process start time (unix seconds).
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(non_camel_case_types)]
-pub struct mtp_process_id {
-    pub ip: u32,
-    pub port: i16,
-    pub pid: u16,
-    pub utime: i32,
-}
-
-impl From<ProcessId> for mtp_process_id {
-    fn from(id: ProcessId) -> Self {
-        mtp_process_id {
-            ip: id.ip,
-            port: id.port,
-            pid: id.pid,
-            utime: id.utime,
-        }
-    }
-}
-
-impl From<&mtp_process_id> for ProcessId {
-    fn from(id: &mtp_process_id) -> Self {
-        ProcessId {
-            ip: id.ip,
-            port: id.port,
-            pid: id.pid,
-            utime: id.utime,
-        }
-    }
-}
+/// The codes and struct of this contract, defined once in mtproxy-abi.
+pub use mtproxy_abi::pid::*;
 
 /// Fills `*out` with a process id; `pid` keeps the low 16 bits of `os_pid`
 /// (never aborts, also for pids above 65535). Does nothing if `out` is NULL.

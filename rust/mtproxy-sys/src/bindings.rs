@@ -4,62 +4,6 @@
 // Items mtproxy-abi defines are its own, re-exported.
 pub use mtproxy_abi::*;
 
-pub const MTP_PID_ERR_SHORT: i32 = -1;
-pub const MTP_PID_ERR_ARG: i32 = -2;
-pub const MTP_LOG_ERR_BAD_LEVEL: i32 = -1;
-pub const MTP_LOG_ERR_ARG: i32 = -2;
-pub const MTP_CFG_TOK_END: i32 = 0;
-pub const MTP_CFG_TOK_WORD: i32 = 1;
-pub const MTP_CFG_TOK_BRACKETED: i32 = 2;
-pub const MTP_CFG_TOK_PUNCT: i32 = 3;
-pub const MTP_CFG_TOK_ERROR: i32 = -1;
-pub const MTP_CFG_ERR_NOT_A_NUMBER: i32 = -1;
-pub const MTP_CFG_ERR_RANGE: i32 = -2;
-pub const MTP_CFG_ERR_TOO_BIG: i32 = -3;
-pub const MTP_CFG_ERR_ARG: i32 = -4;
-pub const MTP_TL_ERR_SHORT: i32 = -1;
-pub const MTP_TL_ERR_BAD_STRING: i32 = -2;
-pub const MTP_TL_ERR_TOO_LONG: i32 = -3;
-pub const MTP_TL_ERR_TRAILING: i32 = -4;
-pub const MTP_TL_ERR_OVERFLOW: i32 = -5;
-pub const MTP_TL_ERR_ARG: i32 = -6;
-pub const MTP_RESOLVE_ERR_SYNTAX: i32 = -1;
-pub const MTP_RESOLVE_ERR_NOT_FOUND: i32 = -2;
-pub const MTP_RESOLVE_ERR_BAD_NAME: i32 = -3;
-pub const MTP_RESOLVE_ERR_ARG: i32 = -4;
-pub const MTP_RESOLVE_FAMILY_ANY: i32 = 0;
-pub const MTP_RESOLVE_FAMILY_V4: i32 = 4;
-pub const MTP_RESOLVE_FAMILY_V6: i32 = 6;
-pub const MTP_SF_ERR_SYNTAX: i32 = -1;
-pub const MTP_SF_ERR_RANGE: i32 = -2;
-pub const MTP_SF_ERR_NO_USER: i32 = -3;
-pub const MTP_SF_ERR_PERMISSION: i32 = -4;
-pub const MTP_SF_ERR_SYSCALL: i32 = -5;
-pub const MTP_SF_ERR_ARG: i32 = -6;
-pub const MTP_SF_CLAMPED: i32 = 1;
-pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
-pub const MTP_PROC_ERR_NOT_FOUND: i32 = -2;
-pub const MTP_PROC_ERR_IO: i32 = -3;
-pub const MTP_PROC_ERR_ARG: i32 = -4;
-pub const MTP_MPQ_FULL: i32 = -1;
-pub const MTP_MPQ_EMPTY: i32 = -2;
-pub const MTP_MPQ_ERR_ARG: i32 = -3;
-pub const MTP_MPQ_MAX_CAPACITY: i32 = 16777216;
-pub const MTP_AES_CTR: i32 = 1;
-pub const MTP_AES_CBC_ENCRYPT: i32 = 2;
-pub const MTP_AES_CBC_DECRYPT: i32 = 3;
-pub const MTP_AES_ERR_BAD_LENGTH: i32 = -1;
-pub const MTP_AES_ERR_NULL: i32 = -2;
-pub const MTP_AES_ERR_CRYPTO: i32 = -3;
-pub const MTP_RPC_PURPOSE_CLIENT: i32 = 0;
-pub const MTP_RPC_PURPOSE_SERVER: i32 = 1;
-pub const MTP_RPC_KEY_ERR_SECRET_LEN: i32 = -1;
-pub const MTP_RPC_KEY_ERR_ARG: i32 = -2;
-pub const MTP_SECRET_ERR_OPEN: i32 = -1;
-pub const MTP_SECRET_ERR_TOO_SHORT: i32 = -2;
-pub const MTP_SECRET_ERR_TOO_LONG: i32 = -3;
-pub const MTP_SECRET_ERR_BUFFER: i32 = -4;
-pub const MTP_SECRET_ERR_ARG: i32 = -5;
 pub const MTP_OBFS2_SECRET_PLAIN: i32 = 0;
 pub const MTP_OBFS2_SECRET_PADDED: i32 = 1;
 pub const MTP_OBFS2_SECRET_FAKE_TLS: i32 = 2;
@@ -277,25 +221,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_now() -> i32;
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_process_id {
-    pub ip: u32,
-    pub port: i16,
-    pub pid: u16,
-    pub utime: i32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_process_id"][::core::mem::size_of::<mtp_process_id>() - 12usize];
-    ["Alignment of mtp_process_id"][::core::mem::align_of::<mtp_process_id>() - 4usize];
-    ["Offset of field: mtp_process_id::ip"][::core::mem::offset_of!(mtp_process_id, ip) - 0usize];
-    ["Offset of field: mtp_process_id::port"]
-        [::core::mem::offset_of!(mtp_process_id, port) - 4usize];
-    ["Offset of field: mtp_process_id::pid"][::core::mem::offset_of!(mtp_process_id, pid) - 6usize];
-    ["Offset of field: mtp_process_id::utime"]
-        [::core::mem::offset_of!(mtp_process_id, utime) - 8usize];
-};
 unsafe extern "C" {
     pub fn mtp_process_id_init(
         out: *mut mtp_process_id,
@@ -330,51 +255,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_log_parse_verbosity(s: *const u8, len: usize, out: *mut i32) -> i32;
 }
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_cfg_lexer {
-    pub data: *const u8,
-    pub len: usize,
-    pub pos: usize,
-    pub line: i32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_cfg_lexer"][::core::mem::size_of::<mtp_cfg_lexer>() - 32usize];
-    ["Alignment of mtp_cfg_lexer"][::core::mem::align_of::<mtp_cfg_lexer>() - 8usize];
-    ["Offset of field: mtp_cfg_lexer::data"][::core::mem::offset_of!(mtp_cfg_lexer, data) - 0usize];
-    ["Offset of field: mtp_cfg_lexer::len"][::core::mem::offset_of!(mtp_cfg_lexer, len) - 8usize];
-    ["Offset of field: mtp_cfg_lexer::pos"][::core::mem::offset_of!(mtp_cfg_lexer, pos) - 16usize];
-    ["Offset of field: mtp_cfg_lexer::line"]
-        [::core::mem::offset_of!(mtp_cfg_lexer, line) - 24usize];
-};
-impl Default for mtp_cfg_lexer {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_cfg_token {
-    pub kind: i32,
-    pub line: i32,
-    pub start: usize,
-    pub len: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_cfg_token"][::core::mem::size_of::<mtp_cfg_token>() - 24usize];
-    ["Alignment of mtp_cfg_token"][::core::mem::align_of::<mtp_cfg_token>() - 8usize];
-    ["Offset of field: mtp_cfg_token::kind"][::core::mem::offset_of!(mtp_cfg_token, kind) - 0usize];
-    ["Offset of field: mtp_cfg_token::line"][::core::mem::offset_of!(mtp_cfg_token, line) - 4usize];
-    ["Offset of field: mtp_cfg_token::start"]
-        [::core::mem::offset_of!(mtp_cfg_token, start) - 8usize];
-    ["Offset of field: mtp_cfg_token::len"][::core::mem::offset_of!(mtp_cfg_token, len) - 16usize];
-};
 unsafe extern "C" {
     pub fn mtp_cfg_lexer_init(lexer: *mut mtp_cfg_lexer, data: *const u8, len: usize) -> i32;
 }
@@ -383,58 +263,6 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn mtp_cfg_parse_int(s: *const u8, len: usize, min: i64, max: i64, out: *mut i64) -> i32;
-}
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_tl_in {
-    pub data: *const u8,
-    pub len: usize,
-    pub pos: usize,
-    pub error: i32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_tl_in"][::core::mem::size_of::<mtp_tl_in>() - 32usize];
-    ["Alignment of mtp_tl_in"][::core::mem::align_of::<mtp_tl_in>() - 8usize];
-    ["Offset of field: mtp_tl_in::data"][::core::mem::offset_of!(mtp_tl_in, data) - 0usize];
-    ["Offset of field: mtp_tl_in::len"][::core::mem::offset_of!(mtp_tl_in, len) - 8usize];
-    ["Offset of field: mtp_tl_in::pos"][::core::mem::offset_of!(mtp_tl_in, pos) - 16usize];
-    ["Offset of field: mtp_tl_in::error"][::core::mem::offset_of!(mtp_tl_in, error) - 24usize];
-};
-impl Default for mtp_tl_in {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_tl_out {
-    pub data: *mut u8,
-    pub cap: usize,
-    pub pos: usize,
-    pub error: i32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_tl_out"][::core::mem::size_of::<mtp_tl_out>() - 32usize];
-    ["Alignment of mtp_tl_out"][::core::mem::align_of::<mtp_tl_out>() - 8usize];
-    ["Offset of field: mtp_tl_out::data"][::core::mem::offset_of!(mtp_tl_out, data) - 0usize];
-    ["Offset of field: mtp_tl_out::cap"][::core::mem::offset_of!(mtp_tl_out, cap) - 8usize];
-    ["Offset of field: mtp_tl_out::pos"][::core::mem::offset_of!(mtp_tl_out, pos) - 16usize];
-    ["Offset of field: mtp_tl_out::error"][::core::mem::offset_of!(mtp_tl_out, error) - 24usize];
-};
-impl Default for mtp_tl_out {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
 }
 unsafe extern "C" {
     pub fn mtp_tl_in_init(in_: *mut mtp_tl_in, data: *const u8, len: usize);
@@ -479,24 +307,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_tl_store_string(out: *mut mtp_tl_out, data: *const u8, len: usize) -> i32;
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_resolved_addr {
-    pub family: i32,
-    pub ipv4: u32,
-    pub ipv6: [u8; 16usize],
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_resolved_addr"][::core::mem::size_of::<mtp_resolved_addr>() - 24usize];
-    ["Alignment of mtp_resolved_addr"][::core::mem::align_of::<mtp_resolved_addr>() - 4usize];
-    ["Offset of field: mtp_resolved_addr::family"]
-        [::core::mem::offset_of!(mtp_resolved_addr, family) - 0usize];
-    ["Offset of field: mtp_resolved_addr::ipv4"]
-        [::core::mem::offset_of!(mtp_resolved_addr, ipv4) - 4usize];
-    ["Offset of field: mtp_resolved_addr::ipv6"]
-        [::core::mem::offset_of!(mtp_resolved_addr, ipv6) - 8usize];
-};
 unsafe extern "C" {
     pub fn mtp_parse_ipv4(s: *const u8, len: usize, out: *mut u32) -> i32;
 }
@@ -511,21 +321,6 @@ unsafe extern "C" {
         out: *mut mtp_resolved_addr,
     ) -> i32;
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_file_limit {
-    pub soft: u64,
-    pub hard: u64,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_file_limit"][::core::mem::size_of::<mtp_file_limit>() - 16usize];
-    ["Alignment of mtp_file_limit"][::core::mem::align_of::<mtp_file_limit>() - 8usize];
-    ["Offset of field: mtp_file_limit::soft"]
-        [::core::mem::offset_of!(mtp_file_limit, soft) - 0usize];
-    ["Offset of field: mtp_file_limit::hard"]
-        [::core::mem::offset_of!(mtp_file_limit, hard) - 8usize];
-};
 unsafe extern "C" {
     pub fn mtp_parse_memory_size(s: *const u8, len: usize, out: *mut i64) -> i32;
 }
@@ -541,40 +336,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_set_tcp_window_clamp(fd: i32, clamp: u32) -> i32;
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_proc_stat {
-    pub pid: i32,
-    pub state: i32,
-    pub ppid: i32,
-    pub num_threads: i32,
-    pub utime_ticks: u64,
-    pub stime_ticks: u64,
-    pub start_ticks: u64,
-    pub vsize_bytes: u64,
-    pub rss_pages: i64,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_proc_stat"][::core::mem::size_of::<mtp_proc_stat>() - 56usize];
-    ["Alignment of mtp_proc_stat"][::core::mem::align_of::<mtp_proc_stat>() - 8usize];
-    ["Offset of field: mtp_proc_stat::pid"][::core::mem::offset_of!(mtp_proc_stat, pid) - 0usize];
-    ["Offset of field: mtp_proc_stat::state"]
-        [::core::mem::offset_of!(mtp_proc_stat, state) - 4usize];
-    ["Offset of field: mtp_proc_stat::ppid"][::core::mem::offset_of!(mtp_proc_stat, ppid) - 8usize];
-    ["Offset of field: mtp_proc_stat::num_threads"]
-        [::core::mem::offset_of!(mtp_proc_stat, num_threads) - 12usize];
-    ["Offset of field: mtp_proc_stat::utime_ticks"]
-        [::core::mem::offset_of!(mtp_proc_stat, utime_ticks) - 16usize];
-    ["Offset of field: mtp_proc_stat::stime_ticks"]
-        [::core::mem::offset_of!(mtp_proc_stat, stime_ticks) - 24usize];
-    ["Offset of field: mtp_proc_stat::start_ticks"]
-        [::core::mem::offset_of!(mtp_proc_stat, start_ticks) - 32usize];
-    ["Offset of field: mtp_proc_stat::vsize_bytes"]
-        [::core::mem::offset_of!(mtp_proc_stat, vsize_bytes) - 40usize];
-    ["Offset of field: mtp_proc_stat::rss_pages"]
-        [::core::mem::offset_of!(mtp_proc_stat, rss_pages) - 48usize];
-};
 unsafe extern "C" {
     pub fn mtp_parse_proc_stat(s: *const u8, len: usize, out: *mut mtp_proc_stat) -> i32;
 }
@@ -636,45 +397,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn mtp_aes_free(ctx: *mut mtp_aes_ctx);
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_rpc_key_params {
-    pub nonce_server: [u8; 16usize],
-    pub nonce_client: [u8; 16usize],
-    pub client_timestamp: i32,
-    pub server_ip: u32,
-    pub client_ip: u32,
-    pub client_port: u16,
-    pub server_port: u16,
-    pub use_ipv6: i32,
-    pub server_ipv6: [u8; 16usize],
-    pub client_ipv6: [u8; 16usize],
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_key_params"][::core::mem::size_of::<mtp_rpc_key_params>() - 84usize];
-    ["Alignment of mtp_rpc_key_params"][::core::mem::align_of::<mtp_rpc_key_params>() - 4usize];
-    ["Offset of field: mtp_rpc_key_params::nonce_server"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, nonce_server) - 0usize];
-    ["Offset of field: mtp_rpc_key_params::nonce_client"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, nonce_client) - 16usize];
-    ["Offset of field: mtp_rpc_key_params::client_timestamp"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, client_timestamp) - 32usize];
-    ["Offset of field: mtp_rpc_key_params::server_ip"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, server_ip) - 36usize];
-    ["Offset of field: mtp_rpc_key_params::client_ip"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, client_ip) - 40usize];
-    ["Offset of field: mtp_rpc_key_params::client_port"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, client_port) - 44usize];
-    ["Offset of field: mtp_rpc_key_params::server_port"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, server_port) - 46usize];
-    ["Offset of field: mtp_rpc_key_params::use_ipv6"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, use_ipv6) - 48usize];
-    ["Offset of field: mtp_rpc_key_params::server_ipv6"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, server_ipv6) - 52usize];
-    ["Offset of field: mtp_rpc_key_params::client_ipv6"]
-        [::core::mem::offset_of!(mtp_rpc_key_params, client_ipv6) - 68usize];
-};
 unsafe extern "C" {
     pub fn mtp_rpc_derive_keys(
         p: *const mtp_rpc_key_params,

@@ -13,18 +13,7 @@ pub fn derive_keys(
     purpose: KeyPurpose,
 ) -> Result<ConnectionKey, KeyError> {
     let secret = input(secret);
-    let raw = ffi::mtp_rpc_key_params {
-        nonce_server: params.nonce_server,
-        nonce_client: params.nonce_client,
-        client_timestamp: params.client_timestamp,
-        server_ip: params.server_ip,
-        client_ip: params.client_ip,
-        client_port: params.client_port,
-        server_port: params.server_port,
-        use_ipv6: i32::from(params.use_ipv6),
-        server_ipv6: params.server_ipv6,
-        client_ipv6: params.client_ipv6,
-    };
+    let raw = ffi::mtp_rpc_key_params::from(params);
     let purpose = match purpose {
         KeyPurpose::Client => ffi::MTP_RPC_PURPOSE_CLIENT,
         KeyPurpose::Server => ffi::MTP_RPC_PURPOSE_SERVER,
