@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![allow(non_camel_case_types)]
 
+pub mod net_events;
 pub mod rpc_handshake;
 
+pub use net_events::*;
 pub use rpc_handshake::*;

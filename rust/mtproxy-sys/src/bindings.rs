@@ -196,13 +196,6 @@ pub const MTP_MTPROTO_CONFIG_ERR_INDEX: i32 = -15;
 pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
 pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
 pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
-pub const MTP_EV_READ: i32 = 1;
-pub const MTP_EV_WRITE: i32 = 2;
-pub const MTP_EV_CLOSED: i32 = 4;
-pub const MTP_EV_TIMER: i32 = 8;
-pub const MTP_EV_WAKE: i32 = 16;
-pub const MTP_REACTOR_ERR_ARG: i32 = -1;
-pub const MTP_REACTOR_ERR_SYS: i32 = -2;
 pub const MTP_PROXY_MAX_DOMAIN_LEN: i32 = 253;
 pub const MTP_PROXY_ERR_ARG: i32 = -1;
 pub const MTP_PROXY_ERR_CONFIG: i32 = -2;
@@ -1938,19 +1931,6 @@ unsafe extern "C" {
 pub struct mtp_reactor {
     _unused: [u8; 0],
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_event {
-    pub token: u64,
-    pub events: u32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_event"][::core::mem::size_of::<mtp_event>() - 16usize];
-    ["Alignment of mtp_event"][::core::mem::align_of::<mtp_event>() - 8usize];
-    ["Offset of field: mtp_event::token"][::core::mem::offset_of!(mtp_event, token) - 0usize];
-    ["Offset of field: mtp_event::events"][::core::mem::offset_of!(mtp_event, events) - 8usize];
-};
 unsafe extern "C" {
     pub fn mtp_reactor_new() -> *mut mtp_reactor;
 }
