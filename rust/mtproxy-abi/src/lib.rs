@@ -11,7 +11,9 @@
 #![allow(non_camel_case_types)]
 
 pub mod net_events;
+pub mod rpc_frame;
 pub mod rpc_handshake;
 
 pub use net_events::*;
+pub use rpc_frame::*;
 pub use rpc_handshake::*;

@@ -137,17 +137,6 @@ pub const MTP_TLS_PROBE_INTERVAL_S: i32 = 14400;
 pub const MTP_TLS_PROBE_JITTER_S: i32 = 1800;
 pub const MTP_TLS_FALLBACK_APP_DATA_BASE: i32 = 2500;
 pub const MTP_TLS_FALLBACK_APP_DATA_SPREAD: i32 = 1120;
-pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = -1;
-pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = -2;
-pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = -3;
-pub const MTP_RPC_FRAME_ERR_BAD_SEQ: i32 = -4;
-pub const MTP_RPC_FRAME_ERR_OUT_SMALL: i32 = -5;
-pub const MTP_RPC_FRAME_ERR_ARG: i32 = -6;
-pub const MTP_RPC_FRAME_ERR_NO_MEMORY: i32 = -7;
-pub const MTP_RPC_FRAME_CRC32: i32 = 0;
-pub const MTP_RPC_FRAME_CRC32C: i32 = 1;
-pub const MTP_RPC_FRAME_MAX_LEN: i32 = 16777216;
-pub const MTP_RPC_FRAME_OVERHEAD: i32 = 12;
 pub const MTP_STATS_ERR_ARG: i32 = -1;
 pub const MTP_STATS_ERR_SPACE: i32 = -2;
 pub const MTP_STATS_HTTP_MAX_HEADER_LEN: i32 = 8192;
@@ -1231,55 +1220,6 @@ unsafe extern "C" {
 pub struct mtp_rpc_frame_decoder {
     _unused: [u8; 0],
 }
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_rpc_frame {
-    pub seq: i32,
-    pub payload: *const u8,
-    pub payload_len: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_frame"][::core::mem::size_of::<mtp_rpc_frame>() - 24usize];
-    ["Alignment of mtp_rpc_frame"][::core::mem::align_of::<mtp_rpc_frame>() - 8usize];
-    ["Offset of field: mtp_rpc_frame::seq"][::core::mem::offset_of!(mtp_rpc_frame, seq) - 0usize];
-    ["Offset of field: mtp_rpc_frame::payload"]
-        [::core::mem::offset_of!(mtp_rpc_frame, payload) - 8usize];
-    ["Offset of field: mtp_rpc_frame::payload_len"]
-        [::core::mem::offset_of!(mtp_rpc_frame, payload_len) - 16usize];
-};
-impl Default for mtp_rpc_frame {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_rpc_frame_decoder_info {
-    pub expected_seq: i32,
-    pub crc_kind: i32,
-    pub buffered: usize,
-    pub error: i32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_frame_decoder_info"]
-        [::core::mem::size_of::<mtp_rpc_frame_decoder_info>() - 24usize];
-    ["Alignment of mtp_rpc_frame_decoder_info"]
-        [::core::mem::align_of::<mtp_rpc_frame_decoder_info>() - 8usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::expected_seq"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, expected_seq) - 0usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::crc_kind"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, crc_kind) - 4usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::buffered"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, buffered) - 8usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::error"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, error) - 16usize];
-};
 unsafe extern "C" {
     pub fn mtp_rpc_frame_encode(
         seq: i32,
