@@ -10,10 +10,12 @@
 #![forbid(unsafe_code)]
 #![allow(non_camel_case_types)]
 
+pub mod ext_framing;
 pub mod net_events;
 pub mod rpc_frame;
 pub mod rpc_handshake;
 
+pub use ext_framing::*;
 pub use net_events::*;
 pub use rpc_frame::*;
 pub use rpc_handshake::*;

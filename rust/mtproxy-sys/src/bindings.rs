@@ -72,32 +72,6 @@ pub const MTP_OBFS2_ERR_SHORT: i32 = -2;
 pub const MTP_OBFS2_ERR_NO_MATCH: i32 = -3;
 pub const MTP_OBFS2_ERR_FORBIDDEN: i32 = -4;
 pub const MTP_OBFS2_ERR_ARG: i32 = -5;
-pub const MTP_EXT_FRAMING_ABRIDGED: i32 = 1;
-pub const MTP_EXT_FRAMING_INTERMEDIATE: i32 = 2;
-pub const MTP_EXT_FRAMING_PADDED: i32 = 3;
-pub const MTP_EXT_FRAMING_FROM_CLIENT: i32 = 0;
-pub const MTP_EXT_FRAMING_FROM_PROXY: i32 = 1;
-pub const MTP_EXT_FRAMING_MAX_PACKET_LEN: i32 = 1044480;
-pub const MTP_EXT_FRAMING_MAX_ANSWER_LEN: i32 = 16777216;
-pub const MTP_EXT_FRAMING_MAX_HEADER_LEN: i32 = 4;
-pub const MTP_EXT_FRAMING_MAX_CLIENT_PADDING: i32 = 15;
-pub const MTP_EXT_FRAMING_MAX_PROXY_PADDING: i32 = 3;
-pub const MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN: i32 = 17;
-pub const MTP_EXT_FRAMING_MAX_QUICK_ACK_LEN: i32 = 34;
-pub const MTP_EXT_FRAMING_FORWARD: i32 = 0;
-pub const MTP_EXT_FRAMING_PING: i32 = 1;
-pub const MTP_EXT_FRAMING_DROP: i32 = 2;
-pub const MTP_EXT_FRAMING_DROP_SHORT: i32 = 1;
-pub const MTP_EXT_FRAMING_DROP_UNALIGNED: i32 = 2;
-pub const MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT: i32 = 3;
-pub const MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH: i32 = 4;
-pub const MTP_EXT_FRAMING_DROP_BAD_FUNCTION: i32 = 5;
-pub const MTP_EXT_FRAMING_ERR_ARG: i32 = -1;
-pub const MTP_EXT_FRAMING_ERR_ZERO_LENGTH: i32 = -2;
-pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = -3;
-pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = -4;
-pub const MTP_EXT_FRAMING_ERR_UNALIGNED: i32 = -5;
-pub const MTP_EXT_FRAMING_ERR_OUT_SPACE: i32 = -6;
 pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
 pub const MTP_TLS_ERR_NOT_TLS: i32 = -2;
 pub const MTP_TLS_ERR_ARG: i32 = -3;
@@ -810,54 +784,6 @@ unsafe extern "C" {
 pub struct mtp_ext_framing_decoder {
     _unused: [u8; 0],
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_ext_framing_packet {
-    pub ready: i32,
-    pub quick_ack: i32,
-    pub confirm: u32,
-    pub length: usize,
-    pub wire_length: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_ext_framing_packet"][::core::mem::size_of::<mtp_ext_framing_packet>() - 32usize];
-    ["Alignment of mtp_ext_framing_packet"]
-        [::core::mem::align_of::<mtp_ext_framing_packet>() - 8usize];
-    ["Offset of field: mtp_ext_framing_packet::ready"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, ready) - 0usize];
-    ["Offset of field: mtp_ext_framing_packet::quick_ack"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, quick_ack) - 4usize];
-    ["Offset of field: mtp_ext_framing_packet::confirm"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, confirm) - 8usize];
-    ["Offset of field: mtp_ext_framing_packet::length"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, length) - 16usize];
-    ["Offset of field: mtp_ext_framing_packet::wire_length"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, wire_length) - 24usize];
-};
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_ext_framing_verdict {
-    pub action: i32,
-    pub reason: i32,
-    pub unencrypted: i32,
-    pub pong: [u8; 12usize],
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_ext_framing_verdict"]
-        [::core::mem::size_of::<mtp_ext_framing_verdict>() - 24usize];
-    ["Alignment of mtp_ext_framing_verdict"]
-        [::core::mem::align_of::<mtp_ext_framing_verdict>() - 4usize];
-    ["Offset of field: mtp_ext_framing_verdict::action"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, action) - 0usize];
-    ["Offset of field: mtp_ext_framing_verdict::reason"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, reason) - 4usize];
-    ["Offset of field: mtp_ext_framing_verdict::unencrypted"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, unencrypted) - 8usize];
-    ["Offset of field: mtp_ext_framing_verdict::pong"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, pong) - 12usize];
-};
 unsafe extern "C" {
     pub fn mtp_ext_framing_mode_from_tag(tag: u32) -> i32;
 }
