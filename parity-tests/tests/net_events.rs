@@ -17,11 +17,11 @@ use mtproxy_sys::bindings::{
     MTP_REACTOR_ERR_SYS,
 };
 
-const READ: u32 = MTP_EV_READ as u32;
-const WRITE: u32 = MTP_EV_WRITE as u32;
-const CLOSED: u32 = MTP_EV_CLOSED as u32;
-const TIMER: u32 = MTP_EV_TIMER as u32;
-const WAKE: u32 = MTP_EV_WAKE as u32;
+const READ: u32 = MTP_EV_READ;
+const WRITE: u32 = MTP_EV_WRITE;
+const CLOSED: u32 = MTP_EV_CLOSED;
+const TIMER: u32 = MTP_EV_TIMER;
+const WAKE: u32 = MTP_EV_WAKE;
 const ERR_ARG: i32 = MTP_REACTOR_ERR_ARG;
 const ERR_SYS: i32 = MTP_REACTOR_ERR_SYS;
 

@@ -11,25 +11,31 @@
 #![allow(non_camel_case_types)]
 
 pub mod aesni256;
+pub mod ext_framing;
 pub mod kprintf;
 pub mod mp_queue;
 pub mod net_crypto_aes;
+pub mod net_events;
 pub mod parse_config;
 pub mod pid;
 pub mod proc_stat;
 pub mod resolver;
+pub mod rpc_frame;
 pub mod rpc_handshake;
 pub mod server_functions;
 pub mod tl_parse;
 
 pub use aesni256::*;
+pub use ext_framing::*;
 pub use kprintf::*;
 pub use mp_queue::*;
 pub use net_crypto_aes::*;
+pub use net_events::*;
 pub use parse_config::*;
 pub use pid::*;
 pub use proc_stat::*;
 pub use resolver::*;
+pub use rpc_frame::*;
 pub use rpc_handshake::*;
 pub use server_functions::*;
 pub use tl_parse::*;

@@ -16,32 +16,6 @@ pub const MTP_OBFS2_ERR_SHORT: i32 = -2;
 pub const MTP_OBFS2_ERR_NO_MATCH: i32 = -3;
 pub const MTP_OBFS2_ERR_FORBIDDEN: i32 = -4;
 pub const MTP_OBFS2_ERR_ARG: i32 = -5;
-pub const MTP_EXT_FRAMING_ABRIDGED: i32 = 1;
-pub const MTP_EXT_FRAMING_INTERMEDIATE: i32 = 2;
-pub const MTP_EXT_FRAMING_PADDED: i32 = 3;
-pub const MTP_EXT_FRAMING_FROM_CLIENT: i32 = 0;
-pub const MTP_EXT_FRAMING_FROM_PROXY: i32 = 1;
-pub const MTP_EXT_FRAMING_MAX_PACKET_LEN: i32 = 1044480;
-pub const MTP_EXT_FRAMING_MAX_ANSWER_LEN: i32 = 16777216;
-pub const MTP_EXT_FRAMING_MAX_HEADER_LEN: i32 = 4;
-pub const MTP_EXT_FRAMING_MAX_CLIENT_PADDING: i32 = 15;
-pub const MTP_EXT_FRAMING_MAX_PROXY_PADDING: i32 = 3;
-pub const MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN: i32 = 17;
-pub const MTP_EXT_FRAMING_MAX_QUICK_ACK_LEN: i32 = 34;
-pub const MTP_EXT_FRAMING_FORWARD: i32 = 0;
-pub const MTP_EXT_FRAMING_PING: i32 = 1;
-pub const MTP_EXT_FRAMING_DROP: i32 = 2;
-pub const MTP_EXT_FRAMING_DROP_SHORT: i32 = 1;
-pub const MTP_EXT_FRAMING_DROP_UNALIGNED: i32 = 2;
-pub const MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT: i32 = 3;
-pub const MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH: i32 = 4;
-pub const MTP_EXT_FRAMING_DROP_BAD_FUNCTION: i32 = 5;
-pub const MTP_EXT_FRAMING_ERR_ARG: i32 = -1;
-pub const MTP_EXT_FRAMING_ERR_ZERO_LENGTH: i32 = -2;
-pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = -3;
-pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = -4;
-pub const MTP_EXT_FRAMING_ERR_UNALIGNED: i32 = -5;
-pub const MTP_EXT_FRAMING_ERR_OUT_SPACE: i32 = -6;
 pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
 pub const MTP_TLS_ERR_NOT_TLS: i32 = -2;
 pub const MTP_TLS_ERR_ARG: i32 = -3;
@@ -81,17 +55,6 @@ pub const MTP_TLS_PROBE_INTERVAL_S: i32 = 14400;
 pub const MTP_TLS_PROBE_JITTER_S: i32 = 1800;
 pub const MTP_TLS_FALLBACK_APP_DATA_BASE: i32 = 2500;
 pub const MTP_TLS_FALLBACK_APP_DATA_SPREAD: i32 = 1120;
-pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = -1;
-pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = -2;
-pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = -3;
-pub const MTP_RPC_FRAME_ERR_BAD_SEQ: i32 = -4;
-pub const MTP_RPC_FRAME_ERR_OUT_SMALL: i32 = -5;
-pub const MTP_RPC_FRAME_ERR_ARG: i32 = -6;
-pub const MTP_RPC_FRAME_ERR_NO_MEMORY: i32 = -7;
-pub const MTP_RPC_FRAME_CRC32: i32 = 0;
-pub const MTP_RPC_FRAME_CRC32C: i32 = 1;
-pub const MTP_RPC_FRAME_MAX_LEN: i32 = 16777216;
-pub const MTP_RPC_FRAME_OVERHEAD: i32 = 12;
 pub const MTP_STATS_ERR_ARG: i32 = -1;
 pub const MTP_STATS_ERR_SPACE: i32 = -2;
 pub const MTP_STATS_HTTP_MAX_HEADER_LEN: i32 = 8192;
@@ -140,13 +103,6 @@ pub const MTP_MTPROTO_CONFIG_ERR_INDEX: i32 = -15;
 pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
 pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
 pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
-pub const MTP_EV_READ: i32 = 1;
-pub const MTP_EV_WRITE: i32 = 2;
-pub const MTP_EV_CLOSED: i32 = 4;
-pub const MTP_EV_TIMER: i32 = 8;
-pub const MTP_EV_WAKE: i32 = 16;
-pub const MTP_REACTOR_ERR_ARG: i32 = -1;
-pub const MTP_REACTOR_ERR_SYS: i32 = -2;
 pub const MTP_PROXY_MAX_DOMAIN_LEN: i32 = 253;
 pub const MTP_PROXY_ERR_ARG: i32 = -1;
 pub const MTP_PROXY_ERR_CONFIG: i32 = -2;
@@ -550,54 +506,6 @@ unsafe extern "C" {
 pub struct mtp_ext_framing_decoder {
     _unused: [u8; 0],
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_ext_framing_packet {
-    pub ready: i32,
-    pub quick_ack: i32,
-    pub confirm: u32,
-    pub length: usize,
-    pub wire_length: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_ext_framing_packet"][::core::mem::size_of::<mtp_ext_framing_packet>() - 32usize];
-    ["Alignment of mtp_ext_framing_packet"]
-        [::core::mem::align_of::<mtp_ext_framing_packet>() - 8usize];
-    ["Offset of field: mtp_ext_framing_packet::ready"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, ready) - 0usize];
-    ["Offset of field: mtp_ext_framing_packet::quick_ack"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, quick_ack) - 4usize];
-    ["Offset of field: mtp_ext_framing_packet::confirm"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, confirm) - 8usize];
-    ["Offset of field: mtp_ext_framing_packet::length"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, length) - 16usize];
-    ["Offset of field: mtp_ext_framing_packet::wire_length"]
-        [::core::mem::offset_of!(mtp_ext_framing_packet, wire_length) - 24usize];
-};
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_ext_framing_verdict {
-    pub action: i32,
-    pub reason: i32,
-    pub unencrypted: i32,
-    pub pong: [u8; 12usize],
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_ext_framing_verdict"]
-        [::core::mem::size_of::<mtp_ext_framing_verdict>() - 24usize];
-    ["Alignment of mtp_ext_framing_verdict"]
-        [::core::mem::align_of::<mtp_ext_framing_verdict>() - 4usize];
-    ["Offset of field: mtp_ext_framing_verdict::action"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, action) - 0usize];
-    ["Offset of field: mtp_ext_framing_verdict::reason"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, reason) - 4usize];
-    ["Offset of field: mtp_ext_framing_verdict::unencrypted"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, unencrypted) - 8usize];
-    ["Offset of field: mtp_ext_framing_verdict::pong"]
-        [::core::mem::offset_of!(mtp_ext_framing_verdict, pong) - 12usize];
-};
 unsafe extern "C" {
     pub fn mtp_ext_framing_mode_from_tag(tag: u32) -> i32;
 }
@@ -960,55 +868,6 @@ unsafe extern "C" {
 pub struct mtp_rpc_frame_decoder {
     _unused: [u8; 0],
 }
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_rpc_frame {
-    pub seq: i32,
-    pub payload: *const u8,
-    pub payload_len: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_frame"][::core::mem::size_of::<mtp_rpc_frame>() - 24usize];
-    ["Alignment of mtp_rpc_frame"][::core::mem::align_of::<mtp_rpc_frame>() - 8usize];
-    ["Offset of field: mtp_rpc_frame::seq"][::core::mem::offset_of!(mtp_rpc_frame, seq) - 0usize];
-    ["Offset of field: mtp_rpc_frame::payload"]
-        [::core::mem::offset_of!(mtp_rpc_frame, payload) - 8usize];
-    ["Offset of field: mtp_rpc_frame::payload_len"]
-        [::core::mem::offset_of!(mtp_rpc_frame, payload_len) - 16usize];
-};
-impl Default for mtp_rpc_frame {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_rpc_frame_decoder_info {
-    pub expected_seq: i32,
-    pub crc_kind: i32,
-    pub buffered: usize,
-    pub error: i32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_frame_decoder_info"]
-        [::core::mem::size_of::<mtp_rpc_frame_decoder_info>() - 24usize];
-    ["Alignment of mtp_rpc_frame_decoder_info"]
-        [::core::mem::align_of::<mtp_rpc_frame_decoder_info>() - 8usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::expected_seq"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, expected_seq) - 0usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::crc_kind"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, crc_kind) - 4usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::buffered"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, buffered) - 8usize];
-    ["Offset of field: mtp_rpc_frame_decoder_info::error"]
-        [::core::mem::offset_of!(mtp_rpc_frame_decoder_info, error) - 16usize];
-};
 unsafe extern "C" {
     pub fn mtp_rpc_frame_encode(
         seq: i32,
@@ -1660,19 +1519,6 @@ unsafe extern "C" {
 pub struct mtp_reactor {
     _unused: [u8; 0],
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_event {
-    pub token: u64,
-    pub events: u32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_event"][::core::mem::size_of::<mtp_event>() - 16usize];
-    ["Alignment of mtp_event"][::core::mem::align_of::<mtp_event>() - 8usize];
-    ["Offset of field: mtp_event::token"][::core::mem::offset_of!(mtp_event, token) - 0usize];
-    ["Offset of field: mtp_event::events"][::core::mem::offset_of!(mtp_event, events) - 8usize];
-};
 unsafe extern "C" {
     pub fn mtp_reactor_new() -> *mut mtp_reactor;
 }

@@ -30,8 +30,8 @@ pub const EXIT_OK: i32 = 0;
 /// Exit status of a run that could not start.
 pub const EXIT_FAILURE: i32 = 1;
 
-const EV_TIMER: u32 = mtproxy_sys::bindings::MTP_EV_TIMER as u32;
-const EV_WAKE: u32 = mtproxy_sys::bindings::MTP_EV_WAKE as u32;
+const EV_TIMER: u32 = mtproxy_sys::bindings::MTP_EV_TIMER;
+const EV_WAKE: u32 = mtproxy_sys::bindings::MTP_EV_WAKE;
 
 /// Engine reactor tokens below `stats_server::STATS_CONN_BASE`.
 const TOKEN_SIGNALS: u64 = 1;

@@ -7,9 +7,9 @@ use mtproxy_core::mtproto::mtproto_config::{ProxyConfig, Target};
 use std::time::{Duration, Instant};
 
 /// Event bits of the net-events contract, as the reactor reports them.
-pub(crate) const EV_READ: u32 = mtproxy_sys::bindings::MTP_EV_READ as u32;
-pub(crate) const EV_WRITE: u32 = mtproxy_sys::bindings::MTP_EV_WRITE as u32;
-pub(crate) const EV_CLOSED: u32 = mtproxy_sys::bindings::MTP_EV_CLOSED as u32;
+pub(crate) const EV_READ: u32 = mtproxy_sys::bindings::MTP_EV_READ;
+pub(crate) const EV_WRITE: u32 = mtproxy_sys::bindings::MTP_EV_WRITE;
+pub(crate) const EV_CLOSED: u32 = mtproxy_sys::bindings::MTP_EV_CLOSED;
 
 /// What an event token names; timers have kinds of their own so a stale
 /// timer is told apart from socket readiness.

@@ -28,23 +28,7 @@ pub const ERR_OVERLONG: i32 = ffi::MTP_EXT_FRAMING_ERR_OVERLONG;
 pub const ERR_UNALIGNED: i32 = ffi::MTP_EXT_FRAMING_ERR_UNALIGNED;
 pub const ERR_OUT_SPACE: i32 = ffi::MTP_EXT_FRAMING_ERR_OUT_SPACE;
 
-/// As the core's `PacketInfo`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PacketInfo {
-    pub quick_ack: bool,
-    pub confirm: u32,
-    pub length: usize,
-    pub wire_length: usize,
-}
-
-/// As the core's `Verdict`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Verdict {
-    pub action: i32,
-    pub reason: i32,
-    pub unencrypted: bool,
-    pub pong: [u8; 12],
-}
+pub use mtproxy_core::net::ext_framing::{PacketInfo, Verdict};
 
 fn result(code: i32) -> Result<(), i32> {
     match code {
@@ -95,12 +79,7 @@ impl FrameDecoder {
             ffi::mtp_ext_framing_decoder_next(self.0, out.as_mut_ptr(), out.len(), &mut info)
         };
         result(code)?;
-        Ok((info.ready != 0).then_some(PacketInfo {
-            quick_ack: info.quick_ack != 0,
-            confirm: info.confirm,
-            length: info.length,
-            wire_length: info.wire_length,
-        }))
+        Ok(info.into())
     }
 
     #[inline]
@@ -183,10 +162,5 @@ pub fn classify_packet(packet: &[u8]) -> Verdict {
     let mut v = ffi::mtp_ext_framing_verdict::default();
     // SAFETY: one live slice, a writable verdict (never fails with one).
     unsafe { ffi::mtp_ext_framing_classify(packet.as_ptr(), packet.len(), &mut v) };
-    Verdict {
-        action: v.action,
-        reason: v.reason,
-        unencrypted: v.unencrypted != 0,
-        pong: v.pong,
-    }
+    v.into()
 }
