@@ -8,7 +8,7 @@ use std::process::Command;
 /// Runs the binary with `args` and expects a start-up refusal: exit status
 /// 2 and `needle` in the one error line.
 fn refused(args: &[&str], needle: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"))
+    let out = Command::new(crate::harness::proxy_bin())
         .args(args)
         .output()
         .expect("run mtproxy-rust");
@@ -306,7 +306,7 @@ mod rust_proxy {
         let over = format!("2={}", dc.addr());
         let user = run_user();
         let stderr = scratch.path("proxy.stderr");
-        let child = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"))
+        let child = Command::new(crate::harness::proxy_bin())
             .args([
                 "-u", &user, "-H", "0", "-M", "1", "-S", SECRET_HEX, "--direct",
             ])

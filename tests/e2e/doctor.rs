@@ -9,7 +9,7 @@ use std::process::Command;
 
 /// Runs `doctor` with `args`: its exit code and lines.
 fn doctor(args: &[&str]) -> (Option<i32>, Vec<String>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"))
+    let out = Command::new(crate::harness::proxy_bin())
         .arg("doctor")
         .args(args)
         .output()

@@ -98,6 +98,27 @@ pub fn start_me(scratch: &Scratch, port: u16) -> FakeMe {
     }
 }
 
+/// The proxy binary under test, pinned at first use: a hard link to the
+/// file cargo built for this test run, so a later build of another feature
+/// set (which replaces target/debug/mtproxy-rust) cannot change the binary
+/// under tests still running.
+pub fn proxy_bin() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_mtproxy-rust"));
+        let dir = std::env::temp_dir().join(format!("mtproxy-e2e-bin-{}", std::process::id()));
+        let pinned = dir.join("mtproxy-rust");
+        let _ = std::fs::remove_file(&pinned);
+        let linked =
+            std::fs::create_dir_all(&dir).and_then(|()| std::fs::hard_link(&built, &pinned));
+        if linked.is_ok() {
+            pinned
+        } else {
+            built
+        }
+    })
+}
+
 /// The user the tests run the proxy as (`-u`, always explicit): the current
 /// one, so it can read the scratch files and reread them on SIGHUP (root
 /// here: the proxy then warns about `-u root`).
@@ -114,7 +135,7 @@ pub fn run_user() -> String {
 pub fn proxy_command(scratch: &Scratch, conf: &Path, extra: &[&str]) -> Command {
     let stderr = scratch.path("proxy.stderr");
     let stdout = scratch.path("proxy.stdout");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"));
+    let mut cmd = Command::new(proxy_bin());
     cmd.args([
         "-H",
         "0",

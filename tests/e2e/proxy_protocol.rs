@@ -8,7 +8,7 @@ use std::process::Command;
 #[cfg(not(feature = "rust-mtproto-proxy"))]
 #[test]
 fn a_c_proxy_build_refuses_the_proxy_protocol_naming_the_feature() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"))
+    let out = Command::new(crate::harness::proxy_bin())
         .args(["-H", "0", "--proxy-protocol", "10.0.0.0/8", "x.conf"])
         .output()
         .expect("run mtproxy-rust");
@@ -171,7 +171,7 @@ mod rust_proxy {
 
     #[test]
     fn malformed_blocks_are_refused_at_start_up() {
-        let out = Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"))
+        let out = Command::new(crate::harness::proxy_bin())
             .args(["-H", "0", "--proxy-protocol", "10.0.0.0/33", "x.conf"])
             .output()
             .expect("run mtproxy-rust");

@@ -5,7 +5,7 @@
 #[cfg(not(feature = "rust-engine-main"))]
 #[test]
 fn a_c_engine_build_refuses_the_urls_naming_the_feature() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mtproxy-rust"))
+    let out = std::process::Command::new(crate::harness::proxy_bin())
         .args(["-H", "0", "--config-url", "default", "x.conf"])
         .output()
         .expect("run mtproxy-rust");
