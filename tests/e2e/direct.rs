@@ -3,20 +3,6 @@
 //! whose proxy is C run the refusal tests instead (and print why the rest
 //! is skipped).
 use crate::harness::*;
-use std::process::Command;
-
-/// Runs the binary with `args` and expects a start-up refusal: exit status
-/// 2 and `needle` in the one error line.
-fn refused(args: &[&str], needle: &str) {
-    let out = Command::new(crate::harness::proxy_bin())
-        .args(args)
-        .output()
-        .expect("run mtproxy-rust");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    let first = stderr.lines().next().unwrap_or_default();
-    assert!(first.contains(needle), "{args:?}: {stderr}");
-}
 
 #[test]
 fn an_ad_tag_with_direct_mode_is_refused_with_the_reason() {
@@ -306,7 +292,7 @@ mod rust_proxy {
         let over = format!("2={}", dc.addr());
         let user = run_user();
         let stderr = scratch.path("proxy.stderr");
-        let child = Command::new(crate::harness::proxy_bin())
+        let child = std::process::Command::new(proxy_bin())
             .args([
                 "-u", &user, "-H", "0", "-M", "1", "-S", SECRET_HEX, "--direct",
             ])

@@ -119,6 +119,19 @@ pub fn proxy_bin() -> &'static Path {
     })
 }
 
+/// Runs the binary with `args` and expects a start-up refusal: exit status
+/// 2 and `needle` in the one error line.
+pub fn refused(args: &[&str], needle: &str) {
+    let out = Command::new(proxy_bin())
+        .args(args)
+        .output()
+        .expect("run mtproxy-rust");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.contains(needle), "{args:?}: {stderr}");
+}
+
 /// The user the tests run the proxy as (`-u`, always explicit): the current
 /// one, so it can read the scratch files and reread them on SIGHUP (root
 /// here: the proxy then warns about `-u root`).

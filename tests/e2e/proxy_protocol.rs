@@ -3,28 +3,17 @@
 //! middle-end; connections from outside the trusted blocks, and missing,
 //! malformed or slow headers, are closed with nothing forwarded. Builds
 //! whose proxy is C run the refusal test instead.
-use std::process::Command;
-
 #[cfg(not(feature = "rust-mtproto-proxy"))]
 #[test]
 fn a_c_proxy_build_refuses_the_proxy_protocol_naming_the_feature() {
-    let out = Command::new(crate::harness::proxy_bin())
-        .args(["-H", "0", "--proxy-protocol", "10.0.0.0/8", "x.conf"])
-        .output()
-        .expect("run mtproxy-rust");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.lines().next().unwrap_or_default().contains(
-            "the PROXY protocol (--proxy-protocol) needs the Rust proxy: build with --features rust-mtproto-proxy"
-        ),
-        "{stderr}"
+    crate::harness::refused(
+        &["-H", "0", "--proxy-protocol", "10.0.0.0/8", "x.conf"],
+        "the PROXY protocol (--proxy-protocol) needs the Rust proxy: build with --features rust-mtproto-proxy",
     );
 }
 
 #[cfg(feature = "rust-mtproto-proxy")]
 mod rust_proxy {
-    use super::*;
     use crate::harness::*;
     use mtproxy_core::net::proxy_protocol as pp;
     use mtproxy_testkit::client::{ClientOptions, Received, TestClient, Transport};
@@ -171,15 +160,9 @@ mod rust_proxy {
 
     #[test]
     fn malformed_blocks_are_refused_at_start_up() {
-        let out = Command::new(crate::harness::proxy_bin())
-            .args(["-H", "0", "--proxy-protocol", "10.0.0.0/33", "x.conf"])
-            .output()
-            .expect("run mtproxy-rust");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(
-            stderr.contains("--proxy-protocol: `10.0.0.0/33`"),
-            "{stderr}"
+        refused(
+            &["-H", "0", "--proxy-protocol", "10.0.0.0/33", "x.conf"],
+            "--proxy-protocol: `10.0.0.0/33`",
         );
     }
 }

@@ -5,17 +5,9 @@
 #[cfg(not(feature = "rust-engine-main"))]
 #[test]
 fn a_c_engine_build_refuses_the_urls_naming_the_feature() {
-    let out = std::process::Command::new(crate::harness::proxy_bin())
-        .args(["-H", "0", "--config-url", "default", "x.conf"])
-        .output()
-        .expect("run mtproxy-rust");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.lines().next().unwrap_or_default().contains(
-            "fetching Telegram's files (--config-url, --secret-url) needs the Rust engine: build with --features rust-engine-main"
-        ),
-        "{stderr}"
+    crate::harness::refused(
+        &["-H", "0", "--config-url", "default", "x.conf"],
+        "fetching Telegram's files (--config-url, --secret-url) needs the Rust engine: build with --features rust-engine-main",
     );
 }
 
