@@ -10,7 +10,6 @@
 
 use mtproxy_core::mtproto::mtproto_config::ProxyConfig;
 use mtproxy_core::runtime::EngineConfig;
-use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -338,8 +337,6 @@ fn handshake(name: &str, addr: SocketAddr, verify: bool) -> Result<(), String> {
     while conn.is_handshaking() {
         conn.complete_io(&mut sock).map_err(|e| e.to_string())?;
     }
-    let _ = conn.writer().flush();
-    let _ = sock.read(&mut [0u8; 0]);
     Ok(())
 }
 
