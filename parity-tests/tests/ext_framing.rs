@@ -279,6 +279,24 @@ fn known_answers_both_sides() {
     check!(rf);
 }
 
+/// Abridged 3-byte lengths whose second and third bytes are not zero (1 KiB
+/// up to the limit), each with its whole body: every length byte must land
+/// at its own place (a body of up to 600 random bytes never completes them).
+#[test]
+fn abridged_long_lengths_use_every_byte_on_both_sides() {
+    for quarters in [0x80usize, 0xff, 0x100, 0x1ff, 0x1234, 0x1_0000, MAX / 4] {
+        let mut stream = vec![0x7f];
+        stream.extend_from_slice(&(quarters as u32).to_le_bytes()[..3]);
+        stream.extend((0..quarters * 4).map(|i| i as u8));
+        let c = run_decoder!(cf, 1, 0, [&stream[..]], MAX);
+        let r = run_decoder!(rf, 1, 0, [&stream[..]], MAX);
+        assert_eq!(c, r, "{quarters:#x}");
+        let (packets, error) = summary(&r);
+        assert_eq!((packets.len(), error), (1, 0), "{quarters:#x}");
+        assert_eq!(packets[0].2, stream[4..], "{quarters:#x}");
+    }
+}
+
 #[test]
 fn hostile_lengths_both_sides() {
     let cases: [(i32, &[u8], i32); 10] = [

@@ -790,4 +790,5 @@ macro_rules! read_all {
 read_all!(read_all_c, ct);
 read_all!(read_all_rust, rt);
 
+mod edges;
 mod probe;

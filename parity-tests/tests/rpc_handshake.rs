@@ -617,6 +617,27 @@ fn invalid_states_and_null_pointers_are_refused() {
     }
 }
 
+/// The error builder with each of its pointers alone NULL: refused on both
+/// sides (one NULL is enough).
+#[test]
+fn error_builder_refuses_each_null_pointer_on_both_sides() {
+    use mtproxy_sys::bindings as rust_raw;
+    let pid = [7u8; rh::PID_LEN];
+    let mut out = [0u8; rh::HANDSHAKE_ERROR_LEN];
+    // SAFETY: live buffers of the sizes the contract requires; NULL where
+    // the contract says the call is refused.
+    let got = unsafe {
+        [
+            raw::mtp_rpc_handshake_error_build(1, std::ptr::null(), out.as_mut_ptr()),
+            raw::mtp_rpc_handshake_error_build(1, pid.as_ptr(), std::ptr::null_mut()),
+            rust_raw::mtp_rpc_handshake_error_build(1, std::ptr::null(), out.as_mut_ptr()),
+            rust_raw::mtp_rpc_handshake_error_build(1, pid.as_ptr(), std::ptr::null_mut()),
+        ]
+    };
+    assert_eq!(got, [ch::ERR_ARG; 4]);
+    assert_eq!(out, [0; rh::HANDSHAKE_ERROR_LEN], "nothing written");
+}
+
 /// A random step on a state machine.
 #[derive(Clone, Debug)]
 enum Step {
