@@ -16,7 +16,7 @@ Sites listed in scripts/equivalent-mutants.toml are left out of the sample
 xtask mutants-record`.
 
 Usage: scripts/mutate-c.py [--count N | --all | --rerun OUTCOMES] [--seed S] [--out DIR]
-                           [--file PATH]... [--list]
+                           [--file PATH]... [--match REGEX] [--list]
 """
 import argparse
 import json
@@ -122,6 +122,11 @@ def candidates(files):
     return sites
 
 
+def source_line(path, line):
+    with open(os.path.join(ROOT, path)) as f:
+        return f.read().split("\n")[line - 1]
+
+
 def name(site):
     path, line, col, kind, old, new = site
     return f"{path}:{line}:{col + 1}: {kind} (`{old}` -> `{new}`)"
@@ -169,6 +174,7 @@ def main():
     ap.add_argument("--file", action="append", help="sample from this file only (repeatable)")
     ap.add_argument("--all", action="store_true", help="every site of the files, not a sample")
     ap.add_argument("--rerun", help="only the survivors of this earlier outcomes.json")
+    ap.add_argument("--match", help="only sites whose source line matches this regex")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     files = core_files()
@@ -180,6 +186,9 @@ def main():
     equivalent = [e for e in equivalent_mutants.load() if e["file"] in files]
     sites = [s for s in candidates(files)
              if not equivalent_mutants.is_equivalent(equivalent, s[0], s[1], s[2] + 1, s[3])]
+    if args.match:
+        pattern = re.compile(args.match)
+        sites = [s for s in sites if pattern.search(source_line(s[0], s[1]))]
     if args.list:
         for s in sites:
             print(name(s))
