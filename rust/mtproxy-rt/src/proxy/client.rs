@@ -308,10 +308,12 @@ impl Worker<'_> {
             Phase::Relay(relay) => {
                 let before = relay.out.len();
                 let n = match relay.direct.as_mut() {
-                    Some(direct) => match direct.client_to_dc(data, &mut relay.out) {
-                        Ok(_) => relay.out.len() - before,
-                        Err(()) => return self.close_client(slot, false),
-                    },
+                    Some(direct) => {
+                        match direct.client_to_dc(data, &mut self.message_buf, &mut relay.out) {
+                            Ok(_) => relay.out.len() - before,
+                            Err(()) => return self.close_client(slot, false),
+                        }
+                    }
                     None => {
                         relay.out.push_slice(data);
                         data.len()
@@ -378,21 +380,10 @@ impl Worker<'_> {
         // front of the same buffer's copy.
         let mut payload = std::mem::take(&mut self.message_buf);
         payload.resize(data.len(), 0);
-        let mut done = 0;
-        let mut made_total = 0;
-        let mut failed = false;
-        while done < data.len() {
-            match reader.feed(&data[done..], &mut payload[made_total..]) {
-                Ok((used, made)) => {
-                    done += used;
-                    made_total += made;
-                }
-                Err(_) => {
-                    failed = true;
-                    break;
-                }
-            }
-        }
+        let (made_total, failed) = match reader.feed_all(data, &mut payload) {
+            Ok(made) => (made, false),
+            Err((made, _)) => (made, true),
+        };
         if made_total > 0 {
             self.decoded_bytes(slot, &mut payload[..made_total]);
         }

@@ -148,22 +148,24 @@ fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
 
 impl DirectCrypto {
     /// Client ciphertext (TLS records for a fake-TLS client) → bytes for
-    /// the DC, appended to `out` (plain obfuscated2 is decrypted in place).
-    /// `Err` on a broken record.
-    pub fn client_to_dc(&mut self, data: &mut [u8], out: &mut OutQueue) -> Result<(), ()> {
+    /// the DC, appended to `out` (plain obfuscated2 is decrypted in place;
+    /// record payloads are gathered in the worker's `scratch`, grown once
+    /// to the largest read). `Err` on a broken record.
+    pub fn client_to_dc(
+        &mut self,
+        data: &mut [u8],
+        scratch: &mut Vec<u8>,
+        out: &mut OutQueue,
+    ) -> Result<(), ()> {
         let Some(reader) = self.tls.as_mut() else {
             self.client_plain_to_dc(data, out);
             return Ok(());
         };
-        let mut payload = vec![0u8; data.len()];
-        let (mut done, mut made) = (0, 0);
-        while done < data.len() {
-            let (used, n) = reader
-                .feed(&data[done..], &mut payload[made..])
-                .map_err(|_| ())?;
-            done += used;
-            made += n;
+        if scratch.len() < data.len() {
+            scratch.resize(data.len(), 0);
         }
+        let payload = &mut scratch[..data.len()];
+        let made = reader.feed_all(data, payload).map_err(|_| ())?;
         self.client_plain_to_dc(&mut payload[..made], out);
         Ok(())
     }

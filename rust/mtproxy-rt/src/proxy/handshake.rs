@@ -212,16 +212,11 @@ impl Worker<'_> {
         else {
             return;
         };
-        let mut payload = vec![0u8; data.len()];
-        let mut done = 0;
-        while done < data.len() {
-            match reader.feed(&data[done..], &mut payload) {
-                Ok((used, made)) => {
-                    inner.extend_from_slice(&payload[..made]);
-                    done += used;
-                }
-                Err(_) => return self.close_client(slot, false),
-            }
+        let start = inner.len();
+        inner.resize(start + data.len(), 0);
+        match reader.feed_all(data, &mut inner[start..]) {
+            Ok(made) => inner.truncate(start + made),
+            Err(_) => return self.close_client(slot, false),
         }
         if inner.len() < HEADER_LEN {
             return;

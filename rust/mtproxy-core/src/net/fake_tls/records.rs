@@ -124,6 +124,24 @@ impl RecordReader {
         }
         Ok((consumed, produced))
     }
+
+    /// Feeds the whole of `input`, its payload into `out`, which must hold
+    /// `input.len()` bytes (payload never outnumbers record bytes).
+    /// `Ok(produced)`; or `Err((produced, error))` when a malformed byte ends
+    /// the stream (the payload before it is in `out[..produced]`) or `out` is
+    /// too small (`ERR_SPACE`).
+    pub fn feed_all(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize, (usize, i32)> {
+        let (mut consumed, mut produced) = (0, 0);
+        while consumed < input.len() {
+            let rest = &mut out[produced..];
+            match self.feed(&input[consumed..], rest) {
+                Ok((0, _)) => return Err((produced, ERR_SPACE)),
+                Ok((used, made)) => (consumed, produced) = (consumed + used, produced + made),
+                Err(error) => return Err((produced, error)),
+            }
+        }
+        Ok(produced)
+    }
 }
 
 /// Bytes [`wrap_records`] writes for `payload_len` payload bytes

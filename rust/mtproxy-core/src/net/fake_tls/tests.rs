@@ -164,6 +164,40 @@ fn records_round_trip_in_small_pieces() {
     assert_eq!(short.feed(b"\x3f", &mut []), Err(ERR_FIRST_RECORD_SHORT));
 }
 
+#[test]
+fn feed_all_takes_whole_reads_and_keeps_the_payload_before_an_error() {
+    let payload: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+    let mut wire = vec![0x14, 0x03, 0x03, 0x00, 0x01, 0x01];
+    let mut records = vec![0; wrapped_len(payload.len())];
+    wrap_records(&payload, &mut records).unwrap();
+    wire.extend_from_slice(&records);
+    let mut reader = RecordReader::new(true);
+    let mut got = Vec::new();
+    for piece in wire.chunks(1000) {
+        let mut out = vec![0u8; piece.len()];
+        let made = reader.feed_all(piece, &mut out).unwrap();
+        got.extend_from_slice(&out[..made]);
+    }
+    assert_eq!(got, payload);
+    // A good record, then a broken header: the good payload comes back
+    // with the error.
+    let mut broken = wire[..6 + 5 + 100].to_vec();
+    broken[6 + 3..6 + 5].copy_from_slice(&95u16.to_be_bytes());
+    let mut reader = RecordReader::new(true);
+    let mut out = vec![0u8; broken.len()];
+    assert_eq!(
+        reader.feed_all(&broken, &mut out),
+        Err((95, ERR_BAD_RECORD))
+    );
+    assert_eq!(out[..95], payload[..95]);
+    // No room for payload.
+    let mut reader = RecordReader::new(true);
+    assert_eq!(
+        reader.feed_all(&wire[..20], &mut [0u8; 4]),
+        Err((4, ERR_SPACE))
+    );
+}
+
 fn unhex(text: &str) -> Vec<u8> {
     (0..text.len())
         .step_by(2)
