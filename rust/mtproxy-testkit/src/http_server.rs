@@ -148,32 +148,5 @@ fn serve(mut stream: TcpStream, shared: &Mutex<Shared>) {
     let _ = stream.write_all(&body);
 }
 
-/// Unix seconds as an HTTP date, `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub fn http_date(unix: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (year, month, day) = mtproxy_core::users::schedule::civil_from_days(days);
-    format!(
-        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
+pub use mtproxy_core::net::stats_http::http_date;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(http_date(1_835_481_599), "Tue, 29 Feb 2028 23:59:59 GMT");
-    }
-}

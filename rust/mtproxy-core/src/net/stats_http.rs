@@ -15,8 +15,8 @@ mod http;
 mod render;
 
 pub use http::{
-    parse_request, response_head, HttpRequest, MAX_CONTENT_TYPE_LEN, MAX_HEADER_LEN, MAX_HEAD_LEN,
-    MAX_UNIX_TIME, TARGET_METRICS, TARGET_NONE, TARGET_STATS,
+    http_date, parse_request, response_head, HttpRequest, MAX_CONTENT_TYPE_LEN, MAX_HEADER_LEN,
+    MAX_HEAD_LEN, MAX_UNIX_TIME, TARGET_METRICS, TARGET_NONE, TARGET_STATS,
 };
 pub use render::{render_prometheus, render_text};
 

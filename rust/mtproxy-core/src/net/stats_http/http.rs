@@ -157,25 +157,17 @@ fn reason_phrase(status: i32) -> Option<&'static str> {
     })
 }
 
-/// RFC 7231 IMF-fixdate of a unix time in 0..=[`MAX_UNIX_TIME`].
-fn http_date(t: i64) -> String {
+/// RFC 7231 IMF-fixdate of a unix time (`Sun, 06 Nov 1994 08:49:37 GMT`);
+/// four-digit years, so meant for 0..=[`MAX_UNIX_TIME`].
+pub fn http_date(t: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let (days, secs) = (t / 86_400, t % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let weekday = DAYS.get((days % 7) as usize).unwrap_or(&"Thu");
-    let month_name = MONTHS.get((month - 1) as usize).unwrap_or(&"Jan");
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let (year, month, day) = crate::users::schedule::civil_from_days(days);
+    let weekday = DAYS.get(days.rem_euclid(7) as usize).unwrap_or(&"Thu");
+    let month_name = MONTHS.get(month as usize - 1).unwrap_or(&"Jan");
     format!(
         "{weekday}, {day:02} {month_name} {year:04} {:02}:{:02}:{:02} GMT",
         secs / 3600,

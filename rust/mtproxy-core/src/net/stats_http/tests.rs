@@ -72,3 +72,11 @@ Content-Type: text/plain\r\nConnection: close\r\nContent-Length: 12\r\n\r\n"
         Err(ERR_SPACE)
     );
 }
+
+#[test]
+fn http_dates_across_leap_days_and_the_range_ends() {
+    assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+    assert_eq!(http_date(1_835_481_599), "Tue, 29 Feb 2028 23:59:59 GMT");
+    assert_eq!(http_date(MAX_UNIX_TIME), "Fri, 31 Dec 9999 23:59:59 GMT");
+}
