@@ -149,4 +149,3 @@ fn serve(mut stream: TcpStream, shared: &Mutex<Shared>) {
 }
 
 pub use mtproxy_core::net::stats_http::http_date;
-

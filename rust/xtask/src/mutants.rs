@@ -44,12 +44,29 @@ pub struct Equivalent {
     pub reason: String,
 }
 
+/// The score issue #15 asks of the protocol cores, per side, in percent.
+pub const TARGET_PERCENT: f64 = 90.0;
+
 impl SideRecord {
     /// Caught / (caught + missed), in percent; timeouts and unviable
     /// mutants are left out (shown apart).
     pub fn score(&self) -> Option<f64> {
         let tested = self.caught + self.missed;
         (tested > 0).then(|| 100.0 * f64::from(self.caught) / f64::from(tested))
+    }
+
+    /// The 95 % Wilson interval of the score, in percent: what a sample of
+    /// this size says about the score over every mutant.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        let n = f64::from(self.caught + self.missed);
+        if n == 0.0 {
+            return None;
+        }
+        let p = f64::from(self.caught) / n;
+        let z2 = 1.96f64 * 1.96;
+        let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+        let half = 1.96 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+        Some((100.0 * (centre - half), 100.0 * (centre + half)))
     }
 
     fn from_outcomes<'a>(
@@ -189,17 +206,24 @@ pub fn render_record(record: &MutantsRecord) -> String {
     if record.sides.is_empty() {
         return String::new();
     }
-    let mut md = String::from(
+    let mut md = format!(
         "\n## Mutation score (`make mutants`, not part of `make test`)\n\n\
          Protocol cores only (Rust: mtproxy-core `net/`, `mtproto/` by cargo-mutants; C: `c-legacy/net/*.c`, \
          rpc-proxy-msg.c, mtproto-config.c by scripts/mutate-c.py), on a sample; oracle: the unit tests and the \
-         module's differential tests. Score = caught / (caught + missed); mutants argued equivalent \
+         module's differential tests. Score = caught / (caught + missed), with its 95 % (Wilson) interval \
+         over the sample; target: {TARGET_PERCENT:.0}% per side. Mutants argued equivalent \
          (scripts/equivalent-mutants.toml) are not sampled and are listed below.\n\n\
-         | side | last run | sample | caught | missed | timeout | unviable | score |\n|---|---|---|---|---|---|---|---|\n",
+         | side | last run | sample | caught | missed | timeout | unviable | score | 95 % interval | target |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (side, r) in &record.sides {
+        let verdict = match r.score() {
+            Some(s) if s >= TARGET_PERCENT => "met",
+            Some(_) => "missed",
+            None => "n/a",
+        };
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {verdict} |\n",
             side_label(side),
             r.date,
             r.sample,
@@ -207,7 +231,9 @@ pub fn render_record(record: &MutantsRecord) -> String {
             r.missed,
             r.timeout,
             r.unviable,
-            r.score().map_or("n/a".into(), |s| format!("{s:.0}%"))
+            r.score().map_or("n/a".into(), |s| format!("{s:.0}%")),
+            r.interval()
+                .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0}–{hi:.0}%"))
         ));
     }
     for (side, r) in &record.sides {
@@ -306,11 +332,13 @@ mod tests {
         );
         let md = render_record(&record);
         assert!(
-            md.contains("| C | 2026-01-02 | 20 of 1535 sites | 8 | 12 | 0 | 0 | 40% |"),
+            md.contains(
+                "| C | 2026-01-02 | 20 of 1535 sites | 8 | 12 | 0 | 0 | 40% | 22–61% | missed |"
+            ),
             "{md}"
         );
         assert!(
-            md.contains("| Rust | 2026-01-03 | 20 of 900 | 19 | 1 | 0 | 0 | 95% |"),
+            md.contains("| Rust | 2026-01-03 | 20 of 900 | 19 | 1 | 0 | 0 | 95% | 76–99% | met |"),
             "{md}"
         );
         assert!(md.contains("- `x.c:0: '<' -> '<='`"), "{md}");
