@@ -3,7 +3,7 @@
 # a Rust toolchain: libclang (bindgen, for the contract freshness check),
 # OpenSSL headers and libcrypto (the C side), gcc's sanitizer runtimes,
 # python3's yaml module and chromium (xtask's tests of the CI workflow and of
-# the HTML dashboard), and rustfmt/clippy; checks for the nightly toolchain and
+# the HTML dashboard), redis-server (the shared-state tests), and rustfmt/clippy; checks for the nightly toolchain and
 # installs cargo-fuzz (fuzz smoke). Idempotent: does nothing when everything is present.
 #
 # Each check looks for exactly what the consumer loads, not for something
@@ -99,6 +99,9 @@ done
 # Chromium (the `chromium` command, Debian's package of that name).
 python3 -c 'import yaml' >/dev/null 2>&1 || need_apt+=(python3-yaml)
 command -v chromium >/dev/null || need_apt+=(chromium)
+# The tests of --shared-state start their own redis-server on a free
+# loopback port (rust/mtproxy-testkit/src/redis_server.rs).
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

@@ -57,6 +57,10 @@ pub const USAGE: &str = "usage: mtproxy-rust [options] <proxy-multi.conf>
       --users-state-interval S seconds between state saves (default 60)
       --users-grace S          seconds a removed or disabled user's open connections
                                keep going after a reload (default 30; 0: closed at once)
+      --shared-state URL       share replay protection with every instance pointed at
+                               this Redis/Valkey (redis://[user:pass@]host[:port][/db];
+                               README, Operating a fleet)
+      --shared-state-entries N digests the shared stream keeps (default 1048576)
   -h, --help                   this text
   other commands: mtproxy-rust --modules | selftest | doctor [flags] | links --users FILE --server HOST [--server HOST…]
   test options: --ports-file FILE, --test-seed N, --shutdown-grace-ms N";
@@ -104,6 +108,8 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("", "users-state"),
     ("", "users-state-interval"),
     ("", "users-grace"),
+    ("", "shared-state"),
+    ("", "shared-state-entries"),
 ];
 
 /// Options whose value is optional and only given as `--name=V` or as the
@@ -433,11 +439,27 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     return Err("--users-state-interval: at least 1 second".into());
                 }
             }
+            "shared-state" => {
+                if v.trim().is_empty() {
+                    return Err("--shared-state: a redis:// URL".into());
+                }
+                c.rust_only.shared_state.url = Some(v.trim().to_string());
+            }
+            "shared-state-entries" => {
+                c.rust_only.shared_state.entries = number(&name, v)?;
+                if c.rust_only.shared_state.entries < 1000 {
+                    return Err("--shared-state-entries: at least 1000".into());
+                }
+            }
             other => return Err(format!("option --{other} is not handled")),
         }
     }
     if disable_tcp {
         c.http_stats = false;
+    }
+    let shared = &c.rust_only.shared_state;
+    if shared.url.is_none() && shared.entries != mtproxy_core::runtime::SHARED_STATE_ENTRIES {
+        return Err("--shared-state-entries only applies with --shared-state URL".into());
     }
     if c.rust_only.direct && c.ad_tag.is_some() {
         return Err(AD_TAG_WITH_DIRECT.into());
@@ -649,6 +671,29 @@ mod tests {
         assert_eq!(c.rust_only.refresh.interval_secs, 60);
         let e = parse(&args("-H 1 --refresh-interval 0 x.conf")).unwrap_err();
         assert!(e.contains("at least 1"), "{e}");
+    }
+
+    #[test]
+    fn shared_state_options() {
+        let c =
+            run("-H 1 --shared-state redis://10.0.0.2:6379/3 --shared-state-entries 5000 x.conf");
+        let shared = &c.rust_only.shared_state;
+        assert_eq!(shared.url.as_deref(), Some("redis://10.0.0.2:6379/3"));
+        assert_eq!(shared.entries, 5000);
+        for (line, needle) in [
+            (
+                "-H 1 --shared-state-entries 5000 x.conf",
+                "only applies with --shared-state",
+            ),
+            (
+                "-H 1 --shared-state redis://h --shared-state-entries 10 x",
+                "at least 1000",
+            ),
+            ("-H 1 --shared-state= x.conf", "a redis:// URL"),
+        ] {
+            let e = parse(&args(line)).unwrap_err();
+            assert!(e.contains(needle), "{line}: {e}");
+        }
     }
 
     #[test]

@@ -124,6 +124,9 @@ fn check_rust_only(config: &mtproxy_core::runtime::EngineConfig) -> Result<(), S
     if !o.proxy_protocol.is_empty() && !module_is_rust("mtproto-proxy") {
         return Err("the PROXY protocol (--proxy-protocol) needs the Rust proxy: build with --features rust-mtproto-proxy".into());
     }
+    if o.shared_state.url.is_some() && !module_is_rust("mtproto-proxy") {
+        return Err("shared replay protection (--shared-state) needs the Rust proxy: build with --features rust-mtproto-proxy".into());
+    }
     if o.users.file.is_some() && !(module_is_rust("mtproto-proxy") && module_is_rust("engine-main"))
     {
         return Err("named users (--users) need the Rust proxy and engine: build with --features rust-mtproto-proxy,rust-engine-main".into());

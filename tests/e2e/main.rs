@@ -12,6 +12,7 @@ mod mimicry;
 mod pool;
 mod proxy_protocol;
 mod refresh;
+mod shared_state;
 mod stats;
 mod transports;
 mod users;

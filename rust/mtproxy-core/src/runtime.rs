@@ -35,7 +35,8 @@ pub struct ProxySettings {
 }
 
 /// The Rust-only options of the proxy (`--direct`, `--dc-addr`,
-/// `--prefer-ipv6`, `--direct-fallback`, `--proxy-protocol`) and its
+/// `--prefer-ipv6`, `--direct-fallback`, `--proxy-protocol`,
+/// `--shared-state`, …) and its
 /// obfuscated2 replay protection. The C proxy has none of them: a build
 /// that takes mtproto-proxy from C refuses the options at start-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,6 +62,30 @@ pub struct RustOnly {
     pub users: UsersOptions,
     /// `--config-url`, `--secret-url`, `--refresh-interval` (Rust engine).
     pub refresh: RefreshOptions,
+    /// `--shared-state URL`, `--shared-state-entries N`.
+    pub shared_state: SharedStateOptions,
+}
+
+/// The default of `--shared-state-entries`: digests the fleet's Redis
+/// stream keeps (about 50 bytes each, so about 50 MiB).
+pub const SHARED_STATE_ENTRIES: usize = 1 << 20;
+
+/// Replay caches shared through a Redis (README "Operating a fleet").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedStateOptions {
+    /// `redis://[user:password@]host[:port][/db]`; off when `None`.
+    pub url: Option<String>,
+    /// Entries the stream is trimmed to.
+    pub entries: usize,
+}
+
+impl Default for SharedStateOptions {
+    fn default() -> SharedStateOptions {
+        SharedStateOptions {
+            url: None,
+            entries: SHARED_STATE_ENTRIES,
+        }
+    }
 }
 
 /// Where Telegram publishes the middle-end list (`getProxyConfig`).

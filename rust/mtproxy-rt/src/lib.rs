@@ -13,4 +13,5 @@ mod log;
 pub mod proxy;
 pub mod reactor;
 pub mod rust_only;
+pub mod shared_state;
 pub mod users;

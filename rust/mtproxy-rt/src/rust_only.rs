@@ -15,6 +15,7 @@
 //! Nothing sets them in the in-process differential tests, so the two
 //! proxies are compared on upstream's behaviour there.
 
+use crate::shared_state::SharedStats;
 use crate::users::Registry;
 use mtproxy_core::runtime::RustOnly;
 use std::collections::BTreeMap;
@@ -92,13 +93,17 @@ pub struct RustStats {
     /// Handshakes (with users) that got only their address's last secret
     /// tried, because full searches had used up their share of the time.
     pub secret_searches_skipped: AtomicI64,
+    /// `--shared-state`: whether it is on, and its health.
+    pub shared_state_on: bool,
+    pub shared_state: SharedStats,
     per_dc: RwLock<BTreeMap<i16, Arc<DcCounters>>>,
 }
 
 impl RustStats {
-    pub fn new(direct_mode: bool) -> RustStats {
+    pub fn new(direct_mode: bool, shared_state_on: bool) -> RustStats {
         RustStats {
             direct_mode,
+            shared_state_on,
             ..RustStats::default()
         }
     }
@@ -138,6 +143,18 @@ impl RustStats {
             counter("obfs2_replays_rejected", &self.obfs2_replays),
             counter("secret_searches_skipped", &self.secret_searches_skipped),
         ];
+        if self.shared_state_on {
+            let shared = &self.shared_state;
+            let gauge = |name: &str, a: &AtomicI64| (name.to_string(), None, get(a), false);
+            rows.extend([
+                gauge("shared_state_up", &shared.up),
+                counter("shared_state_errors", &shared.errors),
+                counter("shared_state_published", &shared.published),
+                counter("shared_state_received", &shared.received),
+                gauge("shared_state_pending", &shared.pending),
+                counter("shared_state_dropped", &shared.dropped),
+            ]);
+        }
         let map = self.per_dc.read().unwrap_or_else(PoisonError::into_inner);
         for (&dc, c) in map.iter() {
             let per_dc =
@@ -188,11 +205,15 @@ mod tests {
 
     #[test]
     fn per_dc_rows_render_in_both_formats() {
-        let s = RustStats::new(true);
+        let s = RustStats::new(true, true);
         s.dc(-2).bytes_to_dc.fetch_add(5, Ordering::Relaxed);
         s.dc(2).connections_total.fetch_add(1, Ordering::Relaxed);
         let text = s.render_text();
         assert!(text.contains("direct_mode\t1\n"), "{text}");
+        assert!(text.contains("shared_state_up\t0\n"), "{text}");
+        assert!(!RustStats::new(true, false)
+            .render_text()
+            .contains("shared_state"));
         assert!(text.contains("direct_bytes_up_dc-2\t5\n"), "{text}");
         assert!(text.contains("direct_connections_total_dc2\t1\n"), "{text}");
         let prom = s.render_prometheus();

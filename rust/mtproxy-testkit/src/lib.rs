@@ -12,5 +12,6 @@ pub mod fronting;
 pub mod http_server;
 pub mod load;
 pub mod process;
+pub mod redis_server;
 pub mod tls;
 pub mod x25519;

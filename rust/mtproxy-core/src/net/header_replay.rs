@@ -43,7 +43,12 @@ impl HeaderReplayCache {
 
     /// Records `header`; `false` if it was already there (a replay).
     pub fn check_and_insert(&mut self, header: &[u8]) -> bool {
-        let d = digest(header);
+        self.insert_digest(digest(header))
+    }
+
+    /// Records a header by its [`digest`] (one another proxy instance
+    /// accepted); `false` if it was already there.
+    pub fn insert_digest(&mut self, d: [u8; DIGEST_LEN]) -> bool {
         if self.seen.contains(&d) {
             return false;
         }
@@ -88,6 +93,10 @@ mod tests {
         assert!(!cache.check_and_insert(&header(1)));
         assert!(cache.check_and_insert(&header(2)));
         assert_eq!(cache.len(), 2);
+        // A digest from elsewhere makes its header a replay here.
+        assert!(cache.insert_digest(digest(&header(3))));
+        assert!(!cache.check_and_insert(&header(3)));
+        assert!(!cache.insert_digest(digest(&header(1))));
     }
 
     #[test]

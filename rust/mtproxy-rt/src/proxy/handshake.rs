@@ -6,8 +6,10 @@
 
 use super::client::{Phase, UserConn};
 use super::worker::Worker;
+use crate::shared_state::Digest;
 use crate::users::Table;
 use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
+use mtproxy_core::net::header_replay;
 use mtproxy_core::net::obfs2::{self, HEADER_LEN};
 use std::ops::Range;
 use std::time::Instant;
@@ -138,6 +140,14 @@ impl Worker<'_> {
             checked
         };
         self.search_budget.charge(started);
+        if let (Ok(check), Some(shared)) = (&verdict, &self.proxy.shared) {
+            // Accepted hellos only: the fleet needs no digests of garbage.
+            if check.verdict == tls::VERDICT_ACCEPT {
+                let mut key = [0u8; 16];
+                key.copy_from_slice(&check.client_random[..16]);
+                shared.publish(Digest::TlsRandom(key));
+            }
+        }
         match verdict {
             Ok(check) if check.verdict == tls::VERDICT_ACCEPT && !on_http_port => {
                 match secrets.secret(check.secret_index) {
@@ -313,14 +323,17 @@ impl Worker<'_> {
         if !self.proxy.settings.rust_only.obfs2_replay {
             return false;
         }
+        let digest = header_replay::digest(header);
         let fresh = self
             .proxy
             .header_replay
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .check_and_insert(header);
+            .insert_digest(digest);
         if !fresh {
             super::Counters::add(&self.proxy.rust_stats.obfs2_replays, 1);
+        } else if let Some(shared) = &self.proxy.shared {
+            shared.publish(Digest::Obfs2Header(digest));
         }
         !fresh
     }

@@ -20,6 +20,7 @@ mod routing;
 mod worker;
 
 use crate::rust_only::RustStats;
+use crate::shared_state::{Digest, SharedReplay};
 use crate::users::{Registry, Table};
 use mtproxy_core::mtproto::mtproto_config::ProxyConfig;
 use mtproxy_core::net::fake_tls::{ReplayCache, TlsProfile};
@@ -100,9 +101,11 @@ pub struct Proxy {
     snapshot: RwLock<Arc<Snapshot>>,
     /// Mirrors the snapshot's generation so workers check it without a lock.
     generation: AtomicU64,
-    pub(crate) replay: Mutex<ReplayCache>,
+    pub(crate) replay: Arc<Mutex<ReplayCache>>,
     /// Rust-only: digests of accepted obfuscated2 headers.
-    pub(crate) header_replay: Mutex<HeaderReplayCache>,
+    pub(crate) header_replay: Arc<Mutex<HeaderReplayCache>>,
+    /// Rust-only: both caches shared with a fleet (`--shared-state`).
+    pub(crate) shared: Option<Arc<SharedReplay>>,
     /// Rust-only counters (direct mode, replays), shown by the Rust engine.
     pub(crate) rust_stats: Arc<RustStats>,
     /// Rust-only named users (`--users`); their table holds the `-S`
@@ -123,6 +126,34 @@ pub struct Proxy {
 }
 
 pub(crate) use crate::clock::unix_now;
+
+/// Where other instances' digests go (`--shared-state`): this process's
+/// replay caches, as if accepted here now.
+fn fleet_digests_into(
+    replay: Arc<Mutex<ReplayCache>>,
+    header_replay: Arc<Mutex<HeaderReplayCache>>,
+) -> crate::shared_state::Apply {
+    Box::new(move |digest| match digest {
+        Digest::TlsRandom(key) => replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(&key, unix_now()),
+        Digest::Obfs2Header(d) => {
+            header_replay
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert_digest(d);
+        }
+    })
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.stop();
+        }
+    }
+}
 
 /// Parses a config and proxy secret; in direct mode both may be empty
 /// (they are not used then).
@@ -199,12 +230,24 @@ impl Proxy {
                 .into());
         }
         let snapshot = parse_snapshot(&settings.config, &settings.proxy_secret, 1, direct)?;
-        let rust_stats = Arc::new(RustStats::new(direct));
+        let shared_url = settings.rust_only.shared_state.url.clone();
+        let rust_stats = Arc::new(RustStats::new(direct, shared_url.is_some()));
         if settings.rust_only != Default::default() {
             crate::rust_only::set_direct_stats(Arc::clone(&rust_stats));
         }
         let replay = ReplayCache::new(REPLAY_CACHE_ENTRIES)
             .map_err(|e| format!("replay cache: error {e}"))?;
+        let replay = Arc::new(Mutex::new(replay));
+        let header_replay = Arc::new(Mutex::new(HeaderReplayCache::new(HEADER_REPLAY_ENTRIES)));
+        let shared = match shared_url {
+            Some(url) => Some(SharedReplay::start(
+                &url,
+                settings.rust_only.shared_state.entries,
+                Arc::clone(&rust_stats),
+                fleet_digests_into(Arc::clone(&replay), Arc::clone(&header_replay)),
+            )?),
+            None => None,
+        };
         let workers = settings.workers as usize;
         let tls_profiles = RwLock::new(vec![TlsProfile::default(); settings.domains.len()]);
         if let Some(registry) = &users {
@@ -217,8 +260,9 @@ impl Proxy {
             settings,
             snapshot: RwLock::new(Arc::new(snapshot)),
             generation: AtomicU64::new(1),
-            replay: Mutex::new(replay),
-            header_replay: Mutex::new(HeaderReplayCache::new(HEADER_REPLAY_ENTRIES)),
+            replay,
+            header_replay,
+            shared,
             rust_stats,
             counters: Counters::default(),
             wakers: Mutex::new(vec![None; workers]),

@@ -1,0 +1,165 @@
+//! Replay protection shared by a fleet through Redis (`--shared-state`;
+//! README "Operating a fleet"): two proxy instances pointed at one
+//! redis-server (the test kit's, on a free loopback port). Builds whose
+//! proxy is C run the refusal test instead.
+use crate::harness::*;
+
+#[cfg(not(feature = "rust-mtproto-proxy"))]
+#[test]
+fn a_c_proxy_build_refuses_shared_state_naming_the_feature() {
+    refused(
+        &["-H", "0", "--shared-state", "redis://127.0.0.1:1/", "x.conf"],
+        "shared replay protection (--shared-state) needs the Rust proxy: build with --features rust-mtproto-proxy",
+    );
+}
+
+/// The health lines are the Rust engine's (`/stats`), so the fleet tests
+/// need both Rust modules.
+#[cfg(all(feature = "rust-mtproto-proxy", feature = "rust-engine-main"))]
+mod fleet {
+    use super::*;
+    use mtproxy_testkit::client::{ClientError, ClientOptions, Received, TestClient, Transport};
+    use mtproxy_testkit::fronting::FakeDomain;
+    use mtproxy_testkit::redis_server::RedisServer;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Instant;
+
+    /// Polls /stats until `key` is at least `min`.
+    fn wait_stat_at_least(rig: &Rig, key: &str, min: i64) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let now = rig
+                .stats()
+                .get(key)
+                .and_then(|v| v.trim().parse::<i64>().ok());
+            if now.is_some_and(|v| v >= min) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "/stats {key} stayed {now:?}, expected at least {min}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    fn echo(client: &mut TestClient, seed: u32) {
+        let p = packet(64, seed);
+        client.send_packet(&p, false).unwrap();
+        assert_eq!(client.recv_packet(WAIT).unwrap(), Received::Packet(p));
+    }
+
+    fn seeded(rig: &Rig, seed: u64) -> Result<TestClient, ClientError> {
+        let options = ClientOptions {
+            seed: Some(seed),
+            ..ClientOptions::default()
+        };
+        TestClient::connect(
+            rig.proxy.addr(),
+            SECRET_HEX,
+            Transport::Intermediate,
+            2,
+            options,
+        )
+    }
+
+    #[test]
+    fn an_obfs2_header_replayed_to_another_instance_is_refused() {
+        let redis = RedisServer::start().unwrap();
+        let url = redis.url();
+        let a = Rig::start(&["--shared-state", &url]);
+        let b = Rig::start(&["--shared-state", &url]);
+        let mut first = seeded(&a, 0x5eed).unwrap();
+        echo(&mut first, 1);
+        wait_stat_at_least(&b, "shared_state_received", 1);
+        // The same seed draws the same 64-byte header: a replay, on `b`.
+        let mut replay = seeded(&b, 0x5eed).unwrap();
+        let _ = replay.send_packet(&packet(64, 1), false);
+        assert!(matches!(
+            replay.recv_packet(WAIT),
+            Err(ClientError::Closed | ClientError::Io(_))
+        ));
+        b.wait_stat("obfs2_replays_rejected", 1);
+        // Other clients of `b` are served; the original goes on.
+        let mut other = seeded(&b, 0xfeed).unwrap();
+        echo(&mut other, 2);
+        echo(&mut first, 3);
+    }
+
+    #[test]
+    fn a_client_hello_replayed_to_another_instance_goes_to_the_domain() {
+        let redis = RedisServer::start().unwrap();
+        let url = redis.url();
+        let domain = FakeDomain::start(FakeDomain::tls_like_reply()).unwrap();
+        let d = format!("localhost:{}", domain.port());
+        let a = Rig::start(&["--shared-state", &url, "-D", &d]);
+        let b = Rig::start(&["--shared-state", &url, "-D", &d]);
+        let probed = domain.connections().len();
+        let hex_domain: String = b"localhost".iter().map(|b| format!("{b:02x}")).collect();
+        let secret = format!("ee{SECRET_HEX}{hex_domain}");
+        let mut first = a.client(&secret, Transport::Padded);
+        let hello = first.client_hello().unwrap().to_vec();
+        wait_stat_at_least(&b, "shared_state_received", 1);
+        let mut replay = TcpStream::connect(b.proxy.addr()).unwrap();
+        replay.write_all(&hello).unwrap();
+        let relayed = domain.wait_for(WAIT, |conns| {
+            conns
+                .iter()
+                .skip(probed)
+                .find(|c| c.received.len() >= hello.len())
+                .map(|c| c.received.clone())
+        });
+        assert_eq!(
+            relayed.as_deref(),
+            Some(&hello[..]),
+            "the replay reaches the domain"
+        );
+        let mut reply = vec![0u8; FakeDomain::tls_like_reply().len()];
+        replay.set_read_timeout(Some(WAIT)).unwrap();
+        replay.read_exact(&mut reply).unwrap();
+        assert_eq!(reply, FakeDomain::tls_like_reply());
+        echo(&mut first, 1);
+    }
+
+    #[test]
+    fn redis_going_away_loses_no_client_and_the_backlog_follows_it_back() {
+        let redis = RedisServer::start().unwrap();
+        let port = redis.port();
+        let rig = Rig::start(&["--shared-state", &redis.url()]);
+        rig.wait_stat("shared_state_up", 1);
+        let mut before = seeded(&rig, 1).unwrap();
+        echo(&mut before, 1);
+        rig.wait_stat("shared_state_published", 1);
+        redis.stop();
+        // Handshakes go on with the local caches while Redis is away.
+        let mut during: Vec<TestClient> = (2..4).map(|s| seeded(&rig, s).unwrap()).collect();
+        for (i, c) in during.iter_mut().enumerate() {
+            echo(c, i as u32);
+        }
+        rig.wait_stat("shared_state_up", 0);
+        rig.wait_stat("shared_state_pending", 2);
+        wait_stat_at_least(&rig, "shared_state_errors", 3);
+        let outage = "shared state: Redis at";
+        let said = |what: &str| {
+            rig.proxy
+                .stderr_text()
+                .lines()
+                .filter(|l| l.contains(outage) && l.contains(what))
+                .count()
+        };
+        assert_eq!(said("unavailable"), 1, "{}", rig.proxy.stderr_text());
+        // The same address, empty: the two digests of the outage are pushed.
+        let redis = RedisServer::start_on(port).unwrap();
+        rig.wait_stat("shared_state_up", 1);
+        rig.wait_stat("shared_state_pending", 0);
+        rig.wait_stat("shared_state_published", 3);
+        assert_eq!(said("is back;"), 1);
+        let len: i64 = redis.query(&["XLEN", "mtproxy:replay"]).unwrap();
+        assert_eq!(len, 2);
+        echo(&mut before, 9);
+        for (i, c) in during.iter_mut().enumerate() {
+            echo(c, 10 + i as u32);
+        }
+    }
+}
