@@ -87,6 +87,49 @@ mod fleet {
         echo(&mut first, 3);
     }
 
+    /// Issue #12's scale-out set-up: two instances behind a balancer that
+    /// sends PROXY protocol v2, one Redis. The balancer alternates, so a
+    /// client's second connection lands on the other instance.
+    #[test]
+    fn behind_a_balancer_a_replay_to_the_other_instance_is_refused() {
+        use mtproxy_testkit::balancer::Balancer;
+        let redis = RedisServer::start().unwrap();
+        let url = redis.url();
+        let args = [
+            "--shared-state",
+            url.as_str(),
+            "--proxy-protocol",
+            "127.0.0.1",
+        ];
+        let a = Rig::start(&args);
+        let b = Rig::start(&args);
+        let lb = Balancer::start(vec![a.proxy.addr(), b.proxy.addr()]).unwrap();
+        let through = |seed: u64| {
+            let options = ClientOptions {
+                seed: Some(seed),
+                ..ClientOptions::default()
+            };
+            TestClient::connect(lb.addr(), SECRET_HEX, Transport::Intermediate, 2, options)
+        };
+        let mut first = through(0x5eed).unwrap();
+        echo(&mut first, 1);
+        a.wait_stat("proxy_protocol_headers", 1);
+        wait_stat_at_least(&b, "shared_state_received", 1);
+        let mut replay = through(0x5eed).unwrap();
+        let _ = replay.send_packet(&packet(64, 1), false);
+        assert!(matches!(
+            replay.recv_packet(WAIT),
+            Err(ClientError::Closed | ClientError::Io(_))
+        ));
+        b.wait_stat("proxy_protocol_headers", 1);
+        b.wait_stat("obfs2_replays_rejected", 1);
+        // Fresh clients get served by both instances.
+        for seed in [7, 8] {
+            echo(&mut through(seed).unwrap(), 2);
+        }
+        echo(&mut first, 3);
+    }
+
     #[test]
     fn a_client_hello_replayed_to_another_instance_goes_to_the_domain() {
         let redis = RedisServer::start().unwrap();

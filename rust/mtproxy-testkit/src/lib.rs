@@ -5,6 +5,7 @@
 //! and reports the port it got.
 #![forbid(unsafe_code)]
 
+pub mod balancer;
 pub mod client;
 pub mod fake_dc;
 pub mod fake_me;
