@@ -4,10 +4,13 @@
 //! the stream stays within its bound and expires, and an outage loses no
 //! digest. (A test of the root package: the contract symbols the runtime
 //! calls, C or Rust as the features say, are linked here as in the binary.)
+use mtproxy_core::users::Refusal;
 use mtproxy_ffi as _;
 use mtproxy_rt::rust_only::RustStats;
-use mtproxy_rt::shared_state::{Digest, SharedReplay, STREAM_KEY, STREAM_TTL_MS};
+use mtproxy_rt::shared_state::{Digest, SharedState, STREAM_KEY, STREAM_TTL_MS};
+use mtproxy_rt::users::Registry;
 use mtproxy_testkit::redis_server::RedisServer;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
@@ -16,7 +19,7 @@ use std::time::{Duration, Instant};
 const WAIT: Duration = Duration::from_secs(10);
 
 struct Instance {
-    shared: Arc<SharedReplay>,
+    shared: Arc<SharedState>,
     stats: Arc<RustStats>,
     received: Receiver<Digest>,
 }
@@ -28,12 +31,16 @@ impl Drop for Instance {
 }
 
 fn instance(url: &str, entries: usize) -> Instance {
+    instance_with(url, entries, None)
+}
+
+fn instance_with(url: &str, entries: usize, users: Option<Arc<Registry>>) -> Instance {
     let stats = Arc::new(RustStats::new(false, true));
     let (tx, received) = channel();
     let apply = Box::new(move |d| {
         let _ = tx.send(d);
     });
-    let shared = SharedReplay::start(url, entries, Arc::clone(&stats), apply).unwrap();
+    let shared = SharedState::start(url, entries, Arc::clone(&stats), apply, users).unwrap();
     Instance {
         shared,
         stats,
@@ -140,7 +147,7 @@ fn tls_to_redis_and_bad_urls_are_refused_at_start() {
         ("rediss://127.0.0.1:1/", "TLS to Redis is not built in"),
         ("http://127.0.0.1:1/", "--shared-state http://127.0.0.1:1/"),
     ] {
-        let refused = SharedReplay::start(url, 1000, Arc::clone(&stats), Box::new(|_| {}));
+        let refused = SharedState::start(url, 1000, Arc::clone(&stats), Box::new(|_| {}), None);
         match refused {
             Err(e) => assert!(e.contains(needle), "{url}: {e}"),
             Ok(shared) => {
@@ -149,4 +156,80 @@ fn tls_to_redis_and_bad_urls_are_refused_at_start() {
             }
         }
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The same users file, opened by two instances.
+fn two_registries(dir: &std::path::Path) -> (Arc<Registry>, Arc<Registry>) {
+    let file = dir.join("users.toml");
+    std::fs::write(
+        &file,
+        "[users.alice]\nsecrets = [\"0123456789abcdef0123456789abcdef\"]\nmax_connections = 1\n\
+         [users.carol]\nsecrets = [\"1123456789abcdef0123456789abcdef\"]\nmax_ips = 1\n\
+         [users.bob]\nsecrets = [\"2123456789abcdef0123456789abcdef\"]\nquota = 1000\n",
+    )
+    .unwrap();
+    let open = || Arc::new(Registry::open(&file, None, &[]).unwrap().0);
+    (open(), open())
+}
+
+#[test]
+fn a_users_limits_hold_across_instances_and_quotas_survive_a_redis_restart() {
+    let dir = std::env::temp_dir().join(format!("mtproxy-fleet-users-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ra, rb) = two_registries(&dir);
+    let redis = RedisServer::start().unwrap();
+    let port = redis.port();
+    let _a = instance_with(&redis.url(), 10_000, Some(Arc::clone(&ra)));
+    let _b = instance_with(&redis.url(), 10_000, Some(Arc::clone(&rb)));
+    let now = unix_now();
+    let ip = |last: u8| IpAddr::from([10, 0, 0, last]);
+    let view = |r: &Registry, name: &str| r.fleet_view(name).unwrap_or_default();
+    // One connection allowed in all: taken on `a`, refused on `b`.
+    assert_eq!(ra.admit("alice", ip(1), now), Ok(()));
+    wait_until("b sees alice's connection", || {
+        view(&rb, "alice").connections == 1
+    });
+    assert_eq!(rb.admit("alice", ip(2), now), Err(Refusal::Connections));
+    ra.close("alice", ip(1), now);
+    wait_until("b sees it closed", || view(&rb, "alice").connections == 0);
+    assert_eq!(rb.admit("alice", ip(2), now), Ok(()));
+    // One address in all: a second address on `b` is refused, the first
+    // one is welcome there too.
+    assert_eq!(ra.admit("carol", ip(1), now), Ok(()));
+    wait_until("b sees carol's address", || {
+        view(&rb, "carol").ips == [ip(1)]
+    });
+    assert_eq!(rb.admit("carol", ip(2), now), Err(Refusal::Ips));
+    assert_eq!(rb.admit("carol", ip(1), now), Ok(()));
+    // The quota adds up: 600 on `a` and 300 on `b`, then 100 more on `a`
+    // reach 1000.
+    assert_eq!(ra.admit("bob", ip(1), now), Ok(()));
+    assert_eq!(rb.admit("bob", ip(2), now), Ok(()));
+    assert!(ra.add_bytes("bob", 600, 0, now));
+    assert!(rb.add_bytes("bob", 300, 0, now));
+    wait_until("both see the other's bytes", || {
+        view(&ra, "bob").bytes == 300 && view(&rb, "bob").bytes == 600
+    });
+    assert!(!ra.add_bytes("bob", 100, 0, now), "1000 of 1000 used");
+    // Redis loses everything: each instance writes its own figure again,
+    // and the sum is the same (nothing lost, nothing counted twice).
+    redis.stop();
+    let redis = RedisServer::start_on(port).unwrap();
+    let period = view(&ra, "bob").period_start;
+    let key = format!("mtproxy:q:bob:{period}");
+    wait_until("the quota figures written again", || {
+        let fields: std::collections::HashMap<String, u64> =
+            redis.query(&["HGETALL", &key]).unwrap_or_default();
+        fields.values().sum::<u64>() == 1000 && fields.len() == 2
+    });
+    wait_until("b counts a's 700 bytes again", || {
+        view(&rb, "bob").bytes == 700 && !rb.add_bytes("bob", 0, 0, now)
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }

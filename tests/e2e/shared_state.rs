@@ -130,6 +130,98 @@ mod fleet {
         echo(&mut first, 3);
     }
 
+    /// Issue #12's scale-out limits: a user with one connection gets one
+    /// across both instances, a quota adds up across both, and Redis going
+    /// away mid-run drops no client.
+    #[test]
+    fn behind_a_balancer_a_users_limits_and_quota_hold_across_both_instances() {
+        use mtproxy_testkit::balancer::Balancer;
+        const ALICE: &str = "a11ce000a11ce000a11ce000a11ce000";
+        const BOB: &str = "b0b00000b0b00000b0b00000b0b00000";
+        let redis = RedisServer::start().unwrap();
+        let url = redis.url();
+        let scratch = Scratch::new();
+        let users = scratch.path("users.toml");
+        std::fs::write(
+            &users,
+            format!(
+                "[users.alice]\nsecrets = [\"{ALICE}\"]\nmax_connections = 1\n\
+                 [users.bob]\nsecrets = [\"{BOB}\"]\nquota = 100000\n"
+            ),
+        )
+        .unwrap();
+        let users = users.to_str().unwrap();
+        let args = [
+            "--shared-state",
+            &url,
+            "--proxy-protocol",
+            "127.0.0.1",
+            "--users",
+            users,
+        ];
+        let a = Rig::start(&args);
+        let b = Rig::start(&args);
+        let lb = Balancer::start(vec![a.proxy.addr(), b.proxy.addr()]).unwrap();
+        let through = |secret: &str| {
+            TestClient::connect(
+                lb.addr(),
+                secret,
+                Transport::Intermediate,
+                2,
+                ClientOptions::default(),
+            )
+            .unwrap()
+        };
+        let closed_without_a_byte = |mut c: TestClient| {
+            let _ = c.send_packet(&packet(64, 9), false);
+            let (bytes, eof) = drain(&mut c.into_stream());
+            assert!(bytes.is_empty() && eof, "{} bytes, eof {eof}", bytes.len());
+        };
+        // Turn 0 (a): alice's one connection; turn 1 (b): refused there.
+        let mut alice = through(ALICE);
+        echo(&mut alice, 1);
+        b.wait_stat("user_fleet_connections:alice", 1);
+        closed_without_a_byte(through(ALICE));
+        b.wait_stat("user_refused_connections:alice", 1);
+        // Turns 2 (a) and 3 (b): 10 echoes of 1,000 bytes each way on
+        // each instance; each sees the other's bytes in its quota.
+        for _ in 0..2 {
+            let mut bob = through(BOB);
+            for i in 0..10 {
+                let p = packet(1000, i);
+                bob.send_packet(&p, false).unwrap();
+                assert_eq!(bob.recv_packet(WAIT).unwrap(), Received::Packet(p));
+            }
+        }
+        let left = |rig: &Rig| {
+            rig.stats()
+                .get("user_quota_left:bob")
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(-1)
+        };
+        let deadline = Instant::now() + WAIT;
+        // 20,000 payload bytes (and framing) on each: alone each would
+        // have about 80,000 left; counting the other, about 60,000.
+        while !(left(&a) == left(&b) && (0..62_000).contains(&left(&a))) {
+            assert!(
+                Instant::now() < deadline,
+                "quota left: a {}, b {}",
+                left(&a),
+                left(&b)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // Redis goes away: alice's connection goes on, a new client is
+        // served, and both instances say Redis is down.
+        redis.stop();
+        echo(&mut alice, 2);
+        let mut other = through(SECRET_HEX);
+        echo(&mut other, 3);
+        a.wait_stat("shared_state_up", 0);
+        b.wait_stat("shared_state_up", 0);
+        echo(&mut alice, 4);
+    }
+
     #[test]
     fn a_client_hello_replayed_to_another_instance_goes_to_the_domain() {
         let redis = RedisServer::start().unwrap();

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use mtproxy_core::common::sha256::HmacKey;
 use mtproxy_core::net::fake_tls::hello_keys;
 use mtproxy_core::users::state::{decode_state, encode_state};
-use mtproxy_core::users::{parse_users, Live, Refusal, Usage, User};
+use mtproxy_core::users::{parse_users, Fleet, Live, Refusal, Usage, User};
 
 /// How long a removed or disabled user's open connections may go on,
 /// unless `--users-grace` says otherwise.
@@ -336,6 +336,12 @@ impl Registry {
                         ("bytes_down", n(live.usage.bytes_down), true),
                         ("quota_used", n(live.usage.total()), false),
                         ("quota_left", left, false),
+                        // The rest of a fleet's (`--shared-state`); 0 alone.
+                        (
+                            "fleet_connections",
+                            i64::from(live.fleet.connections),
+                            false,
+                        ),
                         (
                             "active",
                             i64::from(!user.disabled && s.gone_since.is_none()),
@@ -443,12 +449,75 @@ impl Registry {
     pub fn has_state_file(&self) -> bool {
         self.state_file.is_some()
     }
+
+    pub fn state_file(&self) -> Option<&Path> {
+        self.state_file.as_deref()
+    }
+
+    /// This instance's figures of every user with a limit the fleet
+    /// shares (connections, addresses, quota), for `--shared-state`.
+    pub fn fleet_report(&self, now: i64) -> Vec<FleetReport> {
+        let table = self.table();
+        let mut states = self.states();
+        table
+            .users
+            .iter()
+            .filter(|u| {
+                let l = &u.limits;
+                l.max_connections.is_some() || l.max_ips.is_some() || l.quota_bytes.is_some()
+            })
+            .map(|u| {
+                let live = &mut states.entry(u.name.clone()).or_default().live;
+                live.roll_period(&u.limits, now);
+                FleetReport {
+                    name: u.name.clone(),
+                    connections: live.connections,
+                    ips: live.counted_ips(&u.limits, now),
+                    quota_period: u.limits.quota_bytes.map(|_| live.usage.period_start),
+                    bytes: live.usage.total(),
+                }
+            })
+            .collect()
+    }
+
+    /// Sets what the rest of the fleet reports for user `name`.
+    pub fn set_fleet(&self, name: &str, fleet: Fleet) {
+        if let Some(s) = self.states().get_mut(name) {
+            s.live.fleet = fleet;
+        }
+    }
+
+    /// What the rest of the fleet reports for user `name` now.
+    pub fn fleet_view(&self, name: &str) -> Option<Fleet> {
+        self.states().get(name).map(|s| s.live.fleet.clone())
+    }
+
+    /// Forgets the rest of the fleet's open connections and addresses
+    /// (when they can no longer be known), keeping its quota bytes.
+    pub fn forget_fleet_connections(&self) {
+        for s in self.states().values_mut() {
+            s.live.fleet.connections = 0;
+            s.live.fleet.ips.clear();
+        }
+    }
+}
+
+/// One user's figures as this instance reports them to the fleet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FleetReport {
+    pub name: String,
+    pub connections: u32,
+    pub ips: Vec<IpAddr>,
+    /// The current quota period's start; `None` without a quota.
+    pub quota_period: Option<i64>,
+    /// Bytes relayed in that period.
+    pub bytes: u64,
 }
 
 /// A figure of one user: its name, value, and whether it only grows.
 type Figure = (&'static str, i64, bool);
 /// A user's name, figures and refusals by reason.
-type Row = (String, [Figure; 7], [u64; Refusal::ALL.len()]);
+type Row = (String, [Figure; 8], [u64; Refusal::ALL.len()]);
 
 fn past_grace(s: &UserState, now: i64, grace_secs: i64) -> bool {
     s.gone_since.is_some_and(|t| now - t >= grace_secs)

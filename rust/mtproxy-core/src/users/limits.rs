@@ -62,6 +62,21 @@ impl Usage {
     }
 }
 
+/// What the other instances of a fleet report for one user
+/// (`--shared-state`), counted together with this instance's own figures.
+/// All zero outside a fleet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fleet {
+    /// Connections open on the other instances.
+    pub connections: u32,
+    /// Addresses the other instances count against `max_ips` now.
+    pub ips: Vec<IpAddr>,
+    /// Bytes the other instances relayed in the period starting at
+    /// `period_start` (ignored for any other period).
+    pub period_start: i64,
+    pub bytes: u64,
+}
+
 /// A user's live state. Memory is bounded by the limits: addresses are
 /// kept only when `max_ips` is set, and never more than `max_ips` of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,6 +84,8 @@ pub struct Live {
     pub connections: u32,
     seen: Vec<Seen>,
     pub usage: Usage,
+    /// The rest of the fleet's view of this user.
+    pub fleet: Fleet,
 }
 
 impl Live {
@@ -83,16 +100,33 @@ impl Live {
         }
     }
 
-    /// Bytes left in this period; `None` without a quota.
+    /// Bytes left in this period, the fleet's included; `None` without a
+    /// quota.
     pub fn quota_left(&self, limits: &Limits) -> Option<u64> {
-        limits
-            .quota_bytes
-            .map(|q| q.saturating_sub(self.usage.total()))
+        let fleet = if self.fleet.period_start == self.usage.period_start {
+            self.fleet.bytes
+        } else {
+            0
+        };
+        let used = self.usage.total().saturating_add(fleet);
+        limits.quota_bytes.map(|q| q.saturating_sub(used))
     }
 
-    /// Distinct addresses counted against `max_ips` at `now`.
+    /// Distinct addresses this instance counts against `max_ips`.
     pub fn distinct_ips(&self) -> usize {
         self.seen.len()
+    }
+
+    /// The addresses this instance counts against `max_ips` at `now`: the
+    /// ones with an open connection or one closed within the window (what
+    /// it reports to the fleet).
+    pub fn counted_ips(&self, limits: &Limits, now: i64) -> Vec<IpAddr> {
+        let window = i64::from(limits.ip_window_secs);
+        self.seen
+            .iter()
+            .filter(|s| s.open > 0 || now - s.last_closed < window)
+            .map(|s| s.ip)
+            .collect()
     }
 
     /// Admits one connection from `ip` at `now`, or says why not. On
@@ -114,20 +148,20 @@ impl Live {
         if self.quota_left(limits) == Some(0) {
             return Err(Refusal::Quota);
         }
-        if limits
-            .max_connections
-            .is_some_and(|m| self.connections >= m)
-        {
+        let open = self.connections.saturating_add(self.fleet.connections);
+        if limits.max_connections.is_some_and(|m| open >= m) {
             return Err(Refusal::Connections);
         }
         if let Some(max_ips) = limits.max_ips {
             let window = i64::from(limits.ip_window_secs);
             self.seen
                 .retain(|s| s.open > 0 || now - s.last_closed < window);
-            let known = self.seen.len();
+            let elsewhere = |ip: &IpAddr| !self.seen.iter().any(|s| s.ip == *ip);
+            let known = self.seen.len() + self.fleet.ips.iter().filter(|ip| elsewhere(ip)).count();
+            let fleet_knows = self.fleet.ips.contains(&ip);
             match self.seen.iter_mut().find(|s| s.ip == ip) {
                 Some(s) => s.open += 1,
-                None if known >= max_ips as usize => return Err(Refusal::Ips),
+                None if known >= max_ips as usize && !fleet_knows => return Err(Refusal::Ips),
                 None => self.seen.push(Seen {
                     ip,
                     open: 1,
@@ -236,6 +270,36 @@ mod tests {
         );
         // Open connections keep an address counted however old it is.
         assert_eq!(live.admit(&l, false, ip(4), 10_000), Err(Refusal::Ips));
+    }
+
+    #[test]
+    fn the_fleet_counts_with_this_instance() {
+        let l = Limits {
+            max_connections: Some(2),
+            max_ips: Some(2),
+            quota_bytes: Some(1000),
+            ..limits()
+        };
+        let mut live = Live::default();
+        live.fleet = Fleet {
+            connections: 1,
+            ips: vec![ip(1), ip(2)],
+            period_start: l.reset.period_start(0),
+            bytes: 700,
+        };
+        // Two addresses are in use elsewhere: only those two may come.
+        assert_eq!(live.admit(&l, false, ip(3), 0), Err(Refusal::Ips));
+        assert_eq!(live.admit(&l, false, ip(2), 0), Ok(()));
+        assert_eq!(live.counted_ips(&l, 0), [ip(2)]);
+        // One open elsewhere, one here: the limit of two is reached.
+        assert_eq!(live.admit(&l, false, ip(1), 0), Err(Refusal::Connections));
+        // 700 bytes elsewhere and 300 here use up 1000.
+        assert_eq!(live.quota_left(&l), Some(300));
+        live.add_bytes(&l, 0, 200, 100);
+        assert!(live.over(&l, 0));
+        // Bytes of another period do not count.
+        live.fleet.period_start = 0;
+        assert_eq!(live.quota_left(&l), Some(700));
     }
 
     #[test]

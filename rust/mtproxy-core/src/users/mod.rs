@@ -8,5 +8,5 @@ pub mod schedule;
 pub mod state;
 
 pub use file::{parse_users, Limits, User, UsersError};
-pub use limits::{Live, Refusal, Usage};
+pub use limits::{Fleet, Live, Refusal, Usage};
 pub use schedule::Reset;

@@ -20,7 +20,7 @@ mod routing;
 mod worker;
 
 use crate::rust_only::RustStats;
-use crate::shared_state::{Digest, SharedReplay};
+use crate::shared_state::{Digest, SharedState};
 use crate::users::{Registry, Table};
 use mtproxy_core::mtproto::mtproto_config::ProxyConfig;
 use mtproxy_core::net::fake_tls::{ReplayCache, TlsProfile};
@@ -105,7 +105,7 @@ pub struct Proxy {
     /// Rust-only: digests of accepted obfuscated2 headers.
     pub(crate) header_replay: Arc<Mutex<HeaderReplayCache>>,
     /// Rust-only: both caches shared with a fleet (`--shared-state`).
-    pub(crate) shared: Option<Arc<SharedReplay>>,
+    pub(crate) shared: Option<Arc<SharedState>>,
     /// Rust-only counters (direct mode, replays), shown by the Rust engine.
     pub(crate) rust_stats: Arc<RustStats>,
     /// Rust-only named users (`--users`); their table holds the `-S`
@@ -240,11 +240,12 @@ impl Proxy {
         let replay = Arc::new(Mutex::new(replay));
         let header_replay = Arc::new(Mutex::new(HeaderReplayCache::new(HEADER_REPLAY_ENTRIES)));
         let shared = match shared_url {
-            Some(url) => Some(SharedReplay::start(
+            Some(url) => Some(SharedState::start(
                 &url,
                 settings.rust_only.shared_state.entries,
                 Arc::clone(&rust_stats),
                 fleet_digests_into(Arc::clone(&replay), Arc::clone(&header_replay)),
+                users.clone(),
             )?),
             None => None,
         };

@@ -1,5 +1,6 @@
-//! Replay protection shared by a fleet of proxy instances (Rust-only,
-//! `--shared-state redis://…`; README "Operating a fleet").
+//! Replay protection and named users' limits shared by a fleet of proxy
+//! instances (Rust-only, `--shared-state redis://…`; README "Operating a
+//! fleet"). The replay part is here; the users' part is `users.rs`.
 //!
 //! Instances behind one load balancer each keep their own replay caches, so
 //! a handshake recorded on one and replayed to another would pass: the
@@ -9,7 +10,7 @@
 //! other instances' into its own caches.
 //!
 //! The event loops never wait on Redis: they check and insert locally, then
-//! hand the new digest to [`SharedReplay::publish`], a bounded queue. One
+//! hand the new digest to [`SharedState::publish`], a bounded queue. One
 //! background thread per process pushes the queue in pipelined batches and
 //! pulls the stream every [`SYNC_INTERVAL`].
 //!
@@ -27,7 +28,12 @@
 //!   100 entries by default, more), each about 50 bytes, and expiring
 //!   [`STREAM_TTL_MS`] after the fleet's last write.
 
+mod users;
+
+pub use users::{fleet_views, LIVE_TTL_MS, QUOTA_TTL_SECS, USERS_SYNC};
+
 use crate::rust_only::RustStats;
+use crate::users::Registry;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -105,7 +111,7 @@ pub struct SharedStats {
 }
 
 /// The publishing side the workers use, and the background thread.
-pub struct SharedReplay {
+pub struct SharedState {
     shown_url: String,
     outbox: Mutex<VecDeque<Digest>>,
     stopping: Mutex<bool>,
@@ -114,7 +120,7 @@ pub struct SharedReplay {
     stats: Arc<RustStats>,
 }
 
-impl SharedReplay {
+impl SharedState {
     /// Checks the URL and starts the background thread (it connects in
     /// the background: a Redis that is down does not stop the proxy).
     pub fn start(
@@ -122,7 +128,8 @@ impl SharedReplay {
         entries: usize,
         stats: Arc<RustStats>,
         apply: Apply,
-    ) -> Result<Arc<SharedReplay>, String> {
+        users: Option<Arc<Registry>>,
+    ) -> Result<Arc<SharedState>, String> {
         let shown_url = without_password(url);
         if url.starts_with("rediss://") || url.starts_with("valkeys://") {
             return Err(format!(
@@ -132,7 +139,7 @@ impl SharedReplay {
         }
         let client =
             redis::Client::open(url).map_err(|e| format!("--shared-state {shown_url}: {e}"))?;
-        let shared = Arc::new(SharedReplay {
+        let shared = Arc::new(SharedState {
             shown_url,
             outbox: Mutex::new(VecDeque::new()),
             stopping: Mutex::new(false),
@@ -143,7 +150,7 @@ impl SharedReplay {
         let worker = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("shared-state".into())
-            .spawn(move || worker.run(&client, entries, apply))
+            .spawn(move || worker.run(&client, entries, apply, users))
             .map_err(|e| format!("--shared-state: thread: {e}"))?;
         *lock(&shared.thread) = Some(handle);
         Ok(shared)
@@ -192,9 +199,17 @@ impl SharedReplay {
         !*stopping
     }
 
-    fn run(&self, client: &redis::Client, entries: usize, mut apply: Apply) {
+    fn run(
+        &self,
+        client: &redis::Client,
+        entries: usize,
+        mut apply: Apply,
+        users: Option<Arc<Registry>>,
+    ) {
+        let instance = instance_id();
         let mut link = Link {
-            instance: instance_id(),
+            instance,
+            users: users.map(|registry| users::UsersSync::new(registry, &instance)),
             entries,
             // From the start of what the stream holds: a new instance
             // learns what the fleet accepted before it came up.
@@ -212,6 +227,9 @@ impl SharedReplay {
                 Ok(()) => retry = SYNC_INTERVAL,
                 Err(e) => {
                     link.conn = None;
+                    if let Some(users) = link.users.as_mut() {
+                        users.failed();
+                    }
                     self.counters().up.store(0, Ordering::Relaxed);
                     self.counters().errors.fetch_add(1, Ordering::Relaxed);
                     if !link.outage_logged {
@@ -231,7 +249,7 @@ impl SharedReplay {
     }
 
     /// Connects when needed, pushes everything queued, pulls every new
-    /// entry of the stream.
+    /// entry of the stream, and exchanges the users' figures when due.
     fn sync(
         &self,
         client: &redis::Client,
@@ -295,15 +313,19 @@ impl SharedReplay {
                 link.last_id = entry.id;
                 match entry.payload {
                     Some((from, digest)) if from != link.instance => {
-                        apply(digest);
                         self.counters().received.fetch_add(1, Ordering::Relaxed);
+                        apply(digest);
                     }
                     _ => {}
                 }
             }
             if read < READ_COUNT {
-                return Ok(());
+                break;
             }
+        }
+        match link.users.as_mut() {
+            Some(users) if users.due() => users.sync(conn),
+            _ => Ok(()),
         }
     }
 }
@@ -311,6 +333,7 @@ impl SharedReplay {
 /// The background thread's connection and place in the stream.
 struct Link {
     instance: [u8; 8],
+    users: Option<users::UsersSync>,
     entries: usize,
     last_id: String,
     conn: Option<redis::Connection>,
@@ -533,7 +556,7 @@ mod tests {
     #[test]
     fn the_outbox_keeps_the_newest_digests_and_counts_the_dropped() {
         let stats = Arc::new(RustStats::default());
-        let shared = SharedReplay {
+        let shared = SharedState {
             shown_url: String::new(),
             outbox: Mutex::new(VecDeque::new()),
             stopping: Mutex::new(false),
