@@ -488,3 +488,5 @@ proptest! {
         parse_both(&data, LITERAL).ok();
     }
 }
+
+mod args;

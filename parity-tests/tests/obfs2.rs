@@ -382,3 +382,5 @@ proptest! {
         prop_assert_eq!((write_key, write_iv), (dec_key, dec_iv));
     }
 }
+
+mod args;

@@ -468,3 +468,5 @@ proptest! {
         prop_assert_eq!(c_out, r_out);
     }
 }
+
+mod args;

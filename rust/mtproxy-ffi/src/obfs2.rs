@@ -252,6 +252,11 @@ pub unsafe extern "C" fn mtp_obfs2_parse_header(
     if secrets.is_null() && n_secrets > 0 {
         return MTP_OBFS2_ERR_ARG;
     }
+    // A missing or short header is refused before the secrets are touched,
+    // as in the C code: no slice is made of a list that is never read.
+    if header.is_null() || header_len < obfs2::HEADER_LEN {
+        return MTP_OBFS2_ERR_SHORT;
+    }
     // SAFETY: forwarded caller contract.
     let (header, secrets) = unsafe {
         (
