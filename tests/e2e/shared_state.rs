@@ -289,6 +289,14 @@ mod fleet {
         rig.wait_stat("shared_state_up", 1);
         rig.wait_stat("shared_state_pending", 0);
         rig.wait_stat("shared_state_published", 3);
+        let (_, metrics) = http_get(rig.proxy.stats_port.unwrap(), "/metrics");
+        for line in [
+            "# TYPE mtproxy_shared_state_up gauge\nmtproxy_shared_state_up 1\n",
+            "mtproxy_shared_state_published 3\n",
+            "# TYPE mtproxy_shared_state_errors counter\n",
+        ] {
+            assert!(metrics.contains(line), "{line} in:\n{metrics}");
+        }
         assert_eq!(said("is back;"), 1);
         let len: i64 = redis.query(&["XLEN", "mtproxy:replay"]).unwrap();
         assert_eq!(len, 2);
