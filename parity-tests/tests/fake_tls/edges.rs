@@ -127,7 +127,8 @@ fn an_empty_sni_host_name_matches_only_an_empty_domain() {
 
 /// The probe hello takes the longest host name whose extensions still fit
 /// its 517 bytes with a padding extension header (224 bytes), and no
-/// longer one: the size check, not the 255-byte name limit, is the bound.
+/// longer one; without room for the hello, the 255-byte name limit decides
+/// between a space and an argument error.
 #[test]
 fn probe_hello_domain_length_bound_on_both_sides() {
     let random = [0x5au8; 100];
@@ -154,6 +155,21 @@ fn probe_hello_domain_length_bound_on_both_sides() {
             "Rust, {len}"
         );
         assert_eq!(c_out, r_out);
+    }
+    // Without room for the hello, a name within the 255-byte limit is a
+    // space error, a longer one an argument error.
+    for (len, want) in [(255, Err(rt::ERR_SPACE)), (256, Err(rt::ERR_ARG))] {
+        let domain = vec![b'a'; len];
+        assert_eq!(
+            ct::build_probe_hello(&domain, &random, &mut []),
+            want,
+            "C, {len}"
+        );
+        assert_eq!(
+            rt::build_probe_hello(&domain, &random, &mut []),
+            want,
+            "Rust, {len}"
+        );
     }
 }
 
