@@ -95,7 +95,9 @@ fn record_with_sni(sni: &[u8]) -> Vec<u8> {
 fn an_empty_sni_host_name_matches_only_an_empty_domain() {
     let empty_name = record_with_sni(&[0x00, 0x03, 0x00, 0x00, 0x00]);
     let too_short = record_with_sni(&[0x00, 0x02, 0x00, 0x00]);
-    let cases: [(&[u8], &[u8], (i32, i32, i32)); 3] = [
+    // record, configured domain, (verdict, reason, domain index)
+    type Case<'a> = (&'a [u8], &'a [u8], (i32, i32, i32));
+    let cases: [Case; 3] = [
         (
             &empty_name,
             b"",
