@@ -201,3 +201,41 @@ fn profile_stats_name_characters_and_age_at_the_edges() {
         assert_eq!(&r_out[..r_len], want.as_bytes(), "Rust, now {now}");
     }
 }
+
+/// A header error on the first byte a call looks at is that call's answer;
+/// after the call took bytes it returns them and the next call gives the
+/// error.
+#[test]
+fn record_reader_reports_a_header_error_at_once_when_nothing_was_taken() {
+    let mut out = [0u8; 8];
+    let mut c_first = ct::RecordReader::new(false);
+    let mut r_first = rt::RecordReader::new(false);
+    assert_eq!(
+        c_first.feed(&[0x16], &mut out),
+        Err(ct::ERR_BAD_RECORD),
+        "C"
+    );
+    assert_eq!(
+        r_first.feed(&[0x16], &mut out),
+        Err(ct::ERR_BAD_RECORD),
+        "Rust"
+    );
+    let mut c_later = ct::RecordReader::new(false);
+    let mut r_later = rt::RecordReader::new(false);
+    assert_eq!(c_later.feed(&[0x17, 0x03, 0x16], &mut out), Ok((2, 0)), "C");
+    assert_eq!(
+        r_later.feed(&[0x17, 0x03, 0x16], &mut out),
+        Ok((2, 0)),
+        "Rust"
+    );
+    assert_eq!(
+        c_later.feed(&[0x16], &mut out),
+        Err(ct::ERR_BAD_RECORD),
+        "C"
+    );
+    assert_eq!(
+        r_later.feed(&[0x16], &mut out),
+        Err(ct::ERR_BAD_RECORD),
+        "Rust"
+    );
+}

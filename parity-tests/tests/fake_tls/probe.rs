@@ -130,6 +130,30 @@ fn every_single_byte_change_of_a_probe_server_hello_agrees() {
     assert_eq!(parse_both(&retry, &session), Err(rt::ERR_BAD_SERVER_HELLO));
 }
 
+/// A partial record header after the ServerHello and CCS: `17` waits for
+/// more, any other first byte is refused; after a complete record, a
+/// partial `17 03` ends the flight.
+#[test]
+fn probe_reply_partial_record_headers_on_both_sides() {
+    let session = [3u8; 32];
+    let base = flight(&session, false, true, &[], 1);
+    let cases: [(&[u8], Result<usize, i32>); 3] = [
+        (&[0x17], Err(rt::ERR_NEED_MORE)),
+        (&[0x16], Err(rt::ERR_BAD_SERVER_HELLO)),
+        (&[0x17, 0x03, 0x03, 0x00], Err(rt::ERR_NEED_MORE)),
+    ];
+    for (tail, want) in cases {
+        let data = [&base[..], tail].concat();
+        assert_eq!(
+            parse_both(&data, &session).map(|r| r.record_count),
+            want,
+            "{tail:02x?}"
+        );
+    }
+    let one = [&flight(&session, false, true, &[10], 1)[..], &[0x17, 0x03]].concat();
+    assert_eq!(parse_both(&one, &session).map(|r| r.record_count), Ok(1));
+}
+
 proptest! {
     #![proptest_config(config())]
 
