@@ -790,5 +790,6 @@ macro_rules! read_all {
 read_all!(read_all_c, ct);
 read_all!(read_all_rust, rt);
 
+mod args;
 mod edges;
 mod probe;

@@ -101,6 +101,59 @@ fn probe_reply_known_shapes_on_both_sides() {
     assert_eq!(parse_both(&two, &[4; 32]), Err(rt::ERR_BAD_SERVER_HELLO));
 }
 
+/// Every single-byte change of the ServerHello record of a domain's
+/// flight gets the same answer on both sides, and each fixed field of it
+/// (record header, handshake header, version, session id length, session
+/// id, suite's first byte, compression) is refused on its own; so is the
+/// HelloRetryRequest random.
+#[test]
+fn every_single_byte_change_of_a_probe_server_hello_agrees() {
+    let session = [3u8; 32];
+    let good = flight(&session, false, true, &[100], 1);
+    let fixed: Vec<usize> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 43, 76, 78]
+        .into_iter()
+        .chain(44..76)
+        .collect();
+    for at in 0..127 {
+        for flip in [0x01u8, 0x80] {
+            let mut bad = good.clone();
+            bad[at] ^= flip;
+            let got = parse_both(&bad, &session);
+            if fixed.contains(&at) {
+                assert!(got.is_err(), "byte {at} ^ {flip:#x} accepted");
+            }
+        }
+    }
+    let hrr = unhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
+    let mut retry = good.clone();
+    retry[11..43].copy_from_slice(&hrr);
+    assert_eq!(parse_both(&retry, &session), Err(rt::ERR_BAD_SERVER_HELLO));
+}
+
+/// A partial record header after the ServerHello and CCS: `17` waits for
+/// more, any other first byte is refused; after a complete record, a
+/// partial `17 03` ends the flight.
+#[test]
+fn probe_reply_partial_record_headers_on_both_sides() {
+    let session = [3u8; 32];
+    let base = flight(&session, false, true, &[], 1);
+    let cases: [(&[u8], Result<usize, i32>); 3] = [
+        (&[0x17], Err(rt::ERR_NEED_MORE)),
+        (&[0x16], Err(rt::ERR_BAD_SERVER_HELLO)),
+        (&[0x17, 0x03, 0x03, 0x00], Err(rt::ERR_NEED_MORE)),
+    ];
+    for (tail, want) in cases {
+        let data = [&base[..], tail].concat();
+        assert_eq!(
+            parse_both(&data, &session).map(|r| r.record_count),
+            want,
+            "{tail:02x?}"
+        );
+    }
+    let one = [&flight(&session, false, true, &[10], 1)[..], &[0x17, 0x03]].concat();
+    assert_eq!(parse_both(&one, &session).map(|r| r.record_count), Ok(1));
+}
+
 proptest! {
     #![proptest_config(config())]
 

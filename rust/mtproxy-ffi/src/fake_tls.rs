@@ -894,7 +894,8 @@ pub unsafe extern "C" fn mtp_tls_profile_app_data_len(
 ///
 /// # Safety
 /// `domain`: `domain_len` bytes; `profile` readable; `out`: `cap` writable
-/// bytes (nulls: nothing written, 0 returned for a null profile).
+/// bytes (nulls: nothing written, 0 returned for a null profile or a null
+/// `domain` with `domain_len > 0`, as the C code does).
 #[no_mangle]
 pub unsafe extern "C" fn mtp_tls_render_profile_stats(
     domain: *const u8,
@@ -909,6 +910,9 @@ pub unsafe extern "C" fn mtp_tls_render_profile_stats(
     let Some(&profile) = (unsafe { profile.as_ref() }) else {
         return 0;
     };
+    if domain.is_null() && domain_len > 0 {
+        return 0;
+    }
     // SAFETY: forwarded caller contract.
     let (domain, out) = unsafe { (raw::bytes(domain, domain_len), raw::bytes_mut(out, cap)) };
     core::render_profile_stats(domain, &profile.into(), now, prometheus != 0, out)
