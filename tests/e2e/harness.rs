@@ -365,3 +365,33 @@ pub fn drain(stream: &mut TcpStream) -> (Vec<u8>, bool) {
         }
     }
 }
+
+/// Sends a recorded `hello` to `proxy` on a new connection and checks the
+/// proxy relays it unchanged to `domain` (to a connection after its first
+/// `skip`, the start-up probe's) and passes the domain's answer back.
+pub fn replay_reaches_the_domain(
+    proxy: SocketAddr,
+    hello: &[u8],
+    domain: &mtproxy_testkit::fronting::FakeDomain,
+    skip: usize,
+) {
+    use mtproxy_testkit::fronting::FakeDomain;
+    let mut replay = TcpStream::connect(proxy).unwrap();
+    replay.write_all(hello).unwrap();
+    let relayed = domain.wait_for(WAIT, |conns| {
+        conns
+            .iter()
+            .skip(skip)
+            .find(|c| c.received.len() >= hello.len())
+            .map(|c| c.received.clone())
+    });
+    assert_eq!(
+        relayed.as_deref(),
+        Some(hello),
+        "the replay reaches the domain unchanged"
+    );
+    let mut reply = vec![0u8; FakeDomain::tls_like_reply().len()];
+    replay.set_read_timeout(Some(WAIT)).unwrap();
+    replay.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, FakeDomain::tls_like_reply());
+}

@@ -3,7 +3,7 @@ use crate::harness::*;
 use mtproxy_testkit::client::{ClientOptions, Received, TestClient, Transport};
 use mtproxy_testkit::fake_me::{Behaviour, Event};
 use mtproxy_testkit::fronting::FakeDomain;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -87,24 +87,7 @@ fn replayed_client_hello_is_relayed_to_the_domain() {
     let secret = format!("ee{SECRET_HEX}{hex_domain}");
     let first = rig.client(&secret, Transport::Padded);
     let hello = first.client_hello().unwrap().to_vec();
-    let mut replay = TcpStream::connect(rig.proxy.addr()).unwrap();
-    replay.write_all(&hello).unwrap();
-    let relayed = domain.wait_for(WAIT, |conns| {
-        conns
-            .iter()
-            .skip(probed)
-            .find(|c| c.received.len() >= hello.len())
-            .map(|c| c.received.clone())
-    });
-    assert_eq!(
-        relayed.as_deref(),
-        Some(&hello[..]),
-        "the replay reaches the domain unchanged"
-    );
-    let mut reply = vec![0u8; FakeDomain::tls_like_reply().len()];
-    replay.set_read_timeout(Some(WAIT)).unwrap();
-    replay.read_exact(&mut reply).unwrap();
-    assert_eq!(reply, FakeDomain::tls_like_reply());
+    replay_reaches_the_domain(rig.proxy.addr(), &hello, &domain, probed);
     // A wrong secret in fake-TLS mode is relayed too.
     let wrong = format!("ee0000000000000000000000000000000f{hex_domain}");
     assert!(TestClient::connect(

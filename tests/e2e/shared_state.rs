@@ -21,8 +21,6 @@ mod fleet {
     use mtproxy_testkit::client::{ClientError, ClientOptions, Received, TestClient, Transport};
     use mtproxy_testkit::fronting::FakeDomain;
     use mtproxy_testkit::redis_server::RedisServer;
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
     use std::time::Instant;
 
     /// Polls /stats until `key` is at least `min`.
@@ -236,24 +234,7 @@ mod fleet {
         let mut first = a.client(&secret, Transport::Padded);
         let hello = first.client_hello().unwrap().to_vec();
         wait_stat_at_least(&b, "shared_state_received", 1);
-        let mut replay = TcpStream::connect(b.proxy.addr()).unwrap();
-        replay.write_all(&hello).unwrap();
-        let relayed = domain.wait_for(WAIT, |conns| {
-            conns
-                .iter()
-                .skip(probed)
-                .find(|c| c.received.len() >= hello.len())
-                .map(|c| c.received.clone())
-        });
-        assert_eq!(
-            relayed.as_deref(),
-            Some(&hello[..]),
-            "the replay reaches the domain"
-        );
-        let mut reply = vec![0u8; FakeDomain::tls_like_reply().len()];
-        replay.set_read_timeout(Some(WAIT)).unwrap();
-        replay.read_exact(&mut reply).unwrap();
-        assert_eq!(reply, FakeDomain::tls_like_reply());
+        replay_reaches_the_domain(b.proxy.addr(), &hello, &domain, probed);
         echo(&mut first, 1);
     }
 
