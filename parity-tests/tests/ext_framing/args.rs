@@ -6,10 +6,11 @@
 use mtproxy_sys::bindings as rust_raw;
 use mtproxy_sys::bindings::{
     mtp_ext_framing_decoder, mtp_ext_framing_packet, mtp_ext_framing_verdict,
-    MTP_EXT_FRAMING_ABRIDGED, MTP_EXT_FRAMING_DROP, MTP_EXT_FRAMING_DROP_SHORT,
-    MTP_EXT_FRAMING_ERR_ARG, MTP_EXT_FRAMING_ERR_OUT_SPACE, MTP_EXT_FRAMING_ERR_ZERO_LENGTH,
-    MTP_EXT_FRAMING_FROM_CLIENT, MTP_EXT_FRAMING_FROM_PROXY, MTP_EXT_FRAMING_INTERMEDIATE,
-    MTP_EXT_FRAMING_PADDED,
+    MTP_EXT_FRAMING_ABRIDGED, MTP_EXT_FRAMING_DROP, MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH,
+    MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT, MTP_EXT_FRAMING_DROP_SHORT,
+    MTP_EXT_FRAMING_DROP_UNALIGNED, MTP_EXT_FRAMING_ERR_ARG, MTP_EXT_FRAMING_ERR_OUT_SPACE,
+    MTP_EXT_FRAMING_ERR_ZERO_LENGTH, MTP_EXT_FRAMING_FROM_CLIENT, MTP_EXT_FRAMING_FROM_PROXY,
+    MTP_EXT_FRAMING_INTERMEDIATE, MTP_EXT_FRAMING_PADDED,
 };
 use mtproxy_sys::bindings_cref as raw;
 use std::ptr::{null, null_mut};
@@ -265,4 +266,71 @@ fn null_and_empty_arguments_agree() {
         ARG, 0, i64::from(MTP_EXT_FRAMING_DROP), i64::from(MTP_EXT_FRAMING_DROP_SHORT), 0, 1, 0,
     ];
     assert_eq!(c, want);
+}
+
+/// Classify verdicts (action, reason, unencrypted) for packets of every
+/// length around the contract's edges: zero or random auth key id, message
+/// lengths at and past the bounds, a ping of 12 bytes and of 16.
+macro_rules! classify_edges {
+    ($b:ident) => {{
+        let mut got: Vec<(usize, i64, [i32; 3])> = Vec::new();
+        let mut classify = |p: &[u8], tag: i64| {
+            let mut v = mtp_ext_framing_verdict::default();
+            // SAFETY: `p` is a live slice passed with its length; `v` a
+            // live verdict.
+            let rc = unsafe { $b::mtp_ext_framing_classify(p.as_ptr(), p.len(), &mut v) };
+            assert_eq!(rc, 0);
+            got.push((p.len(), tag, [v.action, v.reason, v.unencrypted]));
+        };
+        for len in 0..=64usize {
+            let mut p = vec![0u8; len];
+            classify(&p, 0);
+            if len >= 8 {
+                p[7] = 1;
+                classify(&p, 1);
+            }
+        }
+        // Zero key id, function req_pq at offset 20, message length m.
+        for len in [40usize, 44, 60] {
+            for m in [19i32, 20, len as i32 - 20, len as i32 - 19, -1] {
+                let mut p = vec![0u8; len];
+                p[16..20].copy_from_slice(&m.to_le_bytes());
+                p[20..24].copy_from_slice(&0x6046_9778u32.to_le_bytes());
+                classify(&p, 100 + i64::from(m));
+            }
+        }
+        let mut ping = vec![0xdf, 0xa2, 0x30, 0x57];
+        ping.extend(1..=12u8);
+        classify(&ping[..12], 9);
+        classify(&ping, 9);
+        got
+    }};
+}
+
+/// Which length, key id and message length gets which verdict and reason.
+#[test]
+fn classify_length_edges_agree() {
+    let c = classify_edges!(raw);
+    let r = classify_edges!(rust_raw);
+    assert_eq!(c, r, "C vs Rust");
+    let drop = MTP_EXT_FRAMING_DROP;
+    for &(len, tag, [action, reason, unenc]) in &c {
+        let want = match tag {
+            _ if len < 28 && !(tag == 9 && len == 12) => [drop, MTP_EXT_FRAMING_DROP_SHORT, 0],
+            _ if len % 4 != 0 => [drop, MTP_EXT_FRAMING_DROP_UNALIGNED, 0],
+            0 => [drop, MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH, 0],
+            1 if len < 56 => [drop, MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT, 0],
+            1 => [0, 0, 0],
+            9 => [1, 0, 0],
+            m => {
+                let m = m - 100;
+                if (20..=len as i64 - 20).contains(&m) {
+                    [0, 0, 1]
+                } else {
+                    [drop, MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH, 0]
+                }
+            }
+        };
+        assert_eq!([action, reason, unenc], want, "len {len} tag {tag}");
+    }
 }

@@ -6,6 +6,7 @@ use mtproxy_sys::bindings as rust_raw;
 use mtproxy_sys::bindings::{
     mtp_rpc_frame, mtp_rpc_frame_decoder_info, MTP_RPC_FRAME_CRC32, MTP_RPC_FRAME_CRC32C,
     MTP_RPC_FRAME_ERR_ARG, MTP_RPC_FRAME_ERR_BAD_LENGTH, MTP_RPC_FRAME_ERR_OUT_SMALL,
+    MTP_RPC_FRAME_ERR_TOO_BIG, MTP_RPC_FRAME_MAX_LEN,
 };
 use mtproxy_sys::bindings_cref as raw;
 use std::ptr::{null, null_mut};
@@ -176,5 +177,116 @@ fn null_and_empty_arguments_agree() {
         // set_crc, set_seq, get_info
         arg, arg, arg, arg, arg, arg, 0, 0, 0, 0, 0, 0, 0, 0, -7, 1, 0,
     ];
+    assert_eq!(c, want);
+}
+
+/// Decoder answers to a bare 4-byte length field of each edge value: the
+/// push result, the bytes consumed and the decoder's buffered count and
+/// error; then encoder answers at the payload size limit.
+macro_rules! length_edges {
+    ($b:ident) => {{
+        let max = MTP_RPC_FRAME_MAX_LEN;
+        let mut got: Vec<[i64; 4]> = Vec::new();
+        // SAFETY: each decoder is made, used and freed here; every buffer
+        // is live and passed with its own length.
+        unsafe {
+            for len in [
+                i32::MIN,
+                -4,
+                0,
+                1,
+                2,
+                3,
+                4,
+                5,
+                8,
+                12,
+                15,
+                16,
+                17,
+                20,
+                max,
+                max + 1,
+                max + 4,
+            ] {
+                let dec = $b::mtp_rpc_frame_decoder_new(0, MTP_RPC_FRAME_CRC32);
+                let mut frame = mtp_rpc_frame::default();
+                let mut info = mtp_rpc_frame_decoder_info::default();
+                let mut n = 99usize;
+                let head = len.to_le_bytes();
+                let rc = $b::mtp_rpc_frame_decoder_push(dec, head.as_ptr(), 4, &mut n, &mut frame);
+                $b::mtp_rpc_frame_decoder_get_info(dec, &mut info);
+                got.push([
+                    i64::from(rc),
+                    n as i64,
+                    info.buffered as i64,
+                    i64::from(info.error),
+                ]);
+                $b::mtp_rpc_frame_decoder_free(dec);
+            }
+            let big = vec![0u8; max as usize];
+            let mut out = [0u8; 16];
+            for payload_len in [max as usize - 16, max as usize - 12, max as usize - 8] {
+                let mut n = 0usize;
+                let rc = $b::mtp_rpc_frame_encode(
+                    0,
+                    big.as_ptr(),
+                    payload_len,
+                    0,
+                    out.as_mut_ptr(),
+                    16,
+                    &mut n,
+                );
+                got.push([i64::from(rc), 0, 0, 0]);
+            }
+            for total in (0..=36u64).step_by(2) {
+                let mut pad = [0xeeu8; 16];
+                let mut n = 99usize;
+                let rc = $b::mtp_rpc_frame_padding(total, pad.as_mut_ptr(), 16, &mut n);
+                let ours = pad.iter().filter(|&&b| b != 0xee).count();
+                got.push([i64::from(rc), n as i64, ours as i64, i64::from(pad[0])]);
+            }
+        }
+        got
+    }};
+}
+
+/// Which frame lengths the decoder refuses, skips (the padding word) or
+/// waits on; the encoder's size limit; the padding for every total.
+#[test]
+fn length_edges_agree() {
+    let c = length_edges!(raw);
+    let r = length_edges!(rust_raw);
+    assert_eq!(c, r, "C vs Rust");
+    let bad = i64::from(MTP_RPC_FRAME_ERR_BAD_LENGTH);
+    let big = i64::from(MTP_RPC_FRAME_ERR_TOO_BIG);
+    let refused = |e: i64| [e, 99, 4, e];
+    let waits = [0, 4, 4, 0];
+    let mut want = vec![refused(bad); 6];
+    want.extend([
+        [0, 4, 0, 0],
+        refused(bad),
+        refused(bad),
+        refused(bad),
+        refused(bad),
+    ]);
+    want.extend([
+        waits,
+        refused(bad),
+        waits,
+        waits,
+        refused(bad),
+        refused(big),
+    ]);
+    let small = i64::from(MTP_RPC_FRAME_ERR_OUT_SMALL);
+    want.extend([[small, 0, 0, 0], [small, 0, 0, 0], [big, 0, 0, 0]]);
+    for total in (0..=36i64).step_by(2) {
+        if total % 4 != 0 {
+            want.push([bad, 99, 0, 0xee]);
+        } else {
+            let len = (16 - total % 16) % 16;
+            want.push([0, len, len, if len > 0 { 4 } else { 0xee }]);
+        }
+    }
     assert_eq!(c, want);
 }

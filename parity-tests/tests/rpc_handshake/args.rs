@@ -7,10 +7,11 @@ use mtproxy_sys::bindings::{
     mtp_rpc_handshake_error_info, mtp_rpc_handshake_info, mtp_rpc_hs, mtp_rpc_hs_config,
     mtp_rpc_key_inputs, mtp_rpc_nonce_info, MTP_RPC_HS_CLIENT, MTP_RPC_HS_ERR_ARG,
     MTP_RPC_HS_ERR_BAD_FLAGS, MTP_RPC_HS_ERR_BAD_LENGTH, MTP_RPC_HS_ERR_BAD_OP,
-    MTP_RPC_HS_ERR_BAD_SCHEMA, MTP_RPC_HS_ERR_KEY_MISMATCH, MTP_RPC_HS_ERR_NO_CRC32C,
-    MTP_RPC_HS_ERR_PID_MISMATCH, MTP_RPC_HS_ERR_STATE, MTP_RPC_HS_FAILED, MTP_RPC_HS_READY,
-    MTP_RPC_HS_SEND_HANDSHAKE, MTP_RPC_HS_SEND_NONCE, MTP_RPC_HS_SERVER, MTP_RPC_HS_WAIT_HANDSHAKE,
-    MTP_RPC_HS_WAIT_NONCE, MTP_RPC_SCHEMA_AES,
+    MTP_RPC_HS_ERR_BAD_SCHEMA, MTP_RPC_HS_ERR_CLOCK_SKEW, MTP_RPC_HS_ERR_KEY_MISMATCH,
+    MTP_RPC_HS_ERR_NO_CRC32C, MTP_RPC_HS_ERR_PID_MISMATCH, MTP_RPC_HS_ERR_STATE,
+    MTP_RPC_HS_ERR_TOO_MANY_KEYS, MTP_RPC_HS_FAILED, MTP_RPC_HS_READY, MTP_RPC_HS_SEND_HANDSHAKE,
+    MTP_RPC_HS_SEND_NONCE, MTP_RPC_HS_SERVER, MTP_RPC_HS_WAIT_HANDSHAKE, MTP_RPC_HS_WAIT_NONCE,
+    MTP_RPC_SCHEMA_AES,
 };
 use mtproxy_sys::bindings_cref as raw;
 use std::ptr::{null, null_mut};
@@ -443,4 +444,162 @@ fn error_reply_and_key_inputs_by_state_agree() {
         }
     }
     assert_eq!(c, want);
+}
+
+/// Nonce parse results over the clock-skew window edges, the extra key
+/// count edges and the position of the matching key; each entry a code.
+macro_rules! nonce_edges {
+    ($b:ident) => {{
+        let mut got: Vec<i32> = Vec::new();
+        let nonce = [5u8; 16];
+        // SAFETY: live buffers of the sizes the contract requires; each
+        // payload is passed with its own length.
+        unsafe {
+            for ts in [0i32, 1_700_000_000, i32::MAX, i32::MIN] {
+                let mut p = [0u8; 32];
+                let mut n = 0usize;
+                $b::mtp_rpc_nonce_build(
+                    9,
+                    MTP_RPC_SCHEMA_AES,
+                    ts,
+                    nonce.as_ptr(),
+                    p.as_mut_ptr(),
+                    &mut n,
+                );
+                for skew in [-31i64, -30, 0, 30, 31] {
+                    let mut ni = mtp_rpc_nonce_info::default();
+                    got.push($b::mtp_rpc_nonce_parse(
+                        p.as_ptr(),
+                        32,
+                        9,
+                        i64::from(ts) + skew,
+                        &mut ni,
+                    ));
+                }
+            }
+            // AES_EXT: count, then the keys; the match at each position.
+            for count in [-1i32, 0, 1, 8, 9] {
+                for at in [None, Some(0usize), Some(7)] {
+                    let mut p = [0u8; 36].to_vec();
+                    let mut n = 0usize;
+                    $b::mtp_rpc_nonce_build(1, 2, 100, nonce.as_ptr(), p.as_mut_ptr(), &mut n);
+                    p[32..36].copy_from_slice(&count.to_le_bytes());
+                    let keys = count.clamp(0, 9) as usize;
+                    for i in 0..keys {
+                        let key: u32 = if Some(i) == at.map(|a| a.min(keys - 1)) {
+                            9
+                        } else {
+                            2
+                        };
+                        p.extend_from_slice(&key.to_le_bytes());
+                    }
+                    let mut ni = mtp_rpc_nonce_info::default();
+                    got.push($b::mtp_rpc_nonce_parse(
+                        p.as_ptr(),
+                        p.len(),
+                        9,
+                        100,
+                        &mut ni,
+                    ));
+                    // One byte word more or less than the count says.
+                    p.extend_from_slice(&[0; 4]);
+                    got.push($b::mtp_rpc_nonce_parse(
+                        p.as_ptr(),
+                        p.len(),
+                        9,
+                        100,
+                        &mut ni,
+                    ));
+                    got.push($b::mtp_rpc_nonce_parse(
+                        p.as_ptr(),
+                        p.len() - 8,
+                        9,
+                        100,
+                        &mut ni,
+                    ));
+                }
+            }
+        }
+        got
+    }};
+}
+
+/// The clock-skew window is +-30 s inclusive whatever the timestamp, an
+/// AES_EXT nonce carries 0..=8 extra keys at its exact length, and the key
+/// matches at any position of the list.
+#[test]
+fn nonce_window_and_extra_key_edges_agree() {
+    let c = nonce_edges!(raw);
+    let r = nonce_edges!(rust_raw);
+    assert_eq!(c, r, "C vs Rust");
+    let skew = MTP_RPC_HS_ERR_CLOCK_SKEW;
+    let mut want = Vec::new();
+    for _ in 0..4 {
+        want.extend([skew, 0, 0, 0, skew]);
+    }
+    let many = MTP_RPC_HS_ERR_TOO_MANY_KEYS;
+    let miss = MTP_RPC_HS_ERR_KEY_MISMATCH;
+    for count in [-1, 0, 1, 8, 9] {
+        for at in [false, true, true] {
+            match count {
+                // -1 is checked after the 36-byte minimum, 9 is not short.
+                -1 => want.extend([many, many, LEN]),
+                9 => want.extend([many, many, many]),
+                // Without keys the shortened payload is below 36 bytes.
+                0 => want.extend([miss, LEN, LEN]),
+                _ => want.extend([if at { 0 } else { miss }, LEN, LEN]),
+            }
+        }
+    }
+    assert_eq!(c, want);
+}
+
+/// Builders write exactly their message: bytes past it keep their value.
+macro_rules! builder_extents {
+    ($b:ident) => {{
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        let pid = [7u8; 12];
+        let nonce = [5u8; 16];
+        // SAFETY: 64-byte buffers, more than any message; NULL nowhere.
+        unsafe {
+            let mut n = 0usize;
+            for schema in [1, 2] {
+                let mut out = [0xeeu8; 64];
+                $b::mtp_rpc_nonce_build(1, schema, 2, nonce.as_ptr(), out.as_mut_ptr(), &mut n);
+                got.push(out[n..].to_vec());
+            }
+            let mut out = [0xeeu8; 64];
+            $b::mtp_rpc_handshake_build(0x800, pid.as_ptr(), pid.as_ptr(), out.as_mut_ptr());
+            got.push(out[32..].to_vec());
+            let mut out = [0xeeu8; 64];
+            $b::mtp_rpc_handshake_error_build(-3, pid.as_ptr(), out.as_mut_ptr());
+            got.push(out[20..].to_vec());
+            let mut out = [0xeeu8; 64];
+            $b::mtp_rpc_ping_build(-2, out.as_mut_ptr());
+            got.push(out[12..].to_vec());
+            let ping = out;
+            let mut out = [0xeeu8; 64];
+            $b::mtp_rpc_pong_for_ping(ping.as_ptr(), 12, out.as_mut_ptr());
+            got.push(out[12..].to_vec());
+        }
+        got
+    }};
+}
+
+/// Every builder leaves the bytes after its message untouched.
+#[test]
+fn builders_write_nothing_past_the_message() {
+    let c = builder_extents!(raw);
+    let r = builder_extents!(rust_raw);
+    assert_eq!(c, r, "C vs Rust");
+    for (i, tail) in c.iter().enumerate() {
+        assert!(
+            tail.iter().all(|&b| b == 0xee),
+            "builder {i} wrote past its message"
+        );
+    }
+    assert_eq!(
+        c.iter().map(Vec::len).collect::<Vec<_>>(),
+        [32, 28, 32, 44, 52, 52]
+    );
 }
