@@ -608,3 +608,5 @@ proptest! {
         prop_assert_eq!(summary(&steps), (want, 0));
     }
 }
+
+mod args;

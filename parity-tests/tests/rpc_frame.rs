@@ -428,3 +428,5 @@ proptest! {
         prop_assert!(frames_of(&log).len() <= payloads.len());
     }
 }
+
+mod args;

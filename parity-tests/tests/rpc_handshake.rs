@@ -778,3 +778,5 @@ proptest! {
         }
     }
 }
+
+mod args;

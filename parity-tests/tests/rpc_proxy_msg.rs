@@ -490,3 +490,5 @@ proptest! {
         decode_all_both(&msg[..n]);
     }
 }
+
+mod args;
