@@ -92,3 +92,22 @@ pub fn chunked<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 pub fn chunked_bytes(max: usize) -> impl Strategy<Value = (Vec<u8>, Vec<usize>)> {
     (bytes(max), proptest::collection::vec(any::<usize>(), 0..12))
 }
+
+/// One side's results of a list of raw contract calls (the argument-check
+/// tests), each checked against the contract's value as soon as it is
+/// known: a wrong answer fails the test before a later call can crash a
+/// mutant. The two sides' lists are compared afterwards.
+#[derive(Debug)]
+pub struct Calls(pub &'static str, pub Vec<(&'static str, i64)>);
+
+impl Calls {
+    pub fn check(&mut self, case: &'static str, got: impl TryInto<i64>, want: impl TryInto<i64>) {
+        let got = got.try_into().ok().expect("a result that fits i64");
+        let want = want
+            .try_into()
+            .ok()
+            .expect("an expected value that fits i64");
+        assert_eq!(got, want, "{}: {case}", self.0);
+        self.1.push((case, got));
+    }
+}

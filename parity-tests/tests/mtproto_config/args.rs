@@ -8,6 +8,7 @@ use mtproxy_sys::bindings::{
     MTP_MTPROTO_CONFIG_ERR_INDEX, MTP_MTPROTO_CONFIG_ERR_NOT_FOUND,
     MTP_MTPROTO_CONFIG_ERR_NO_PROXIES, MTP_MTPROTO_CONFIG_LITERAL_HOSTS,
 };
+use parity_tests::Calls;
 use std::ptr::{null, null_mut};
 
 const ARG: i32 = MTP_MTPROTO_CONFIG_ERR_ARG;
@@ -17,19 +18,6 @@ const NO_PROXIES: i32 = MTP_MTPROTO_CONFIG_ERR_NO_PROXIES;
 const LIT: i32 = MTP_MTPROTO_CONFIG_LITERAL_HOSTS;
 /// Two clusters (1, 2) of one target each; the default cluster 5 is absent.
 const TEXT: &[u8] = b"default 5;\nproxy_for 1 1.2.3.4:443;\nproxy_for 2 [::1]:80;\n";
-
-/// One side's results, each checked against the contract's value as soon
-/// as it is known: a wrong answer fails the test before a later call can
-/// crash the mutant.
-struct Calls(&'static str, Vec<(&'static str, i64)>);
-
-impl Calls {
-    fn check(&mut self, case: &'static str, got: impl Into<i64>, want: impl Into<i64>) {
-        let (got, want) = (got.into(), want.into());
-        assert_eq!(got, want, "{}: {case}", self.0);
-        self.1.push((case, got));
-    }
-}
 
 /// Every argument case through `$b`. Cases a mutant answers wrongly
 /// without crashing come before the ones it crashes on.

@@ -7,6 +7,7 @@ use mtproxy_sys::bindings::{
     MTP_OBFS2_ERR_BAD_SECRET, MTP_OBFS2_ERR_FORBIDDEN, MTP_OBFS2_ERR_NO_MATCH, MTP_OBFS2_ERR_SHORT,
     MTP_OBFS2_SECRET_FAKE_TLS, MTP_OBFS2_SECRET_PLAIN,
 };
+use parity_tests::Calls;
 use std::ptr::{null, null_mut};
 
 const ARG: i32 = MTP_OBFS2_ERR_ARG;
@@ -17,19 +18,6 @@ const KEY: [u8; 16] = [7; 16];
 const RANDOM: [u8; 64] = [0x42; 64];
 /// The padded-intermediate tag.
 const PADDED: u32 = 0xdddd_dddd;
-
-/// One side's results, each checked against the contract's value as soon
-/// as it is known: a wrong answer fails the test before a later call can
-/// crash the mutant.
-struct Calls(&'static str, Vec<(&'static str, i64)>);
-
-impl Calls {
-    fn check(&mut self, case: &'static str, got: impl Into<i64>, want: impl Into<i64>) {
-        let (got, want) = (got.into(), want.into());
-        assert_eq!(got, want, "{}: {case}", self.0);
-        self.1.push((case, got));
-    }
-}
 
 /// A client header for `secret` (NULL: secret-less), built through `$b`.
 macro_rules! built {

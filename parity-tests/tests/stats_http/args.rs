@@ -6,25 +6,12 @@
 use mtproxy_sys::bindings::{
     mtp_http_request, mtp_proxy_stats, mtp_stats_strings, MTP_STATS_ERR_ARG, MTP_STATS_ERR_SPACE,
 };
+use parity_tests::Calls;
 use std::ptr::{null, null_mut};
 
 const ARG: i32 = MTP_STATS_ERR_ARG;
 const SPACE: i32 = MTP_STATS_ERR_SPACE;
 const TYPE: &[u8] = b"text/plain";
-
-/// One side's results, each checked against the contract's value as soon
-/// as it is known: a wrong answer fails the test before a later call can
-/// crash the mutant.
-struct Calls(&'static str, Vec<(&'static str, i64)>);
-
-impl Calls {
-    fn check(&mut self, case: &'static str, got: impl TryInto<i64>, want: impl TryInto<i64>) {
-        let got = got.try_into().ok().expect("fits i64");
-        let want = want.try_into().ok().expect("fits i64");
-        assert_eq!(got, want, "{}: {case}", self.0);
-        self.1.push((case, got));
-    }
-}
 
 /// Every argument case of the four functions through `$b`; rendered
 /// lengths are checked against the size query's answer. Cases a mutant
