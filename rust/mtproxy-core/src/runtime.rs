@@ -67,7 +67,7 @@ pub struct RustOnly {
 }
 
 /// The default of `--shared-state-entries`: digests the fleet's Redis
-/// stream keeps (about 50 bytes each, so about 50 MiB).
+/// stream keeps (about 46 bytes each, so about 46 MiB).
 pub const SHARED_STATE_ENTRIES: usize = 1 << 20;
 
 /// Replay caches shared through a Redis (README "Operating a fleet").

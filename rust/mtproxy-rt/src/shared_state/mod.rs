@@ -25,7 +25,7 @@
 //!   they push those and read what the stream still holds.
 //! - Memory in Redis: one key, [`STREAM_KEY`], trimmed to about `entries`
 //!   entries (`XADD MAXLEN ~`, which may keep up to one stream node,
-//!   100 entries by default, more), each about 50 bytes, and expiring
+//!   100 entries by default, more), each about 46 bytes, and expiring
 //!   [`STREAM_TTL_MS`] after the fleet's last write.
 
 mod users;
