@@ -152,6 +152,20 @@ fn probe_reply_partial_record_headers_on_both_sides() {
     }
     let one = [&flight(&session, false, true, &[10], 1)[..], &[0x17, 0x03]].concat();
     assert_eq!(parse_both(&one, &session).map(|r| r.record_count), Ok(1));
+    // Without a CCS, fewer than its 6 bytes after the ServerHello: a CCS
+    // (`14`) or a data record (`17`) may be starting, anything else is not.
+    let bare = flight(&session, false, false, &[], 1);
+    let cases: [(&[u8], Result<usize, i32>); 4] = [
+        (&[0x17], Err(rt::ERR_NEED_MORE)),
+        (&[0x14, 0x03], Err(rt::ERR_NEED_MORE)),
+        (&[0x15], Err(rt::ERR_BAD_SERVER_HELLO)),
+        (&[0x16, 0x03, 0x03], Err(rt::ERR_BAD_SERVER_HELLO)),
+    ];
+    for (tail, want) in cases {
+        let data = [&bare[..], tail].concat();
+        let got = parse_both(&data, &session).map(|r| r.record_count);
+        assert_eq!(got, want, "no CCS, then {tail:02x?}");
+    }
 }
 
 proptest! {
