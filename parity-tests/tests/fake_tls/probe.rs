@@ -155,7 +155,8 @@ fn probe_reply_partial_record_headers_on_both_sides() {
     // Without a CCS, fewer than its 6 bytes after the ServerHello: a CCS
     // (`14`) or a data record (`17`) may be starting, anything else is not.
     let bare = flight(&session, false, false, &[], 1);
-    let cases: [(&[u8], Result<usize, i32>); 4] = [
+    let cases: [(&[u8], Result<usize, i32>); 5] = [
+        (&[], Err(rt::ERR_NEED_MORE)),
         (&[0x17], Err(rt::ERR_NEED_MORE)),
         (&[0x14, 0x03], Err(rt::ERR_NEED_MORE)),
         (&[0x15], Err(rt::ERR_BAD_SERVER_HELLO)),
@@ -165,6 +166,17 @@ fn probe_reply_partial_record_headers_on_both_sides() {
         let data = [&bare[..], tail].concat();
         let got = parse_both(&data, &session).map(|r| r.record_count);
         assert_eq!(got, want, "no CCS, then {tail:02x?}");
+    }
+    // A record header alone: judged as soon as its 5 bytes are in.
+    for (header, want) in [
+        ([0x16, 0x03, 0x03, 0x00, 0x7a], rt::ERR_NEED_MORE),
+        ([0x15, 0x03, 0x03, 0x00, 0x02], rt::ERR_BAD_SERVER_HELLO),
+        ([0x16, 0x03, 0x01, 0x00, 0x7a], rt::ERR_BAD_SERVER_HELLO),
+    ] {
+        let got = parse_both(&header, &session).map(|r| r.record_count);
+        assert_eq!(got, Err(want), "{header:02x?}");
+        let got = parse_both(&header[..4], &session).map(|r| r.record_count);
+        assert_eq!(got, Err(rt::ERR_NEED_MORE), "{:02x?}", &header[..4]);
     }
 }
 
