@@ -511,6 +511,33 @@ pub fn render(root: &Path, json: &str, history: Option<&[Point]>) -> Result<Stri
         h.push_str("</table>\n");
     }
 
+    let mutants = crate::mutants::load(root)?;
+    if !mutants.sides.is_empty() {
+        h.push_str("<h2>Mutation score of the protocol cores (<code>make mutants</code>)</h2>\n");
+        let _ = writeln!(
+            h,
+            "<p class=\"sub\">Caught / (caught + missed) on a sample, with its 95 % interval; target {:.0} % per side. Survivors and the equivalent mutants left out: MIGRATION_STATUS.md.</p>",
+            crate::mutants::TARGET_PERCENT
+        );
+        h.push_str("<table><tr><th>side</th><th>last run</th><th>sample</th><th>caught</th><th>missed</th><th>score</th><th>95 % interval</th><th>target</th></tr>\n");
+        for (side, r) in &mutants.sides {
+            let [score, interval, verdict] = crate::mutants::score_cells(r);
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(crate::mutants::side_label(side)),
+                esc(&r.date),
+                esc(&r.sample),
+                r.caught,
+                r.missed,
+                esc(&score),
+                esc(&interval),
+                esc(&verdict)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+
     h.push_str(&history_section(history, &now));
     h.push_str("\n</body>\n</html>\n");
     Ok(h)
@@ -649,6 +676,12 @@ mod tests {
             for (scenario, c, rust) in e2e.rows {
                 expected.push(format!("{scenario}  {c}  {rust}"));
             }
+        }
+        for (side, r) in crate::mutants::load(&root).unwrap().sides {
+            let [score, interval, verdict] = crate::mutants::score_cells(&r);
+            let label = crate::mutants::side_label(&side);
+            expected.push(format!("{label}  {}  {}", r.date, r.sample));
+            expected.push(format!("{score}  {interval}  {verdict}"));
         }
         match &hist {
             Some(points) => {

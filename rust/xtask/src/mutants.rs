@@ -188,14 +188,33 @@ pub fn record(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The recorded runs (none when nothing was ever recorded).
+pub fn load(root: &Path) -> Result<MutantsRecord, String> {
+    let Ok(text) = fs::read_to_string(root.join(MUTANTS_FILE)) else {
+        return Ok(MutantsRecord::default());
+    };
+    serde_json::from_str(&text).map_err(|e| format!("{MUTANTS_FILE}: {e}"))
+}
+
 /// The dashboard's section (empty when nothing was ever recorded).
 pub fn render(root: &Path) -> Result<String, String> {
-    let Ok(text) = fs::read_to_string(root.join(MUTANTS_FILE)) else {
-        return Ok(String::new());
+    Ok(render_record(&load(root)?))
+}
+
+/// One side's row as both dashboards show it: score, 95 % interval and
+/// whether it meets [`TARGET_PERCENT`].
+pub fn score_cells(r: &SideRecord) -> [String; 3] {
+    let verdict = match r.score() {
+        Some(s) if s >= TARGET_PERCENT => "met",
+        Some(_) => "missed",
+        None => "n/a",
     };
-    let record: MutantsRecord =
-        serde_json::from_str(&text).map_err(|e| format!("{MUTANTS_FILE}: {e}"))?;
-    Ok(render_record(&record))
+    [
+        r.score().map_or("n/a".into(), |s| format!("{s:.0}%")),
+        r.interval()
+            .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0}–{hi:.0}%")),
+        verdict.into(),
+    ]
 }
 
 /// At most this many survivors are listed per side on the dashboard (all of
@@ -217,13 +236,9 @@ pub fn render_record(record: &MutantsRecord) -> String {
          |---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (side, r) in &record.sides {
-        let verdict = match r.score() {
-            Some(s) if s >= TARGET_PERCENT => "met",
-            Some(_) => "missed",
-            None => "n/a",
-        };
+        let [score, interval, verdict] = score_cells(r);
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {verdict} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {score} | {interval} | {verdict} |\n",
             side_label(side),
             r.date,
             r.sample,
@@ -231,9 +246,6 @@ pub fn render_record(record: &MutantsRecord) -> String {
             r.missed,
             r.timeout,
             r.unviable,
-            r.score().map_or("n/a".into(), |s| format!("{s:.0}%")),
-            r.interval()
-                .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0}–{hi:.0}%"))
         ));
     }
     for (side, r) in &record.sides {
@@ -266,7 +278,7 @@ pub fn render_record(record: &MutantsRecord) -> String {
     md
 }
 
-fn side_label(side: &str) -> &str {
+pub fn side_label(side: &str) -> &str {
     match side {
         "rust" => "Rust",
         "c" => "C",
