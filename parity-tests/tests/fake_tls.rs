@@ -348,10 +348,15 @@ fn resign(record: &mut [u8], time: u32) {
 #[test]
 fn grease_only_and_foreign_suites_are_rejected() {
     let h = hello!(rt, b"example.com", NOW as u32, 517, &RANDOM64);
-    let cases: [([u8; 8], CheckSummary); 6] = [
+    let cases: [([u8; 8], CheckSummary); 7] = [
         (
             [0x4a, 0x4a, 0x5a, 0x5a, 0x6a, 0x6a, 0xfa, 0xfa],
             Ok((2, rt::REJECT_BAD_CIPHER, 0, 0, 0)),
+        ),
+        // The list's last pair is the first that is not GREASE.
+        (
+            [0x4a, 0x4a, 0x5a, 0x5a, 0x6a, 0x6a, 0x13, 0x01],
+            Ok((0, 0, 0, 0, 1)),
         ),
         (
             [0x4a, 0x4a, 0x13, 0x04, 0x13, 0x01, 0x13, 0x02],
