@@ -2,12 +2,11 @@
 //! README "Operating a fleet"): two proxy instances pointed at one
 //! redis-server (the test kit's, on a free loopback port). Builds whose
 //! proxy is C run the refusal test instead.
-use crate::harness::*;
 
 #[cfg(not(feature = "rust-mtproto-proxy"))]
 #[test]
 fn a_c_proxy_build_refuses_shared_state_naming_the_feature() {
-    refused(
+    crate::harness::refused(
         &["-H", "0", "--shared-state", "redis://127.0.0.1:1/", "x.conf"],
         "shared replay protection (--shared-state) needs the Rust proxy: build with --features rust-mtproto-proxy",
     );
@@ -17,7 +16,7 @@ fn a_c_proxy_build_refuses_shared_state_naming_the_feature() {
 /// need both Rust modules.
 #[cfg(all(feature = "rust-mtproto-proxy", feature = "rust-engine-main"))]
 mod fleet {
-    use super::*;
+    use crate::harness::*;
     use mtproxy_testkit::client::{ClientError, ClientOptions, Received, TestClient, Transport};
     use mtproxy_testkit::fronting::FakeDomain;
     use mtproxy_testkit::redis_server::RedisServer;
