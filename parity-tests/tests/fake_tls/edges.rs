@@ -239,3 +239,23 @@ fn record_reader_reports_a_header_error_at_once_when_nothing_was_taken() {
         "Rust"
     );
 }
+
+/// The longest domain (255 bytes) and the smallest and largest totals are
+/// built, the same on both sides (one byte more of either is refused:
+/// `builder_and_parser_refuse_bad_arguments_alike`).
+#[test]
+fn longest_domain_and_extreme_totals_build_alike() {
+    let r = [0u8; 64];
+    for (domain, total) in [(&[b'x'; 255][..], 1024), (b"ok", 517), (b"ok", 4096)] {
+        let (mut c_out, mut r_out) = (vec![0u8; total], vec![0u8; total]);
+        let c_got = ct::build_client_hello(&SECRET, domain, 0, &r, total, &mut c_out);
+        let r_got = rt::build_client_hello(&SECRET, domain, 0, &r, total, &mut r_out);
+        assert_eq!(
+            (c_got, r_got),
+            (Ok(total), Ok(total)),
+            "{} bytes",
+            domain.len()
+        );
+        assert_eq!(c_out, r_out);
+    }
+}
