@@ -4,8 +4,9 @@
 An entry names one mutation site by file, the trimmed text of its line, the
 column and the operator; the line number is informative only (the site is
 found by its text, so edits elsewhere in the file do not make it stale). An
-entry that matches no line, or several, is an error: the list must say
-exactly what it excludes.
+entry that matches no line is an error, and so is one that matches several
+unless its line number is one of them: the list must say exactly what it
+excludes.
 
 Used by scripts/mutate-c.py (C sites are left out of the sample) and, as a
 command, by scripts/mutants.sh:
@@ -35,9 +36,13 @@ def load():
         with open(os.path.join(ROOT, e["file"])) as f:
             lines = [l.strip() for l in f.read().split("\n")]
         at = [n + 1 for n, l in enumerate(lines) if l == e["code"].strip()]
+        if len(at) > 1 and e["line"] in at:
+            # The same text on several lines: the entry's line picks one.
+            at = [e["line"]]
         if len(at) != 1:
             sys.exit(f"{LIST}: `{e['code']}` is on {len(at)} lines of {e['file']} "
-                     "(must be exactly one: fix or remove the entry)")
+                     "(must be exactly one, or several with `line` naming one: "
+                     "fix or remove the entry)")
         resolved.append(dict(e, line=at[0],
                              name=f"{e['file']}:{at[0]}:{e['col']}: {e['operator']}"))
     return resolved

@@ -131,8 +131,10 @@ fn known_answers_both_sides() {
 #[test]
 fn secret_forms_both_sides() {
     let tls = format!("ee{}{}", hex(&SECRET), hex(b"example.com"));
-    let cases: [(&str, i32, &[u8]); 6] = [
+    let one_letter = format!("ee{}{}", hex(&SECRET), hex(b"a"));
+    let cases: [(&str, i32, &[u8]); 7] = [
         ("00112233445566778899aabbccddeeff", 0, b""),
+        (&one_letter, 2, b"a"),
         (" DD00112233445566778899AABBCCDDEEFF\r\n", 1, b""),
         (&tls, 2, b"example.com"),
         (
@@ -159,6 +161,37 @@ fn secret_forms_both_sides() {
             canonical,
             format!("{prefix}{}{}", hex(&SECRET), hex(domain))
         );
+    }
+}
+
+/// Each rule of the forbidden client-header starts at its edge: the bytes
+/// that make a start forbidden, and one byte changed that makes it allowed,
+/// on both sides.
+#[test]
+fn forbidden_header_starts_at_their_edges() {
+    let cases: [(&[u8], bool); 14] = [
+        (b"\xef", true),
+        (b"\xee\xef", false),
+        (b"HEAD", true),
+        (b"HEAE", false),
+        (b"\x16\x03\x01\x02", true),
+        (b"\x16\x03\x01\xff", true),
+        (b"\x16\x03\x01\x01", false),
+        (b"\x16\x03\x02\x02", false),
+        (b"\x16\x04\x01\x02", false),
+        (b"\x17\x03\x01\x02", false),
+        (b"\x16\x00\x00\x00", false),
+        (b"\x00\x03\x01\x02", false),
+        (b"\x01\x02\x03\x04\0\0\0\0", true),
+        (b"\x01\x02\x03\x04\0\0\0\x01", false),
+    ];
+    for (start, forbidden) in cases {
+        let mut random = [0x42u8; 64];
+        random[..start.len()].copy_from_slice(start);
+        let c = co::build_client_header(&random, Some(&SECRET), ro::TAG_PADDED, 2);
+        let r = ro::build_client_header(&random, Some(&SECRET), ro::TAG_PADDED, 2);
+        assert_eq!(c.is_err(), forbidden, "C: {start:02x?}");
+        assert_eq!(c.map(|h| client!(h)), r.map(|h| client!(h)), "{start:02x?}");
     }
 }
 

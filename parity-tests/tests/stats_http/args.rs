@@ -294,6 +294,8 @@ fn request_line_rules_one_at_a_time() {
         (method(33), 400),
         (method(1), 501),
         (b"G(T /stats HTTP/1.1".to_vec(), 400),
+        (b"G\0T /stats HTTP/1.1".to_vec(), 400),
+        (b"G\x01T /stats HTTP/1.1".to_vec(), 400),
         (b"GET /st\x7fts HTTP/1.1".to_vec(), 400),
         (b"GET /st\x80ts HTTP/1.1".to_vec(), 400),
         (b"GET /st\x1fts HTTP/1.1".to_vec(), 400),
