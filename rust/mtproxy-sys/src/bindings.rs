@@ -85,24 +85,6 @@ pub const MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN: i32 = 84;
 pub const MTP_RPC_MSG_PROXY_ANS_HEADER_LEN: i32 = 16;
 pub const MTP_RPC_MSG_SIMPLE_ACK_LEN: i32 = 16;
 pub const MTP_RPC_MSG_CLOSE_LEN: i32 = 12;
-pub const MTP_MTPROTO_CONFIG_ERR_SYNTAX: i32 = -1;
-pub const MTP_MTPROTO_CONFIG_ERR_DC_RANGE: i32 = -2;
-pub const MTP_MTPROTO_CONFIG_ERR_PORT_RANGE: i32 = -3;
-pub const MTP_MTPROTO_CONFIG_ERR_HOST: i32 = -4;
-pub const MTP_MTPROTO_CONFIG_ERR_RESOLVE: i32 = -5;
-pub const MTP_MTPROTO_CONFIG_ERR_INTERMIXED: i32 = -6;
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS: i32 = -7;
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS: i32 = -8;
-pub const MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS: i32 = -9;
-pub const MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS: i32 = -10;
-pub const MTP_MTPROTO_CONFIG_ERR_TIMEOUT: i32 = -11;
-pub const MTP_MTPROTO_CONFIG_ERR_NO_PROXIES: i32 = -12;
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_BIG: i32 = -13;
-pub const MTP_MTPROTO_CONFIG_ERR_ARG: i32 = -14;
-pub const MTP_MTPROTO_CONFIG_ERR_INDEX: i32 = -15;
-pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
-pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
-pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
 pub const MTP_PROXY_MAX_DOMAIN_LEN: i32 = 253;
 pub const MTP_PROXY_ERR_ARG: i32 = -1;
 pub const MTP_PROXY_ERR_CONFIG: i32 = -2;
@@ -1419,48 +1401,6 @@ unsafe extern "C" {
 pub struct mtp_mtproto_config {
     _unused: [u8; 0],
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_mtproto_cluster {
-    pub id: i32,
-    pub target_count: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_mtproto_cluster"][::core::mem::size_of::<mtp_mtproto_cluster>() - 16usize];
-    ["Alignment of mtp_mtproto_cluster"][::core::mem::align_of::<mtp_mtproto_cluster>() - 8usize];
-    ["Offset of field: mtp_mtproto_cluster::id"]
-        [::core::mem::offset_of!(mtp_mtproto_cluster, id) - 0usize];
-    ["Offset of field: mtp_mtproto_cluster::target_count"]
-        [::core::mem::offset_of!(mtp_mtproto_cluster, target_count) - 8usize];
-};
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_mtproto_target {
-    pub family: i32,
-    pub ipv4: u32,
-    pub ipv6: [u8; 16usize],
-    pub port: i32,
-    pub min_connections: i32,
-    pub max_connections: i32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_mtproto_target"][::core::mem::size_of::<mtp_mtproto_target>() - 36usize];
-    ["Alignment of mtp_mtproto_target"][::core::mem::align_of::<mtp_mtproto_target>() - 4usize];
-    ["Offset of field: mtp_mtproto_target::family"]
-        [::core::mem::offset_of!(mtp_mtproto_target, family) - 0usize];
-    ["Offset of field: mtp_mtproto_target::ipv4"]
-        [::core::mem::offset_of!(mtp_mtproto_target, ipv4) - 4usize];
-    ["Offset of field: mtp_mtproto_target::ipv6"]
-        [::core::mem::offset_of!(mtp_mtproto_target, ipv6) - 8usize];
-    ["Offset of field: mtp_mtproto_target::port"]
-        [::core::mem::offset_of!(mtp_mtproto_target, port) - 24usize];
-    ["Offset of field: mtp_mtproto_target::min_connections"]
-        [::core::mem::offset_of!(mtp_mtproto_target, min_connections) - 28usize];
-    ["Offset of field: mtp_mtproto_target::max_connections"]
-        [::core::mem::offset_of!(mtp_mtproto_target, max_connections) - 32usize];
-};
 unsafe extern "C" {
     pub fn mtp_mtproto_config_parse(
         data: *const u8,
