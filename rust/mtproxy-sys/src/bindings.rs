@@ -4,18 +4,6 @@
 // Items mtproxy-abi defines are its own, re-exported.
 pub use mtproxy_abi::*;
 
-pub const MTP_OBFS2_SECRET_PLAIN: i32 = 0;
-pub const MTP_OBFS2_SECRET_PADDED: i32 = 1;
-pub const MTP_OBFS2_SECRET_FAKE_TLS: i32 = 2;
-pub const MTP_OBFS2_HEADER_LEN: i32 = 64;
-pub const MTP_OBFS2_SECRET_LEN: i32 = 16;
-pub const MTP_OBFS2_MAX_DOMAIN_LEN: i32 = 253;
-pub const MTP_OBFS2_MAX_SECRET_TEXT_LEN: i32 = 540;
-pub const MTP_OBFS2_ERR_BAD_SECRET: i32 = -1;
-pub const MTP_OBFS2_ERR_SHORT: i32 = -2;
-pub const MTP_OBFS2_ERR_NO_MATCH: i32 = -3;
-pub const MTP_OBFS2_ERR_FORBIDDEN: i32 = -4;
-pub const MTP_OBFS2_ERR_ARG: i32 = -5;
 pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
 pub const MTP_TLS_ERR_NOT_TLS: i32 = -2;
 pub const MTP_TLS_ERR_ARG: i32 = -3;
@@ -352,106 +340,6 @@ unsafe extern "C" {
         cap: usize,
         out_len: *mut usize,
     ) -> i32;
-}
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_obfs2_secret {
-    pub kind: i32,
-    pub key: [u8; 16usize],
-    pub domain: [u8; 253usize],
-    pub domain_len: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_obfs2_secret"][::core::mem::size_of::<mtp_obfs2_secret>() - 288usize];
-    ["Alignment of mtp_obfs2_secret"][::core::mem::align_of::<mtp_obfs2_secret>() - 8usize];
-    ["Offset of field: mtp_obfs2_secret::kind"]
-        [::core::mem::offset_of!(mtp_obfs2_secret, kind) - 0usize];
-    ["Offset of field: mtp_obfs2_secret::key"]
-        [::core::mem::offset_of!(mtp_obfs2_secret, key) - 4usize];
-    ["Offset of field: mtp_obfs2_secret::domain"]
-        [::core::mem::offset_of!(mtp_obfs2_secret, domain) - 20usize];
-    ["Offset of field: mtp_obfs2_secret::domain_len"]
-        [::core::mem::offset_of!(mtp_obfs2_secret, domain_len) - 280usize];
-};
-impl Default for mtp_obfs2_secret {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_obfs2_ctr_key {
-    pub key: [u8; 32usize],
-    pub iv: [u8; 16usize],
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_obfs2_ctr_key"][::core::mem::size_of::<mtp_obfs2_ctr_key>() - 48usize];
-    ["Alignment of mtp_obfs2_ctr_key"][::core::mem::align_of::<mtp_obfs2_ctr_key>() - 1usize];
-    ["Offset of field: mtp_obfs2_ctr_key::key"]
-        [::core::mem::offset_of!(mtp_obfs2_ctr_key, key) - 0usize];
-    ["Offset of field: mtp_obfs2_ctr_key::iv"]
-        [::core::mem::offset_of!(mtp_obfs2_ctr_key, iv) - 32usize];
-};
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_obfs2_server_header {
-    pub secret_index: i32,
-    pub tag: u32,
-    pub dc: i16,
-    pub read: mtp_obfs2_ctr_key,
-    pub write: mtp_obfs2_ctr_key,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_obfs2_server_header"]
-        [::core::mem::size_of::<mtp_obfs2_server_header>() - 108usize];
-    ["Alignment of mtp_obfs2_server_header"]
-        [::core::mem::align_of::<mtp_obfs2_server_header>() - 4usize];
-    ["Offset of field: mtp_obfs2_server_header::secret_index"]
-        [::core::mem::offset_of!(mtp_obfs2_server_header, secret_index) - 0usize];
-    ["Offset of field: mtp_obfs2_server_header::tag"]
-        [::core::mem::offset_of!(mtp_obfs2_server_header, tag) - 4usize];
-    ["Offset of field: mtp_obfs2_server_header::dc"]
-        [::core::mem::offset_of!(mtp_obfs2_server_header, dc) - 8usize];
-    ["Offset of field: mtp_obfs2_server_header::read"]
-        [::core::mem::offset_of!(mtp_obfs2_server_header, read) - 10usize];
-    ["Offset of field: mtp_obfs2_server_header::write"]
-        [::core::mem::offset_of!(mtp_obfs2_server_header, write) - 58usize];
-};
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_obfs2_client_header {
-    pub header: [u8; 64usize],
-    pub encrypt: mtp_obfs2_ctr_key,
-    pub decrypt: mtp_obfs2_ctr_key,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_obfs2_client_header"]
-        [::core::mem::size_of::<mtp_obfs2_client_header>() - 160usize];
-    ["Alignment of mtp_obfs2_client_header"]
-        [::core::mem::align_of::<mtp_obfs2_client_header>() - 1usize];
-    ["Offset of field: mtp_obfs2_client_header::header"]
-        [::core::mem::offset_of!(mtp_obfs2_client_header, header) - 0usize];
-    ["Offset of field: mtp_obfs2_client_header::encrypt"]
-        [::core::mem::offset_of!(mtp_obfs2_client_header, encrypt) - 64usize];
-    ["Offset of field: mtp_obfs2_client_header::decrypt"]
-        [::core::mem::offset_of!(mtp_obfs2_client_header, decrypt) - 112usize];
-};
-impl Default for mtp_obfs2_client_header {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
 }
 unsafe extern "C" {
     pub fn mtp_obfs2_parse_secret(text: *const u8, len: usize, out: *mut mtp_obfs2_secret) -> i32;
