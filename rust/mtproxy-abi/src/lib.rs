@@ -25,6 +25,7 @@ pub mod resolver;
 pub mod rpc_frame;
 pub mod rpc_handshake;
 pub mod server_functions;
+pub mod stats_http;
 pub mod tl_parse;
 
 pub use aesni256::*;
@@ -42,4 +43,5 @@ pub use resolver::*;
 pub use rpc_frame::*;
 pub use rpc_handshake::*;
 pub use server_functions::*;
+pub use stats_http::*;
 pub use tl_parse::*;
