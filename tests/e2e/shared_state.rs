@@ -2,6 +2,8 @@
 //! README "Operating a fleet"): two proxy instances pointed at one
 //! redis-server (the test kit's, on a free loopback port). Builds whose
 //! proxy is C run the refusal test instead.
+// Used by both tests below; a Rust proxy with a C engine has neither.
+#[cfg(any(not(feature = "rust-mtproto-proxy"), feature = "rust-engine-main"))]
 use crate::harness::*;
 
 #[cfg(not(feature = "rust-mtproto-proxy"))]

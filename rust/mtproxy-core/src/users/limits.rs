@@ -280,12 +280,14 @@ mod tests {
             quota_bytes: Some(1000),
             ..limits()
         };
-        let mut live = Live::default();
-        live.fleet = Fleet {
-            connections: 1,
-            ips: vec![ip(1), ip(2)],
-            period_start: l.reset.period_start(0),
-            bytes: 700,
+        let mut live = Live {
+            fleet: Fleet {
+                connections: 1,
+                ips: vec![ip(1), ip(2)],
+                period_start: l.reset.period_start(0),
+                bytes: 700,
+            },
+            ..Live::default()
         };
         // Two addresses are in use elsewhere: only those two may come.
         assert_eq!(live.admit(&l, false, ip(3), 0), Err(Refusal::Ips));
