@@ -10,26 +10,13 @@ macro_rules! table {
         let cfg = &$cfg;
         let clusters: Vec<_> = (0..cfg.cluster_count())
             .map(|i| {
-                let info = cfg.cluster(i).map(|c| (c.id, c.target_count));
-                let count = info.map_or(0, |c| c.1);
+                let info = cfg.cluster(i);
+                let count = info.map_or(0, |c| c.target_count);
                 let lines: Vec<_> = (0..=count).map(|j| cfg.cluster_target(i, j)).collect();
-                (info, lines, info.map(|c| cfg.lookup(c.0)))
+                (info, lines, info.map(|c| cfg.lookup(c.id)))
             })
             .collect();
-        let targets: Vec<_> = (0..=cfg.target_count())
-            .map(|i| {
-                cfg.target(i).map(|t| {
-                    (
-                        t.family,
-                        t.ipv4,
-                        t.ipv6,
-                        t.port,
-                        t.min_connections,
-                        t.max_connections,
-                    )
-                })
-            })
-            .collect();
+        let targets: Vec<_> = (0..=cfg.target_count()).map(|i| cfg.target(i)).collect();
         (
             clusters,
             targets,

@@ -9,72 +9,14 @@
 //! One cluster's lines must be consecutive; at most 1024 clusters and 4096
 //! proxy lines; at least one. A repeated `ip:port` is one target that keeps
 //! the connection limits of its first line.
-use mtproxy_core::mtproto::mtproto_config::{ProxyConfig, Target, OPTION_LITERAL_HOSTS};
+use mtproxy_core::mtproto::mtproto_config::{ProxyConfig, OPTION_LITERAL_HOSTS};
 
-/// An unexpected token or byte: unknown keyword, missing `:` / `;` /
-/// argument, a word that is not a number.
-pub const MTP_MTPROTO_CONFIG_ERR_SYNTAX: i32 = -1;
-/// A DC id outside −32768..32767.
-pub const MTP_MTPROTO_CONFIG_ERR_DC_RANGE: i32 = -2;
-/// A port outside 1..65535.
-pub const MTP_MTPROTO_CONFIG_ERR_PORT_RANGE: i32 = -3;
-/// A host longer than 63 bytes, not a valid host name, or a bracketed
-/// address that is not an IPv6 literal.
-pub const MTP_MTPROTO_CONFIG_ERR_HOST: i32 = -4;
-/// A host name without an IPv4 address (or, with
-/// `MTP_MTPROTO_CONFIG_LITERAL_HOSTS`, not an IPv4 literal).
-pub const MTP_MTPROTO_CONFIG_ERR_RESOLVE: i32 = -5;
-/// Lines of one cluster not consecutive.
-pub const MTP_MTPROTO_CONFIG_ERR_INTERMIXED: i32 = -6;
-/// A 1025th cluster.
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS: i32 = -7;
-/// A 4097th proxy line.
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS: i32 = -8;
-/// `min_connections` outside 1..current max.
-pub const MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS: i32 = -9;
-/// `max_connections` outside current min..1000.
-pub const MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS: i32 = -10;
-/// `timeout` outside 10..30000.
-pub const MTP_MTPROTO_CONFIG_ERR_TIMEOUT: i32 = -11;
-/// No `proxy` / `proxy_for` line.
-pub const MTP_MTPROTO_CONFIG_ERR_NO_PROXIES: i32 = -12;
-/// A file above 16 MiB (error line 0).
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_BIG: i32 = -13;
-/// A null pointer, or unknown option bits.
-pub const MTP_MTPROTO_CONFIG_ERR_ARG: i32 = -14;
-/// An accessor index out of range.
-pub const MTP_MTPROTO_CONFIG_ERR_INDEX: i32 = -15;
-/// `mtp_mtproto_config_lookup`: no cluster for the id and no default one.
-pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
-/// Out of memory (C side only; Rust aborts instead).
-pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
-
-/// Parse option: only IPv4 literals as host words, no lookups.
-pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
+/// The codes and records of this contract, defined once in mtproxy-abi.
+pub use mtproxy_abi::mtproto_config::*;
 
 /// A parsed config (opaque).
 #[allow(non_camel_case_types)]
 pub struct mtp_mtproto_config(ProxyConfig);
-
-/// A cluster: its DC id and number of proxy lines.
-#[repr(C)]
-pub struct mtp_mtproto_cluster {
-    pub id: i32,
-    pub target_count: usize,
-}
-
-/// A target: `family` 4 (`ipv4` host-order, 127.0.0.1 = 0x7f000001) or 6
-/// (`ipv6` network order), the port and the connection limits of its first
-/// line.
-#[repr(C)]
-pub struct mtp_mtproto_target {
-    pub family: i32,
-    pub ipv4: u32,
-    pub ipv6: [u8; 16],
-    pub port: i32,
-    pub min_connections: i32,
-    pub max_connections: i32,
-}
 
 /// Writes `value` (if `Some`) to a non-null `out`.
 ///
@@ -170,10 +112,7 @@ pub unsafe extern "C" fn mtp_mtproto_config_cluster(
     let Some(config) = (unsafe { config.as_ref() }) else {
         return MTP_MTPROTO_CONFIG_ERR_ARG;
     };
-    let cluster = config.0.cluster(index).map(|c| mtp_mtproto_cluster {
-        id: c.id,
-        target_count: c.target_count,
-    });
+    let cluster = config.0.cluster(index).map(Into::into);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, cluster, MTP_MTPROTO_CONFIG_ERR_INDEX) }
 }
@@ -224,14 +163,7 @@ pub unsafe extern "C" fn mtp_mtproto_config_target(
     let Some(config) = (unsafe { config.as_ref() }) else {
         return MTP_MTPROTO_CONFIG_ERR_ARG;
     };
-    let target = config.0.target(index).map(|t: Target| mtp_mtproto_target {
-        family: t.family,
-        ipv4: t.ipv4,
-        ipv6: t.ipv6,
-        port: t.port,
-        min_connections: t.min_connections,
-        max_connections: t.max_connections,
-    });
+    let target = config.0.target(index).map(Into::into);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, target, MTP_MTPROTO_CONFIG_ERR_INDEX) }
 }

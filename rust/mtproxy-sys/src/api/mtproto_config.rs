@@ -8,23 +8,7 @@ pub struct ConfigError {
     pub line: i32,
 }
 
-/// As the core's `Target`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Target {
-    pub family: i32,
-    pub ipv4: u32,
-    pub ipv6: [u8; 16],
-    pub port: i32,
-    pub min_connections: i32,
-    pub max_connections: i32,
-}
-
-/// As the core's `ClusterInfo`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ClusterInfo {
-    pub id: i32,
-    pub target_count: usize,
-}
+pub use mtproxy_core::mtproto::mtproto_config::{ClusterInfo, Target};
 
 /// An owned config handle from the contract.
 #[derive(Debug)]
@@ -70,10 +54,7 @@ impl ProxyConfig {
         let mut out = ffi::mtp_mtproto_cluster::default();
         // SAFETY: a live handle and output.
         let code = unsafe { ffi::mtp_mtproto_config_cluster(self.0.as_ptr(), index, &mut out) };
-        (code == 0).then_some(ClusterInfo {
-            id: out.id,
-            target_count: out.target_count,
-        })
+        (code == 0).then(|| out.into())
     }
 
     #[inline]
@@ -97,14 +78,7 @@ impl ProxyConfig {
         let mut t = ffi::mtp_mtproto_target::default();
         // SAFETY: a live handle and output.
         let code = unsafe { ffi::mtp_mtproto_config_target(self.0.as_ptr(), index, &mut t) };
-        (code == 0).then_some(Target {
-            family: t.family,
-            ipv4: t.ipv4,
-            ipv6: t.ipv6,
-            port: t.port,
-            min_connections: t.min_connections,
-            max_connections: t.max_connections,
-        })
+        (code == 0).then(|| t.into())
     }
 
     #[inline]

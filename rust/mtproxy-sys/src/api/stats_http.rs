@@ -14,32 +14,11 @@ pub const TARGET_METRICS: i32 = ffi::MTP_STATS_TARGET_METRICS;
 /// The contract's struct, with the same field names as the core's.
 pub type ProxyStats = ffi::mtp_proxy_stats;
 
-/// As the core's `StatsStrings`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StatsStrings<'a> {
-    pub config_filename: &'a [u8],
-    pub config_md5: &'a [u8],
-    pub version: &'a [u8],
-}
-
-/// As the core's `HttpRequest`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct HttpRequest {
-    pub status: i32,
-    pub target: i32,
-    pub header_len: usize,
-}
+pub use mtproxy_core::net::stats_http::{HttpRequest, StatsStrings};
 
 #[inline]
 pub fn render_text(stats: &ProxyStats, strings: &StatsStrings<'_>, out: &mut [u8]) -> usize {
-    let raw = ffi::mtp_stats_strings {
-        config_filename: strings.config_filename.as_ptr(),
-        config_filename_len: strings.config_filename.len(),
-        config_md5: strings.config_md5.as_ptr(),
-        config_md5_len: strings.config_md5.len(),
-        version: strings.version.as_ptr(),
-        version_len: strings.version.len(),
-    };
+    let raw = ffi::mtp_stats_strings::from(strings);
     // SAFETY: every pointer comes from a live reference or slice.
     unsafe { ffi::mtp_stats_render_text(stats, &raw, out.as_mut_ptr(), out.len()) }
 }
@@ -56,11 +35,7 @@ pub fn parse_request(data: &[u8]) -> HttpRequest {
     let mut out = ffi::mtp_http_request::default();
     // SAFETY: a live input slice and a writable result; cannot fail with those.
     unsafe { ffi::mtp_stats_http_parse(data.as_ptr(), data.len(), &mut out) };
-    HttpRequest {
-        status: out.status,
-        target: out.target,
-        header_len: out.header_len,
-    }
+    out.into()
 }
 
 #[inline]

@@ -1,0 +1,129 @@
+//! Plain data of the mtproto-config contract (see the shim in mtproxy-ffi
+//! for the functions and the opaque config handle): error codes, the parse
+//! option and the cluster and target records, with their conversions to the
+//! core types.
+use mtproxy_core::mtproto::mtproto_config::{self as cfg, ClusterInfo, Target};
+
+/// An unexpected token or byte: unknown keyword, missing `:` / `;` /
+/// argument, a word that is not a number.
+pub const MTP_MTPROTO_CONFIG_ERR_SYNTAX: i32 = -1;
+/// A DC id outside −32768..32767.
+pub const MTP_MTPROTO_CONFIG_ERR_DC_RANGE: i32 = -2;
+/// A port outside 1..65535.
+pub const MTP_MTPROTO_CONFIG_ERR_PORT_RANGE: i32 = -3;
+/// A host longer than 63 bytes, not a valid host name, or a bracketed
+/// address that is not an IPv6 literal.
+pub const MTP_MTPROTO_CONFIG_ERR_HOST: i32 = -4;
+/// A host name without an IPv4 address (or, with
+/// `MTP_MTPROTO_CONFIG_LITERAL_HOSTS`, not an IPv4 literal).
+pub const MTP_MTPROTO_CONFIG_ERR_RESOLVE: i32 = -5;
+/// Lines of one cluster not consecutive.
+pub const MTP_MTPROTO_CONFIG_ERR_INTERMIXED: i32 = -6;
+/// A 1025th cluster.
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS: i32 = -7;
+/// A 4097th proxy line.
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS: i32 = -8;
+/// `min_connections` outside 1..current max.
+pub const MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS: i32 = -9;
+/// `max_connections` outside current min..1000.
+pub const MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS: i32 = -10;
+/// `timeout` outside 10..30000.
+pub const MTP_MTPROTO_CONFIG_ERR_TIMEOUT: i32 = -11;
+/// No `proxy` / `proxy_for` line.
+pub const MTP_MTPROTO_CONFIG_ERR_NO_PROXIES: i32 = -12;
+/// A file above 16 MiB (error line 0).
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_BIG: i32 = -13;
+/// A null pointer, or unknown option bits.
+pub const MTP_MTPROTO_CONFIG_ERR_ARG: i32 = -14;
+/// An accessor index out of range.
+pub const MTP_MTPROTO_CONFIG_ERR_INDEX: i32 = -15;
+/// `mtp_mtproto_config_lookup`: no cluster for the id and no default one.
+pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
+/// Out of memory (C side only; Rust aborts instead).
+pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
+
+/// Parse option: only IPv4 literals as host words, no lookups.
+pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
+
+/// A cluster: its DC id and number of proxy lines.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_mtproto_cluster {
+    pub id: i32,
+    pub target_count: usize,
+}
+
+/// A target: `family` 4 (`ipv4` host-order, 127.0.0.1 = 0x7f000001) or 6
+/// (`ipv6` network order), the port and the connection limits of its first
+/// line.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_mtproto_target {
+    pub family: i32,
+    pub ipv4: u32,
+    pub ipv6: [u8; 16],
+    pub port: i32,
+    pub min_connections: i32,
+    pub max_connections: i32,
+}
+
+const _: () = {
+    assert!(MTP_MTPROTO_CONFIG_ERR_SYNTAX == cfg::ERR_SYNTAX);
+    assert!(MTP_MTPROTO_CONFIG_ERR_DC_RANGE == cfg::ERR_DC_RANGE);
+    assert!(MTP_MTPROTO_CONFIG_ERR_PORT_RANGE == cfg::ERR_PORT_RANGE);
+    assert!(MTP_MTPROTO_CONFIG_ERR_HOST == cfg::ERR_HOST);
+    assert!(MTP_MTPROTO_CONFIG_ERR_RESOLVE == cfg::ERR_RESOLVE);
+    assert!(MTP_MTPROTO_CONFIG_ERR_INTERMIXED == cfg::ERR_INTERMIXED);
+    assert!(MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS == cfg::ERR_TOO_MANY_CLUSTERS);
+    assert!(MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS == cfg::ERR_TOO_MANY_TARGETS);
+    assert!(MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS == cfg::ERR_MIN_CONNECTIONS);
+    assert!(MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS == cfg::ERR_MAX_CONNECTIONS);
+    assert!(MTP_MTPROTO_CONFIG_ERR_TIMEOUT == cfg::ERR_TIMEOUT);
+    assert!(MTP_MTPROTO_CONFIG_ERR_NO_PROXIES == cfg::ERR_NO_PROXIES);
+    assert!(MTP_MTPROTO_CONFIG_ERR_TOO_BIG == cfg::ERR_TOO_BIG);
+    assert!(MTP_MTPROTO_CONFIG_LITERAL_HOSTS as u32 == cfg::OPTION_LITERAL_HOSTS);
+};
+
+impl From<ClusterInfo> for mtp_mtproto_cluster {
+    fn from(c: ClusterInfo) -> Self {
+        mtp_mtproto_cluster {
+            id: c.id,
+            target_count: c.target_count,
+        }
+    }
+}
+
+impl From<mtp_mtproto_cluster> for ClusterInfo {
+    fn from(c: mtp_mtproto_cluster) -> Self {
+        ClusterInfo {
+            id: c.id,
+            target_count: c.target_count,
+        }
+    }
+}
+
+impl From<Target> for mtp_mtproto_target {
+    fn from(t: Target) -> Self {
+        mtp_mtproto_target {
+            family: t.family,
+            ipv4: t.ipv4,
+            ipv6: t.ipv6,
+            port: t.port,
+            min_connections: t.min_connections,
+            max_connections: t.max_connections,
+        }
+    }
+}
+
+impl From<mtp_mtproto_target> for Target {
+    fn from(t: mtp_mtproto_target) -> Self {
+        Target {
+            family: t.family,
+            ipv4: t.ipv4,
+            ipv6: t.ipv6,
+            port: t.port,
+            min_connections: t.min_connections,
+            max_connections: t.max_connections,
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Plain data of the obfs2 contract (see the shim in mtproxy-ffi for the
+//! functions): secret kinds, sizes, error codes and the secret, key and
+//! header records, with their conversions to the core types.
+use mtproxy_core::net::obfs2::{self, ClientHeader, CtrKey, Secret, ServerHeader};
+
+/// Kind of a secret: `<32 hex>`.
+pub const MTP_OBFS2_SECRET_PLAIN: i32 = 0;
+/// Kind of a secret: `dd<32 hex>` (padded intermediate).
+pub const MTP_OBFS2_SECRET_PADDED: i32 = 1;
+/// Kind of a secret: `ee<32 hex><hex(domain)>` (fake TLS).
+pub const MTP_OBFS2_SECRET_FAKE_TLS: i32 = 2;
+/// Bytes of the init header.
+pub const MTP_OBFS2_HEADER_LEN: i32 = 64;
+/// Bytes of a raw secret.
+pub const MTP_OBFS2_SECRET_LEN: i32 = 16;
+/// Longest domain of a fake-TLS secret.
+pub const MTP_OBFS2_MAX_DOMAIN_LEN: i32 = 253;
+/// Longest text `mtp_obfs2_format_secret` writes, without its NUL.
+pub const MTP_OBFS2_MAX_SECRET_TEXT_LEN: i32 = 540;
+
+/// Secret text in none of the accepted forms, or a secret to format with an
+/// unknown kind or an invalid domain.
+pub const MTP_OBFS2_ERR_BAD_SECRET: i32 = -1;
+/// Fewer than 64 header bytes.
+pub const MTP_OBFS2_ERR_SHORT: i32 = -2;
+/// No secret decrypts the header to an accepted tag.
+pub const MTP_OBFS2_ERR_NO_MATCH: i32 = -3;
+/// The client's random bytes start in a way servers could misclassify; the
+/// caller retries with new random bytes.
+pub const MTP_OBFS2_ERR_FORBIDDEN: i32 = -4;
+/// A required pointer is NULL, or the output buffer is too small.
+pub const MTP_OBFS2_ERR_ARG: i32 = -5;
+
+const _: () = assert!(
+    MTP_OBFS2_SECRET_PLAIN == obfs2::SECRET_PLAIN
+        && MTP_OBFS2_SECRET_PADDED == obfs2::SECRET_PADDED
+        && MTP_OBFS2_SECRET_FAKE_TLS == obfs2::SECRET_FAKE_TLS
+        && MTP_OBFS2_HEADER_LEN as usize == obfs2::HEADER_LEN
+        && MTP_OBFS2_SECRET_LEN as usize == obfs2::SECRET_LEN
+        && MTP_OBFS2_MAX_DOMAIN_LEN as usize == obfs2::MAX_DOMAIN_LEN
+        && MTP_OBFS2_MAX_SECRET_TEXT_LEN as usize == obfs2::MAX_SECRET_TEXT_LEN
+        && MTP_OBFS2_ERR_BAD_SECRET == obfs2::ERR_BAD_SECRET
+        && MTP_OBFS2_ERR_SHORT == obfs2::ERR_SHORT
+        && MTP_OBFS2_ERR_NO_MATCH == obfs2::ERR_NO_MATCH
+        && MTP_OBFS2_ERR_FORBIDDEN == obfs2::ERR_FORBIDDEN
+        && MTP_OBFS2_ERR_ARG == obfs2::ERR_ARG
+);
+
+/// A parsed secret; `domain[0..domain_len)` is the fake-TLS domain (no NUL),
+/// `domain_len` is 0 for the other kinds.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct mtp_obfs2_secret {
+    pub kind: i32,
+    pub key: [u8; 16],
+    pub domain: [u8; 253],
+    pub domain_len: usize,
+}
+
+/// Key and initial counter block of one AES-256-CTR direction.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_obfs2_ctr_key {
+    pub key: [u8; 32],
+    pub iv: [u8; 16],
+}
+
+/// A header the proxy accepted: the index of the matching secret (-1 when
+/// no secrets were given), the tag, the DC id and both directions' keys.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_obfs2_server_header {
+    pub secret_index: i32,
+    pub tag: u32,
+    pub dc: i16,
+    pub read: mtp_obfs2_ctr_key,
+    pub write: mtp_obfs2_ctr_key,
+}
+
+/// A client's header as sent and its keys (`encrypt` = the proxy's `read`,
+/// `decrypt` = the proxy's `write`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct mtp_obfs2_client_header {
+    pub header: [u8; 64],
+    pub encrypt: mtp_obfs2_ctr_key,
+    pub decrypt: mtp_obfs2_ctr_key,
+}
+
+/// All zeros (kind `MTP_OBFS2_SECRET_PLAIN`, no domain), as C's `= {0}`.
+impl Default for mtp_obfs2_secret {
+    fn default() -> Self {
+        mtp_obfs2_secret {
+            kind: 0,
+            key: [0; 16],
+            domain: [0; 253],
+            domain_len: 0,
+        }
+    }
+}
+
+/// All zeros, as C's `= {0}`.
+impl Default for mtp_obfs2_client_header {
+    fn default() -> Self {
+        mtp_obfs2_client_header {
+            header: [0; 64],
+            encrypt: mtp_obfs2_ctr_key::default(),
+            decrypt: mtp_obfs2_ctr_key::default(),
+        }
+    }
+}
+
+impl From<Secret> for mtp_obfs2_secret {
+    fn from(s: Secret) -> Self {
+        let (kind, key, domain, domain_len) = (s.kind, s.key, s.domain, s.domain_len);
+        mtp_obfs2_secret {
+            kind,
+            key,
+            domain,
+            domain_len,
+        }
+    }
+}
+
+impl From<&mtp_obfs2_secret> for Secret {
+    fn from(s: &mtp_obfs2_secret) -> Self {
+        let (kind, key, domain, domain_len) = (s.kind, s.key, s.domain, s.domain_len);
+        Secret {
+            kind,
+            key,
+            domain,
+            domain_len,
+        }
+    }
+}
+
+impl From<CtrKey> for mtp_obfs2_ctr_key {
+    fn from(k: CtrKey) -> Self {
+        mtp_obfs2_ctr_key {
+            key: k.key,
+            iv: k.iv,
+        }
+    }
+}
+
+impl From<ServerHeader> for mtp_obfs2_server_header {
+    fn from(h: ServerHeader) -> Self {
+        let (secret_index, tag, dc) = (h.secret_index, h.tag, h.dc);
+        let (read, write) = (h.read.into(), h.write.into());
+        mtp_obfs2_server_header {
+            secret_index,
+            tag,
+            dc,
+            read,
+            write,
+        }
+    }
+}
+
+impl From<ClientHeader> for mtp_obfs2_client_header {
+    fn from(h: ClientHeader) -> Self {
+        let (encrypt, decrypt) = (h.encrypt.into(), h.decrypt.into());
+        mtp_obfs2_client_header {
+            header: h.header,
+            encrypt,
+            decrypt,
+        }
+    }
+}
