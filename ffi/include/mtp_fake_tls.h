@@ -565,7 +565,8 @@ size_t mtp_tls_profile_app_data_len(const struct mtp_tls_profile *profile, uint3
 
  # Safety
  `domain`: `domain_len` bytes; `profile` readable; `out`: `cap` writable
- bytes (nulls: nothing written, 0 returned for a null profile).
+ bytes (nulls: nothing written, 0 returned for a null profile or a null
+ `domain` with `domain_len > 0`, as the C code does).
  */
 size_t mtp_tls_render_profile_stats(const uint8_t *domain,
                                     size_t domain_len,
