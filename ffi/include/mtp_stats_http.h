@@ -45,6 +45,7 @@
 
 /*
  The numeric stats: docs/PROTOCOL.md §6's proxy fields plus the generic ones.
+ All counters are signed 64-bit; `*_milli` fields are thousandths.
  */
 typedef struct mtp_proxy_stats {
     int64_t pid;

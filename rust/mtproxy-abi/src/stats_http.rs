@@ -1,7 +1,7 @@
 //! Plain data of the stats-http contract (see the shim in mtproxy-ffi for
 //! the functions): error codes, sizes, targets and the stats, strings and
 //! request records, with their conversions to the core types.
-use mtproxy_core::net::stats_http::{self as stats, HttpRequest, ProxyStats, StatsStrings};
+use mtproxy_core::net::stats_http::{self as stats, HttpRequest, StatsStrings};
 
 /// An argument out of range, or a null pointer.
 pub const MTP_STATS_ERR_ARG: i32 = -1;
@@ -28,82 +28,9 @@ const _: () = assert!(
         && MTP_STATS_TARGET_METRICS == stats::TARGET_METRICS
 );
 
-/// The numeric stats: docs/PROTOCOL.md §6's proxy fields plus the generic ones.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_proxy_stats {
-    pub pid: i64,
-    pub start_time: i64,
-    pub current_time: i64,
-    pub uptime: i64,
-    pub vmsize_bytes: i64,
-    pub vmrss_bytes: i64,
-    pub vmdata_bytes: i64,
-    pub config_loaded_at: i64,
-    pub config_size: i64,
-    pub config_auth_clusters: i64,
-    pub workers: i64,
-    pub queries_get: i64,
-    pub qps_get_milli: i64,
-    pub tot_forwarded_queries: i64,
-    pub expired_forwarded_queries: i64,
-    pub dropped_queries: i64,
-    pub tot_forwarded_responses: i64,
-    pub dropped_responses: i64,
-    pub tot_forwarded_simple_acks: i64,
-    pub dropped_simple_acks: i64,
-    pub active_rpcs_created: i64,
-    pub active_rpcs: i64,
-    pub rpc_dropped_answers: i64,
-    pub rpc_dropped_running: i64,
-    pub window_clamp: i64,
-    pub total_ready_targets: i64,
-    pub total_allocated_targets: i64,
-    pub total_declared_targets: i64,
-    pub total_inactive_targets: i64,
-    pub total_connections: i64,
-    pub total_encrypted_connections: i64,
-    pub total_allocated_connections: i64,
-    pub total_allocated_outbound_connections: i64,
-    pub total_allocated_inbound_connections: i64,
-    pub total_allocated_socket_connections: i64,
-    pub total_dh_connections: i64,
-    pub total_dh_rounds: [i64; 3],
-    pub total_special_connections: i64,
-    pub total_max_special_connections: i64,
-    pub total_accept_connections_failed: [i64; 5],
-    pub ext_connections: i64,
-    pub ext_connections_created: i64,
-    pub total_active_network_events: i64,
-    pub total_network_buffers_used_size: i64,
-    pub total_network_buffers_allocated_bytes: i64,
-    pub total_network_buffers_used: i64,
-    pub total_network_chunks_allocated: i64,
-    pub total_network_chunks_allocated_max: i64,
-    pub mtproto_proxy_errors: i64,
-    pub connections_failed_lru: i64,
-    pub connections_failed_flood: i64,
-    pub http_connections: i64,
-    pub pending_http_queries: i64,
-    pub http_queries: i64,
-    pub http_bad_headers: i64,
-    pub http_qps_milli: i64,
-    pub proxy_mode: i64,
-    pub proxy_tag_set: i64,
-}
-
-/// Copies the same-named fields (the two structs list the same fields).
-macro_rules! copy_fields {
-    ($from:expr => $to:ident { $($field:ident),* }) => {
-        $to { $($field: $from.$field),* }
-    };
-}
-
-impl From<&mtp_proxy_stats> for ProxyStats {
-    fn from(s: &mtp_proxy_stats) -> Self {
-        copy_fields!(s => ProxyStats { pid, start_time, current_time, uptime, vmsize_bytes, vmrss_bytes, vmdata_bytes, config_loaded_at, config_size, config_auth_clusters, workers, queries_get, qps_get_milli, tot_forwarded_queries, expired_forwarded_queries, dropped_queries, tot_forwarded_responses, dropped_responses, tot_forwarded_simple_acks, dropped_simple_acks, active_rpcs_created, active_rpcs, rpc_dropped_answers, rpc_dropped_running, window_clamp, total_ready_targets, total_allocated_targets, total_declared_targets, total_inactive_targets, total_connections, total_encrypted_connections, total_allocated_connections, total_allocated_outbound_connections, total_allocated_inbound_connections, total_allocated_socket_connections, total_dh_connections, total_dh_rounds, total_special_connections, total_max_special_connections, total_accept_connections_failed, ext_connections, ext_connections_created, total_active_network_events, total_network_buffers_used_size, total_network_buffers_allocated_bytes, total_network_buffers_used, total_network_chunks_allocated, total_network_chunks_allocated_max, mtproto_proxy_errors, connections_failed_lru, connections_failed_flood, http_connections, pending_http_queries, http_queries, http_bad_headers, http_qps_milli, proxy_mode, proxy_tag_set })
-    }
-}
+/// The numeric stats. Defined once, as the core's `repr(C)` record:
+/// `cargo xtask gen` writes the header's `mtp_proxy_stats` from that file.
+pub use mtproxy_core::net::stats_http::proxy_stats::ProxyStats as mtp_proxy_stats;
 
 /// The string stats, each `(pointer, length)`; a null pointer with length 0
 /// is an empty string.

@@ -9,7 +9,9 @@
 //! printed with three decimals (`qps_get`, `http_qps`); list fields print
 //! space-separated; control bytes in strings print as `?`.
 use crate::raw;
-use mtproxy_core::net::stats_http::{self as core, StatsStrings};
+// `ProxyStats` is the contract's `mtp_proxy_stats` (one repr(C) definition,
+// in the core; the header names it so).
+use mtproxy_core::net::stats_http::{self as core, ProxyStats, StatsStrings};
 
 /// The codes and records of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::stats_http::*;
@@ -24,7 +26,7 @@ pub use mtproxy_abi::stats_http::*;
 /// lengths; `out` has `cap` writable bytes (null if 0).
 #[no_mangle]
 pub unsafe extern "C" fn mtp_stats_render_text(
-    stats: *const mtp_proxy_stats,
+    stats: *const ProxyStats,
     strings: *const mtp_stats_strings,
     out: *mut u8,
     cap: usize,
@@ -51,7 +53,7 @@ pub unsafe extern "C" fn mtp_stats_render_text(
         return 0;
     };
     // SAFETY: `cap` writable bytes by the caller's contract.
-    core::render_text(&stats.into(), &strings, unsafe { raw::bytes_mut(out, cap) })
+    core::render_text(stats, &strings, unsafe { raw::bytes_mut(out, cap) })
 }
 
 /// Renders the numeric fields in Prometheus text format: per field `# TYPE
@@ -63,7 +65,7 @@ pub unsafe extern "C" fn mtp_stats_render_text(
 /// `stats` null or valid; `out` has `cap` writable bytes (null if 0).
 #[no_mangle]
 pub unsafe extern "C" fn mtp_stats_render_prometheus(
-    stats: *const mtp_proxy_stats,
+    stats: *const ProxyStats,
     out: *mut u8,
     cap: usize,
 ) -> usize {
@@ -72,7 +74,7 @@ pub unsafe extern "C" fn mtp_stats_render_prometheus(
         Some(stats) if !out.is_null() || cap == 0 => {
             // SAFETY: `cap` writable bytes by the caller's contract.
             let out = unsafe { raw::bytes_mut(out, cap) };
-            core::render_prometheus(&stats.into(), out)
+            core::render_prometheus(stats, out)
         }
         _ => 0,
     }

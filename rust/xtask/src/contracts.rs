@@ -77,6 +77,14 @@ fn generate_header(
     // in the file of the same name.
     let abi_src = abi_file(root, ffi_src);
     if abi_src.exists() {
+        // A contract struct may be a core type itself (`repr(C)`), which the
+        // abi file re-exports under its contract name: cbindgen reads the
+        // core file and renames the type.
+        for alias in core_aliases(&abi_src)? {
+            builder = builder
+                .with_src(alias.core_file(root)?)
+                .rename_item(&alias.core_name, &alias.contract_name);
+        }
         builder = builder.with_src(abi_src);
     }
     let bindings = builder
@@ -103,8 +111,54 @@ fn abi_file(root: &Path, ffi_src: &str) -> std::path::PathBuf {
         .join(ffi_src.rsplit('/').next().unwrap_or(ffi_src))
 }
 
+/// `pub use mtproxy_core::<module path>::<Type> as mtp_<name>;` in an abi
+/// file: the contract struct `mtp_<name>` is the core's `repr(C)` type.
+struct CoreAlias {
+    module_path: Vec<String>,
+    core_name: String,
+    contract_name: String,
+}
+
+impl CoreAlias {
+    fn parse(line: &str) -> Option<CoreAlias> {
+        let rest = line.strip_prefix("pub use mtproxy_core::")?;
+        let (path, contract_name) = rest.strip_suffix(';')?.split_once(" as ")?;
+        let mut module_path: Vec<String> = path.split("::").map(str::to_string).collect();
+        let core_name = module_path.pop()?;
+        contract_name.starts_with("mtp_").then(|| CoreAlias {
+            module_path,
+            core_name,
+            contract_name: contract_name.to_string(),
+        })
+    }
+
+    /// The file that defines the type: the module's own file, `x.rs` or
+    /// `x/mod.rs`, so the type must be defined where the path names it.
+    fn core_file(&self, root: &Path) -> Result<std::path::PathBuf, String> {
+        let base = root
+            .join("rust/mtproxy-core/src")
+            .join(self.module_path.join("/"));
+        [base.with_extension("rs"), base.join("mod.rs")]
+            .into_iter()
+            .find(|p| p.exists())
+            .ok_or_else(|| {
+                format!(
+                    "{}: no source file for mtproxy_core::{}",
+                    self.contract_name,
+                    self.module_path.join("::")
+                )
+            })
+    }
+}
+
+fn core_aliases(abi_file: &Path) -> Result<Vec<CoreAlias>, String> {
+    let text = fs::read_to_string(abi_file).map_err(|e| format!("{}: {e}", abi_file.display()))?;
+    Ok(text.lines().filter_map(CoreAlias::parse).collect())
+}
+
 /// The contract items mtproxy-abi defines (`pub struct mtp_*`, `pub const
-/// MTP_*`): bindgen leaves them out and the bindings re-export the crate.
+/// MTP_*`, core types re-exported as `mtp_*`): bindgen leaves them out and
+/// the bindings re-export the crate.
 fn abi_items(root: &Path) -> Result<Vec<String>, String> {
     let dir = root.join(ABI_SRC);
     let mut items = Vec::new();
@@ -116,7 +170,9 @@ fn abi_items(root: &Path) -> Result<Vec<String>, String> {
             let rest = line
                 .strip_prefix("pub struct ")
                 .or_else(|| line.strip_prefix("pub const "));
-            if let Some(rest) = rest {
+            if let Some(alias) = CoreAlias::parse(line) {
+                items.push(alias.contract_name);
+            } else if let Some(rest) = rest {
                 let name: String = rest
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -284,4 +340,37 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CoreAlias;
+
+    #[test]
+    fn a_core_alias_names_the_type_its_module_and_the_contract_name() {
+        let a = CoreAlias::parse(
+            "pub use mtproxy_core::net::stats_http::proxy_stats::ProxyStats as mtp_proxy_stats;",
+        )
+        .expect("an alias");
+        assert_eq!(a.module_path, ["net", "stats_http", "proxy_stats"]);
+        assert_eq!(
+            (a.core_name.as_str(), a.contract_name.as_str()),
+            ("ProxyStats", "mtp_proxy_stats")
+        );
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let file = a.core_file(&root).expect("the stats record's file");
+        assert!(file.ends_with("rust/mtproxy-core/src/net/stats_http/proxy_stats.rs"));
+    }
+
+    #[test]
+    fn only_core_types_renamed_to_contract_names_are_aliases() {
+        for line in [
+            "pub use mtproxy_abi::rpc_handshake::*;",
+            "pub use mtproxy_core::net::stats_http::ProxyStats as Stats;",
+            "pub use mtproxy_core::net::stats_http::ProxyStats;",
+            "use mtproxy_core::net::stats_http::ProxyStats as mtp_proxy_stats;",
+        ] {
+            assert!(CoreAlias::parse(line).is_none(), "{line}");
+        }
+    }
 }

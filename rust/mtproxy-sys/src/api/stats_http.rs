@@ -11,7 +11,7 @@ pub const TARGET_NONE: i32 = ffi::MTP_STATS_TARGET_NONE;
 pub const TARGET_STATS: i32 = ffi::MTP_STATS_TARGET_STATS;
 pub const TARGET_METRICS: i32 = ffi::MTP_STATS_TARGET_METRICS;
 
-/// The contract's struct, with the same field names as the core's.
+/// The contract's struct is the core's `repr(C)` record itself.
 pub type ProxyStats = ffi::mtp_proxy_stats;
 
 pub use mtproxy_core::net::stats_http::{HttpRequest, StatsStrings};
