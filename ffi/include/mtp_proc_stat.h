@@ -36,14 +36,41 @@
  is in pages.
  */
 typedef struct mtp_proc_stat {
+    /*
+     [1]
+     */
     int32_t pid;
+    /*
+     [3] The state letter's byte value (`b'R'`, `b'S'`, ...).
+     */
     int32_t state;
+    /*
+     [4]
+     */
     int32_t ppid;
+    /*
+     [20]
+     */
     int32_t num_threads;
+    /*
+     [14] User CPU time in clock ticks.
+     */
     uint64_t utime_ticks;
+    /*
+     [15] System CPU time in clock ticks.
+     */
     uint64_t stime_ticks;
+    /*
+     [22] Start time in clock ticks after boot.
+     */
     uint64_t start_ticks;
+    /*
+     [23] Virtual memory size.
+     */
     uint64_t vsize_bytes;
+    /*
+     [24] Resident set size in pages.
+     */
     int64_t rss_pages;
 } mtp_proc_stat;
 

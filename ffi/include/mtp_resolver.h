@@ -47,7 +47,13 @@
  */
 typedef struct mtp_resolved_addr {
     int32_t family;
+    /*
+     Host-order IPv4 (127.0.0.1 is 0x7f000001).
+     */
     uint32_t ipv4;
+    /*
+     IPv6 in network byte order.
+     */
     uint8_t ipv6[16];
 } mtp_resolved_addr;
 

@@ -1,7 +1,7 @@
 //! Plain data of the parse-config contract (see the shim in mtproxy-ffi for
 //! the functions): token kinds, error codes, the lexer state and the token
 //! struct, with the token's conversion from the core type.
-use mtproxy_core::common::parse_config::CfgToken;
+use mtproxy_core::common::parse_config::{CfgToken, CfgTokenKind};
 
 /// End of input (`len` 0, `start` at the end).
 pub const MTP_CFG_TOK_END: i32 = 0;
@@ -55,6 +55,17 @@ impl Default for mtp_cfg_lexer {
             len: 0,
             pos: 0,
             line: 0,
+        }
+    }
+}
+
+impl From<&mtp_cfg_token> for CfgToken {
+    fn from(t: &mtp_cfg_token) -> Self {
+        CfgToken {
+            kind: CfgTokenKind::from_code(t.kind),
+            line: t.line,
+            start: t.start,
+            len: t.len,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Plain data of the proc-stat contract (see the shim in mtproxy-ffi for
-//! the functions): its error codes and the stat struct, with its conversion
-//! from the core type.
-use mtproxy_core::common::proc_stat::{self, ProcStat};
+//! the functions): its error codes and the stat struct (the core's `repr(C)`
+//! type itself).
+use mtproxy_core::common::proc_stat;
 
 /// Malformed, truncated or out-of-range text.
 pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
@@ -18,36 +18,6 @@ const _: () = assert!(
         && MTP_PROC_ERR_IO == proc_stat::ERR_IO
 );
 
-/// Fields of `/proc/<pid>/stat` (proc(5) numbers: pid 1, state 3, ppid 4,
-/// utime 14, stime 15, num_threads 20, starttime 22, vsize 23, rss 24).
-/// `state` is the state letter's byte value; times are in clock ticks; `rss`
-/// is in pages.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_proc_stat {
-    pub pid: i32,
-    pub state: i32,
-    pub ppid: i32,
-    pub num_threads: i32,
-    pub utime_ticks: u64,
-    pub stime_ticks: u64,
-    pub start_ticks: u64,
-    pub vsize_bytes: u64,
-    pub rss_pages: i64,
-}
-
-impl From<ProcStat> for mtp_proc_stat {
-    fn from(s: ProcStat) -> Self {
-        mtp_proc_stat {
-            pid: s.pid,
-            state: s.state,
-            ppid: s.ppid,
-            num_threads: s.num_threads,
-            utime_ticks: s.utime_ticks,
-            stime_ticks: s.stime_ticks,
-            start_ticks: s.start_ticks,
-            vsize_bytes: s.vsize_bytes,
-            rss_pages: s.rss_pages,
-        }
-    }
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_proc_stat` from it.
+pub use mtproxy_core::common::proc_stat::ProcStat as mtp_proc_stat;

@@ -1,7 +1,7 @@
 //! Plain data of the resolver contract (see the shim in mtproxy-ffi for
-//! the functions): its codes and the resolved-address struct, with its
-//! conversion from the core type.
-use mtproxy_core::common::resolver::{self, ResolvedAddr};
+//! the functions): its codes and the resolved-address struct (the core's
+//! `repr(C)` type itself).
+use mtproxy_core::common::resolver;
 
 /// Not a valid address literal.
 pub const MTP_RESOLVE_ERR_SYNTAX: i32 = -1;
@@ -29,23 +29,6 @@ const _: () = assert!(
         && MTP_RESOLVE_ERR_ARG == resolver::ERR_ARG
 );
 
-/// A resolved address: `family` is 4 (`ipv4` holds the host-order address,
-/// 127.0.0.1 = 0x7f000001) or 6 (`ipv6` holds it in network byte order); the
-/// other family's field is zero.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_resolved_addr {
-    pub family: i32,
-    pub ipv4: u32,
-    pub ipv6: [u8; 16],
-}
-
-impl From<ResolvedAddr> for mtp_resolved_addr {
-    fn from(a: ResolvedAddr) -> Self {
-        mtp_resolved_addr {
-            family: a.family,
-            ipv4: a.ipv4,
-            ipv6: a.ipv6,
-        }
-    }
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_resolved_addr` from it.
+pub use mtproxy_core::common::resolver::ResolvedAddr as mtp_resolved_addr;

@@ -1,7 +1,7 @@
 //! Plain data of the server-functions contract (see the shim in mtproxy-ffi
-//! for the functions): its codes and the file-limit struct, with its
-//! conversion from the core type.
-use mtproxy_core::common::server_functions::{self as sf, FileLimit};
+//! for the functions): its codes and the file-limit struct (the core's
+//! `repr(C)` type itself).
+use mtproxy_core::common::server_functions as sf;
 
 /// Not a memory size (`<1..19 digits>[kKmMgGtT]`).
 pub const MTP_SF_ERR_SYNTAX: i32 = -1;
@@ -27,19 +27,6 @@ const _: () = assert!(
         && MTP_SF_ERR_SYSCALL == sf::ERR_SYSCALL
 );
 
-/// `RLIMIT_NOFILE` limits (`UINT64_MAX` is unlimited).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_file_limit {
-    pub soft: u64,
-    pub hard: u64,
-}
-
-impl From<FileLimit> for mtp_file_limit {
-    fn from(l: FileLimit) -> Self {
-        mtp_file_limit {
-            soft: l.soft,
-            hard: l.hard,
-        }
-    }
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_file_limit` from it.
+pub use mtproxy_core::common::server_functions::FileLimit as mtp_file_limit;

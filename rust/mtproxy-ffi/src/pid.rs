@@ -1,6 +1,6 @@
 //! Contract of the pid module: the 12-byte RPC process id (docs/PROTOCOL.md §4.6).
 use crate::raw;
-use mtproxy_core::common::pid;
+use mtproxy_core::common::pid::{self, ProcessId};
 
 /// The codes and struct of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::pid::*;
@@ -12,7 +12,7 @@ pub use mtproxy_abi::pid::*;
 /// `out` must be NULL or point to a writable `mtp_process_id`.
 #[no_mangle]
 pub unsafe extern "C" fn mtp_process_id_init(
-    out: *mut mtp_process_id,
+    out: *mut ProcessId,
     ip: u32,
     port: i16,
     os_pid: i64,
@@ -20,7 +20,7 @@ pub unsafe extern "C" fn mtp_process_id_init(
 ) {
     // SAFETY: `out` is NULL or valid for writes by the caller's contract.
     if let Some(out) = unsafe { out.as_mut() } {
-        *out = pid::process_id_init(ip, port, os_pid, utime).into();
+        *out = pid::process_id_init(ip, port, os_pid, utime);
     }
 }
 
@@ -31,11 +31,11 @@ pub unsafe extern "C" fn mtp_process_id_init(
 /// `id` must be NULL or point to a valid `mtp_process_id`; `out` must be NULL
 /// or point to 12 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_process_id_encode(id: *const mtp_process_id, out: *mut u8) {
+pub unsafe extern "C" fn mtp_process_id_encode(id: *const ProcessId, out: *mut u8) {
     // SAFETY: both pointers are NULL or valid by the caller's contract.
     let (id, out) = unsafe { (id.as_ref(), raw::array_mut::<{ pid::ENCODED_LEN }>(out)) };
     if let (Some(id), Some(out)) = (id, out) {
-        *out = pid::process_id_encode(&id.into());
+        *out = pid::process_id_encode(id);
     }
 }
 
@@ -50,7 +50,7 @@ pub unsafe extern "C" fn mtp_process_id_encode(id: *const mtp_process_id, out: *
 pub unsafe extern "C" fn mtp_process_id_decode(
     input: *const u8,
     len: usize,
-    out: *mut mtp_process_id,
+    out: *mut ProcessId,
 ) -> i32 {
     if input.is_null() && len != 0 {
         return MTP_PID_ERR_ARG;
@@ -62,7 +62,7 @@ pub unsafe extern "C" fn mtp_process_id_decode(
     // SAFETY: forwarded caller contract.
     match pid::process_id_decode(unsafe { raw::bytes(input, len) }) {
         Ok(id) => {
-            *out = id.into();
+            *out = id;
             0
         }
         Err(code) => code,
@@ -77,12 +77,12 @@ pub unsafe extern "C" fn mtp_process_id_decode(
 /// Each pointer must be NULL or point to a valid `mtp_process_id`.
 #[no_mangle]
 pub unsafe extern "C" fn mtp_process_id_matches(
-    own: *const mtp_process_id,
-    peer: *const mtp_process_id,
+    own: *const ProcessId,
+    peer: *const ProcessId,
 ) -> i32 {
     // SAFETY: both pointers are NULL or valid by the caller's contract.
     match unsafe { (own.as_ref(), peer.as_ref()) } {
-        (Some(own), Some(peer)) => i32::from(pid::process_id_matches(&own.into(), &peer.into())),
+        (Some(own), Some(peer)) => i32::from(pid::process_id_matches(own, peer)),
         _ => 0,
     }
 }

@@ -1,7 +1,7 @@
 //! Contract of the proc-stat module: parsing `/proc/<pid>/stat` and
 //! `/proc/<pid>/status`, and reading both for the current process.
 use crate::raw;
-use mtproxy_core::common::proc_stat;
+use mtproxy_core::common::proc_stat::{self, ProcStat};
 
 /// The items of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::proc_stat::*;
@@ -16,11 +16,7 @@ pub use mtproxy_abi::proc_stat::*;
 /// `s` must point to `len` readable bytes (may be NULL if `len` is 0); `out`
 /// must be NULL or point to a writable `mtp_proc_stat`.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_parse_proc_stat(
-    s: *const u8,
-    len: usize,
-    out: *mut mtp_proc_stat,
-) -> i32 {
+pub unsafe extern "C" fn mtp_parse_proc_stat(s: *const u8, len: usize, out: *mut ProcStat) -> i32 {
     // SAFETY: `out` is NULL or valid for writes by the caller's contract.
     let Some(out) = (unsafe { out.as_mut() }).filter(|_| !s.is_null() || len == 0) else {
         return MTP_PROC_ERR_ARG;
@@ -28,7 +24,7 @@ pub unsafe extern "C" fn mtp_parse_proc_stat(
     // SAFETY: forwarded caller contract.
     match proc_stat::parse_proc_stat(unsafe { raw::bytes(s, len) }) {
         Ok(stat) => {
-            *out = stat.into();
+            *out = stat;
             0
         }
         Err(code) => code,
@@ -77,7 +73,7 @@ pub unsafe extern "C" fn mtp_parse_status_kb(
 /// Each pointer must be NULL or point to a writable object of its type.
 #[no_mangle]
 pub unsafe extern "C" fn mtp_read_proc_self(
-    out: *mut mtp_proc_stat,
+    out: *mut ProcStat,
     vm_rss_bytes: *mut i64,
     vm_size_bytes: *mut i64,
 ) -> i32 {
@@ -88,7 +84,7 @@ pub unsafe extern "C" fn mtp_read_proc_self(
     };
     match proc_stat::read_proc_self() {
         Ok(me) => {
-            (*out, *rss, *size) = (me.stat.into(), me.vm_rss_bytes, me.vm_size_bytes);
+            (*out, *rss, *size) = (me.stat, me.vm_rss_bytes, me.vm_size_bytes);
             0
         }
         Err(code) => code,

@@ -1,7 +1,7 @@
 //! Contract of the resolver module: strict IPv4/IPv6 literals and host name
 //! resolution.
 use crate::raw;
-use mtproxy_core::common::resolver;
+use mtproxy_core::common::resolver::{self, ResolvedAddr};
 
 /// The items of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::resolver::*;
@@ -70,7 +70,7 @@ pub unsafe extern "C" fn mtp_resolve_host(
     name: *const u8,
     len: usize,
     family: i32,
-    out: *mut mtp_resolved_addr,
+    out: *mut ResolvedAddr,
 ) -> i32 {
     // SAFETY: `out` is NULL or valid for writes by the caller's contract.
     let Some(out) = (unsafe { out.as_mut() }).filter(|_| !name.is_null() || len == 0) else {
@@ -79,7 +79,7 @@ pub unsafe extern "C" fn mtp_resolve_host(
     // SAFETY: forwarded caller contract.
     match resolver::resolve_host(unsafe { raw::bytes(name, len) }, family) {
         Ok(addr) => {
-            *out = addr.into();
+            *out = addr;
             0
         }
         Err(code) => code,

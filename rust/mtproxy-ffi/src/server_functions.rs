@@ -1,7 +1,7 @@
 //! Contract of the server-functions module: memory sizes, users, the
 //! open-file limit.
 use crate::raw;
-use mtproxy_core::common::server_functions as sf;
+use mtproxy_core::common::server_functions::{self as sf, FileLimit};
 use std::ffi::{c_char, CStr};
 
 /// The items of this contract, defined once in mtproxy-abi.
@@ -99,14 +99,14 @@ pub unsafe extern "C" fn mtp_change_user(name: *const c_char) -> i32 {
 /// # Safety
 /// `result` must be NULL or point to a writable `mtp_file_limit`.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_raise_file_limit(wanted: u64, result: *mut mtp_file_limit) -> i32 {
+pub unsafe extern "C" fn mtp_raise_file_limit(wanted: u64, result: *mut FileLimit) -> i32 {
     // SAFETY: `result` is NULL or valid for writes by the caller's contract.
     let Some(result) = (unsafe { result.as_mut() }) else {
         return MTP_SF_ERR_ARG;
     };
     match sf::raise_file_limit(wanted) {
         Ok((limit, clamped)) => {
-            *result = limit.into();
+            *result = limit;
             if clamped {
                 MTP_SF_CLAMPED
             } else {

@@ -20,6 +20,15 @@ impl LogError {
     pub const fn code(self) -> i32 {
         self.0
     }
+
+    /// The error a C result code stands for; `None` for 0 (success).
+    pub const fn from_code(code: i32) -> Option<LogError> {
+        if code == 0 {
+            None
+        } else {
+            Some(LogError(code))
+        }
+    }
 }
 
 /// Writes what fits of a byte stream into a C-style buffer (keeping room

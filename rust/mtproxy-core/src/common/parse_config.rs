@@ -27,6 +27,15 @@ impl CfgError {
     pub const fn code(self) -> i32 {
         self.0
     }
+
+    /// The error a C result code stands for; `None` for 0 (success).
+    pub const fn from_code(code: i32) -> Option<CfgError> {
+        if code == 0 {
+            None
+        } else {
+            Some(CfgError(code))
+        }
+    }
 }
 
 /// What a token is.
@@ -53,6 +62,17 @@ impl CfgTokenKind {
             CfgTokenKind::Bracketed => 2,
             CfgTokenKind::Punct => 3,
             CfgTokenKind::Error => -1,
+        }
+    }
+
+    /// The kind of a C code; an unknown code is `Error`.
+    pub const fn from_code(code: i32) -> CfgTokenKind {
+        match code {
+            0 => CfgTokenKind::End,
+            1 => CfgTokenKind::Word,
+            2 => CfgTokenKind::Bracketed,
+            3 => CfgTokenKind::Punct,
+            _ => CfgTokenKind::Error,
         }
     }
 }

@@ -10,7 +10,9 @@ pub const ENCODED_LEN: usize = 12;
 /// Error: fewer than [`ENCODED_LEN`] bytes to decode.
 pub const ERR_SHORT: i32 = -1;
 
-/// A process id as carried in RPC handshakes.
+/// A process id: `ip` is the host-order IPv4 address, `pid` the OS pid
+/// modulo 2^16, `utime` the process start time (unix seconds).
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ProcessId {
     pub ip: u32,

@@ -23,8 +23,11 @@ pub const ERR_IO: i32 = -3;
 /// Most bytes read from each /proc file.
 pub const MAX_FILE_LEN: usize = 64 * 1024;
 
-/// The fields of `/proc/<pid>/stat` that the engine reports (proc(5) numbers
-/// in brackets).
+/// Fields of `/proc/<pid>/stat` (proc(5) numbers: pid 1, state 3, ppid 4,
+/// utime 14, stime 15, num_threads 20, starttime 22, vsize 23, rss 24).
+/// `state` is the state letter's byte value; times are in clock ticks; `rss`
+/// is in pages.
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ProcStat {
     /// [1]

@@ -24,7 +24,10 @@ pub const FAMILY_V6: i32 = 6;
 /// Longest host name accepted (the DNS limit for a name in text form).
 pub const MAX_NAME_LEN: usize = 253;
 
-/// A resolved address: `family` is 4 or 6; the other family's field is zero.
+/// A resolved address: `family` is 4 (`ipv4` holds the host-order address,
+/// 127.0.0.1 = 0x7f000001) or 6 (`ipv6` holds it in network byte order); the
+/// other family's field is zero.
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ResolvedAddr {
     pub family: i32,

@@ -73,7 +73,8 @@ pub fn change_user(name: &str) -> Result<(), i32> {
         .map_err(|_| ERR_PERMISSION)
 }
 
-/// An `RLIMIT_NOFILE` value (`u64::MAX` is "unlimited").
+/// `RLIMIT_NOFILE` limits (`UINT64_MAX` is unlimited).
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FileLimit {
     pub soft: u64,

@@ -1,17 +1,7 @@
 // Safe wrappers for the kprintf contract; same API as
 // mtproxy_core::common::kprintf.
 
-/// A log error code, as in the core module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LogError(i32);
-
-impl LogError {
-    pub const BAD_LEVEL: LogError = LogError(ffi::MTP_LOG_ERR_BAD_LEVEL);
-
-    pub const fn code(self) -> i32 {
-        self.0
-    }
-}
+pub use mtproxy_core::common::kprintf::LogError;
 
 #[inline]
 pub fn format_log_line(out: &mut [u8], pid: i32, unix_usec: i64, msg: &[u8]) -> usize {
@@ -40,8 +30,6 @@ pub fn parse_verbosity(s: &[u8]) -> Result<i32, LogError> {
     let s = input(s);
     let mut level = 0;
     // SAFETY: a live slice and a live output.
-    match unsafe { ffi::mtp_log_parse_verbosity(s.as_ptr(), s.len(), &mut level) } {
-        0 => Ok(level),
-        code => Err(LogError(code)),
-    }
+    let code = unsafe { ffi::mtp_log_parse_verbosity(s.as_ptr(), s.len(), &mut level) };
+    LogError::from_code(code).map_or(Ok(level), Err)
 }

@@ -1,14 +1,7 @@
 // Safe wrappers for the mtproto-config contract; same API as
 // mtproxy_core::mtproto::mtproto_config::ProxyConfig and its types.
 
-/// As the core's `ConfigError`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub code: i32,
-    pub line: i32,
-}
-
-pub use mtproxy_core::mtproto::mtproto_config::{ClusterInfo, Target};
+pub use mtproxy_core::mtproto::mtproto_config::{ClusterInfo, ConfigError, Target};
 
 /// An owned config handle from the contract.
 #[derive(Debug)]

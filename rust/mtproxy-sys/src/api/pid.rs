@@ -1,7 +1,7 @@
 // Safe wrappers for the pid contract; same API as mtproxy_core::common::pid.
 
-/// The contract's struct, with the same field names as the core's.
-pub type ProcessId = ffi::mtp_process_id;
+/// The contract's struct is the core's `repr(C)` type itself.
+pub use mtproxy_core::common::pid::ProcessId;
 
 pub const ENCODED_LEN: usize = 12;
 pub const ERR_SHORT: i32 = ffi::MTP_PID_ERR_SHORT;

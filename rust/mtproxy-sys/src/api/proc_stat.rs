@@ -1,8 +1,8 @@
 // Safe wrappers for the proc-stat contract; same API as
 // mtproxy_core::common::proc_stat.
 
-/// The contract's struct, with the same field names as the core's.
-pub type ProcStat = ffi::mtp_proc_stat;
+/// The contract's struct is the core's `repr(C)` type itself.
+pub use mtproxy_core::common::proc_stat::ProcStat;
 
 pub const ERR_SYNTAX: i32 = ffi::MTP_PROC_ERR_SYNTAX;
 pub const ERR_NOT_FOUND: i32 = ffi::MTP_PROC_ERR_NOT_FOUND;

@@ -1,8 +1,8 @@
 // Safe wrappers for the resolver contract; same API as
 // mtproxy_core::common::resolver.
 
-/// The contract's struct, with the same field names as the core's.
-pub type ResolvedAddr = ffi::mtp_resolved_addr;
+/// The contract's struct is the core's `repr(C)` type itself.
+pub use mtproxy_core::common::resolver::ResolvedAddr;
 
 pub const FAMILY_ANY: i32 = ffi::MTP_RESOLVE_FAMILY_ANY;
 pub const FAMILY_V4: i32 = ffi::MTP_RESOLVE_FAMILY_V4;

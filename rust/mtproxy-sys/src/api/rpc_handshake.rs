@@ -163,62 +163,30 @@ pub fn pong_for_ping(payload: &[u8]) -> Result<[u8; PING_LEN], i32> {
     status(code).map(|()| out)
 }
 
-/// The exchange as plain fields; each step goes through the contract's
-/// struct and comes back.
+/// The exchange: the core's own record (one definition of its fields);
+/// each step goes through the contract's struct and comes back. Reads see
+/// the record's fields (`Deref`); only the contract changes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Handshake {
-    pub role: Role,
-    pub state: State,
-    pub error: i32,
-    pub key_select: u32,
-    pub want_crc32c: bool,
-    pub use_crc32c: bool,
-    pub our_ts: i32,
-    pub peer_ts: i32,
-    pub our_nonce: [u8; NONCE_BYTES],
-    pub peer_nonce: [u8; NONCE_BYTES],
-    pub our_pid: [u8; PID_LEN],
-    pub peer_pid: [u8; PID_LEN],
-    pub peer_sender_pid: [u8; PID_LEN],
+pub struct Handshake(mtproxy_core::net::rpc_handshake::Handshake);
+
+impl core::ops::Deref for Handshake {
+    type Target = mtproxy_core::net::rpc_handshake::Handshake;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Handshake {
     #[inline]
     fn from_raw(c: &ffi::mtp_rpc_hs) -> Self {
-        Handshake {
-            role: Role::from_code(c.role).expect("the contract keeps valid roles"),
-            state: State::from_code(c.state).expect("the contract keeps valid states"),
-            error: c.error,
-            key_select: c.key_select,
-            want_crc32c: c.want_crc32c != 0,
-            use_crc32c: c.use_crc32c != 0,
-            our_ts: c.our_ts,
-            peer_ts: c.peer_ts,
-            our_nonce: c.our_nonce,
-            peer_nonce: c.peer_nonce,
-            our_pid: c.our_pid,
-            peer_pid: c.peer_pid,
-            peer_sender_pid: c.peer_sender_pid,
-        }
+        let record = c.try_into();
+        Handshake(record.expect("the contract keeps valid roles and states"))
     }
 
     #[inline]
     fn to_raw(self) -> ffi::mtp_rpc_hs {
-        ffi::mtp_rpc_hs {
-            role: self.role.code(),
-            state: self.state.code(),
-            error: self.error,
-            key_select: self.key_select,
-            want_crc32c: self.want_crc32c.into(),
-            use_crc32c: self.use_crc32c.into(),
-            our_ts: self.our_ts,
-            peer_ts: self.peer_ts,
-            our_nonce: self.our_nonce,
-            peer_nonce: self.peer_nonce,
-            our_pid: self.our_pid,
-            peer_pid: self.peer_pid,
-            peer_sender_pid: self.peer_sender_pid,
-        }
+        ffi::mtp_rpc_hs::from(&self.0)
     }
 
     /// Runs `call` on the contract struct and takes the state back.

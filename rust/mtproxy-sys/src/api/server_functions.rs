@@ -1,8 +1,8 @@
 // Safe wrappers for the server-functions contract; same API as
 // mtproxy_core::common::server_functions.
 
-/// The contract's struct, with the same field names as the core's.
-pub type FileLimit = ffi::mtp_file_limit;
+/// The contract's struct is the core's `repr(C)` type itself.
+pub use mtproxy_core::common::server_functions::FileLimit;
 
 pub const ERR_SYNTAX: i32 = ffi::MTP_SF_ERR_SYNTAX;
 pub const ERR_RANGE: i32 = ffi::MTP_SF_ERR_RANGE;

@@ -1,30 +1,7 @@
 // Safe wrappers for the tl-parse contract; same API as
 // mtproxy_core::common::tl_parse (minus the helpers only the FFI shim uses).
 
-/// A TL error code, as in the core module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TlError(i32);
-
-impl TlError {
-    pub const SHORT: TlError = TlError(ffi::MTP_TL_ERR_SHORT);
-    pub const BAD_STRING: TlError = TlError(ffi::MTP_TL_ERR_BAD_STRING);
-    pub const TOO_LONG: TlError = TlError(ffi::MTP_TL_ERR_TOO_LONG);
-    pub const TRAILING: TlError = TlError(ffi::MTP_TL_ERR_TRAILING);
-    pub const OVERFLOW: TlError = TlError(ffi::MTP_TL_ERR_OVERFLOW);
-    pub const ARG: TlError = TlError(ffi::MTP_TL_ERR_ARG);
-
-    pub const fn code(self) -> i32 {
-        self.0
-    }
-
-    pub const fn from_code(code: i32) -> Option<TlError> {
-        if code == 0 {
-            None
-        } else {
-            Some(TlError(code))
-        }
-    }
-}
+pub use mtproxy_core::common::tl_parse::TlError;
 
 fn tl_result(code: i32) -> Result<(), TlError> {
     TlError::from_code(code).map_or(Ok(()), Err)
