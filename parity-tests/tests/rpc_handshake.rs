@@ -24,29 +24,8 @@ fn pid_bytes(ip: u32, port: i16, pid: u16, utime: i32) -> [u8; 12] {
     rust::common::pid::process_id_encode(&id)
 }
 
-/// A parse result as comparable data.
-macro_rules! nonce_out {
-    ($r:expr) => {
-        $r.map(|i| (i.key_select, i.schema, i.timestamp, i.nonce))
-    };
-}
-macro_rules! handshake_out {
-    ($r:expr) => {
-        $r.map(|i| (i.flags, i.use_crc32c, i.sender_pid, i.peer_pid))
-    };
-}
-
-fn c_config(role: ch::Role, want: bool, our: [u8; 12], peer: [u8; 12]) -> ch::HandshakeConfig {
-    ch::HandshakeConfig {
-        role,
-        key_select: KEY,
-        want_crc32c: want,
-        our_pid: our,
-        peer_pid: peer,
-    }
-}
-
-fn r_config(role: rh::Role, want: bool, our: [u8; 12], peer: [u8; 12]) -> rh::HandshakeConfig {
+/// Both sides take the core's own config record.
+fn hs_config(role: rh::Role, want: bool, our: [u8; 12], peer: [u8; 12]) -> rh::HandshakeConfig {
     rh::HandshakeConfig {
         role,
         key_select: KEY,
@@ -288,27 +267,19 @@ impl End {
         key: u32,
         nonce: [u8; 16],
     ) -> End {
+        // One config record type serves both sides.
+        let role = if client {
+            rh::Role::Client
+        } else {
+            rh::Role::Server
+        };
+        let config = rh::HandshakeConfig {
+            key_select: key,
+            ..hs_config(role, want, our, peer)
+        };
         if in_c {
-            let role = if client {
-                ch::Role::Client
-            } else {
-                ch::Role::Server
-            };
-            let config = ch::HandshakeConfig {
-                key_select: key,
-                ..c_config(role, want, our, peer)
-            };
             End::C(ch::Handshake::new(&config, now, &nonce))
         } else {
-            let role = if client {
-                rh::Role::Client
-            } else {
-                rh::Role::Server
-            };
-            let config = rh::HandshakeConfig {
-                key_select: key,
-                ..r_config(role, want, our, peer)
-            };
             End::Rust(rh::Handshake::new(&config, now, &nonce))
         }
     }
@@ -468,8 +439,8 @@ fn hostile_payloads_on_both_sides() {
         let mut n = nonce.clone();
         n.resize(len, 0);
         assert_eq!(
-            nonce_out!(ch::parse_nonce(&n, KEY, NOW)),
-            nonce_out!(rh::parse_nonce(&n, KEY, NOW)),
+            ch::parse_nonce(&n, KEY, NOW),
+            rh::parse_nonce(&n, KEY, NOW),
             "{len}"
         );
         let want = if len == 32 {
@@ -480,12 +451,8 @@ fn hostile_payloads_on_both_sides() {
         assert_eq!(rh::parse_nonce(&n, KEY, NOW).map(|_| ()), want, "{len}");
         let mut h = hs.to_vec();
         h.resize(len, 0);
-        let c_out = handshake_out!(ch::parse_handshake(&h, &own, true));
-        assert_eq!(
-            c_out,
-            handshake_out!(rh::parse_handshake(&h, &own, true)),
-            "{len}"
-        );
+        let c_out = ch::parse_handshake(&h, &own, true);
+        assert_eq!(c_out, rh::parse_handshake(&h, &own, true), "{len}");
         let want = if len == 32 {
             Ok(())
         } else {
@@ -677,7 +644,7 @@ proptest! {
         key in prop_oneof![Just(KEY), any::<u32>()],
         now in prop_oneof![NOW - 40..NOW + 40, any::<i64>()],
     ) {
-        prop_assert_eq!(nonce_out!(ch::parse_nonce(&payload, key, now)), nonce_out!(rh::parse_nonce(&payload, key, now)));
+        prop_assert_eq!(ch::parse_nonce(&payload, key, now), rh::parse_nonce(&payload, key, now));
     }
 
     #[test]
@@ -686,8 +653,8 @@ proptest! {
         own in any::<[u8; 12]>(),
         allowed in any::<bool>(),
     ) {
-        let c_out = handshake_out!(ch::parse_handshake(&payload, &own, allowed));
-        prop_assert_eq!(c_out, handshake_out!(rh::parse_handshake(&payload, &own, allowed)));
+        let c_out = ch::parse_handshake(&payload, &own, allowed);
+        prop_assert_eq!(c_out, rh::parse_handshake(&payload, &own, allowed));
     }
 
     #[test]
@@ -715,8 +682,8 @@ proptest! {
         let hs = ch::build_handshake(flags, &pids.0, &pids.1);
         prop_assert_eq!(hs, rh::build_handshake(flags, &pids.0, &pids.1));
         // Our own pid always matches itself; the flags decide the rest.
-        let back = handshake_out!(ch::parse_handshake(&hs, &pids.1, true));
-        prop_assert_eq!(back, handshake_out!(rh::parse_handshake(&hs, &pids.1, true)));
+        let back = ch::parse_handshake(&hs, &pids.1, true);
+        prop_assert_eq!(back, rh::parse_handshake(&hs, &pids.1, true));
     }
 
     /// Both state machines through the same random steps: same results,
@@ -727,8 +694,8 @@ proptest! {
     ) {
         let (our, peer) = if server { (standard_pids().2, [0; 12]) } else { (standard_pids().0, standard_pids().1) };
         let role = (if server { ch::Role::Server } else { ch::Role::Client }, if server { rh::Role::Server } else { rh::Role::Client });
-        let mut c_hs = ch::Handshake::new(&c_config(role.0, want, our, peer), NOW, &nonce);
-        let mut r_hs = rh::Handshake::new(&r_config(role.1, want, our, peer), NOW, &nonce);
+        let mut c_hs = ch::Handshake::new(&hs_config(role.0, want, our, peer), NOW, &nonce);
+        let mut r_hs = rh::Handshake::new(&hs_config(role.1, want, our, peer), NOW, &nonce);
         // One record type on both sides: every field compared.
         prop_assert_eq!(*c_hs, r_hs);
         for step in &steps {
