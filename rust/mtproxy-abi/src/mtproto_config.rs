@@ -1,8 +1,8 @@
 //! Plain data of the mtproto-config contract (see the shim in mtproxy-ffi
 //! for the functions and the opaque config handle): error codes, the parse
-//! option and the cluster and target records, with their conversions to the
-//! core types.
-use mtproxy_core::mtproto::mtproto_config::{self as cfg, ClusterInfo, Target};
+//! option, and the cluster and target records (the core's `repr(C)` types
+//! themselves).
+use mtproxy_core::mtproto::mtproto_config as cfg;
 
 /// An unexpected token or byte: unknown keyword, missing `:` / `;` /
 /// argument, a word that is not a number.
@@ -45,27 +45,13 @@ pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
 /// Parse option: only IPv4 literals as host words, no lookups.
 pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
 
-/// A cluster: its DC id and number of proxy lines.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_mtproto_cluster {
-    pub id: i32,
-    pub target_count: usize,
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_mtproto_cluster` from it.
+pub use mtproxy_core::mtproto::mtproto_config::ClusterInfo as mtp_mtproto_cluster;
 
-/// A target: `family` 4 (`ipv4` host-order, 127.0.0.1 = 0x7f000001) or 6
-/// (`ipv6` network order), the port and the connection limits of its first
-/// line.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_mtproto_target {
-    pub family: i32,
-    pub ipv4: u32,
-    pub ipv6: [u8; 16],
-    pub port: i32,
-    pub min_connections: i32,
-    pub max_connections: i32,
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_mtproto_target` from it.
+pub use mtproxy_core::mtproto::mtproto_config::Target as mtp_mtproto_target;
 
 const _: () = {
     assert!(MTP_MTPROTO_CONFIG_ERR_SYNTAX == cfg::ERR_SYNTAX);
@@ -83,47 +69,3 @@ const _: () = {
     assert!(MTP_MTPROTO_CONFIG_ERR_TOO_BIG == cfg::ERR_TOO_BIG);
     assert!(MTP_MTPROTO_CONFIG_LITERAL_HOSTS as u32 == cfg::OPTION_LITERAL_HOSTS);
 };
-
-impl From<ClusterInfo> for mtp_mtproto_cluster {
-    fn from(c: ClusterInfo) -> Self {
-        mtp_mtproto_cluster {
-            id: c.id,
-            target_count: c.target_count,
-        }
-    }
-}
-
-impl From<mtp_mtproto_cluster> for ClusterInfo {
-    fn from(c: mtp_mtproto_cluster) -> Self {
-        ClusterInfo {
-            id: c.id,
-            target_count: c.target_count,
-        }
-    }
-}
-
-impl From<Target> for mtp_mtproto_target {
-    fn from(t: Target) -> Self {
-        mtp_mtproto_target {
-            family: t.family,
-            ipv4: t.ipv4,
-            ipv6: t.ipv6,
-            port: t.port,
-            min_connections: t.min_connections,
-            max_connections: t.max_connections,
-        }
-    }
-}
-
-impl From<mtp_mtproto_target> for Target {
-    fn from(t: mtp_mtproto_target) -> Self {
-        Target {
-            family: t.family,
-            ipv4: t.ipv4,
-            ipv6: t.ipv6,
-            port: t.port,
-            min_connections: t.min_connections,
-            max_connections: t.max_connections,
-        }
-    }
-}

@@ -9,7 +9,9 @@
 //! One cluster's lines must be consecutive; at most 1024 clusters and 4096
 //! proxy lines; at least one. A repeated `ip:port` is one target that keeps
 //! the connection limits of its first line.
-use mtproxy_core::mtproto::mtproto_config::{ProxyConfig, OPTION_LITERAL_HOSTS};
+use mtproxy_core::mtproto::mtproto_config::{
+    ClusterInfo, ProxyConfig, Target, OPTION_LITERAL_HOSTS,
+};
 
 /// The codes and records of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::mtproto_config::*;
@@ -106,13 +108,13 @@ pub unsafe extern "C" fn mtp_mtproto_config_cluster_count(
 pub unsafe extern "C" fn mtp_mtproto_config_cluster(
     config: *const mtp_mtproto_config,
     index: usize,
-    out: *mut mtp_mtproto_cluster,
+    out: *mut ClusterInfo,
 ) -> i32 {
     // SAFETY: null or live by the caller's contract.
     let Some(config) = (unsafe { config.as_ref() }) else {
         return MTP_MTPROTO_CONFIG_ERR_ARG;
     };
-    let cluster = config.0.cluster(index).map(Into::into);
+    let cluster = config.0.cluster(index);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, cluster, MTP_MTPROTO_CONFIG_ERR_INDEX) }
 }
@@ -157,13 +159,13 @@ pub unsafe extern "C" fn mtp_mtproto_config_target_count(
 pub unsafe extern "C" fn mtp_mtproto_config_target(
     config: *const mtp_mtproto_config,
     index: usize,
-    out: *mut mtp_mtproto_target,
+    out: *mut Target,
 ) -> i32 {
     // SAFETY: null or live by the caller's contract.
     let Some(config) = (unsafe { config.as_ref() }) else {
         return MTP_MTPROTO_CONFIG_ERR_ARG;
     };
-    let target = config.0.target(index).map(Into::into);
+    let target = config.0.target(index);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, target, MTP_MTPROTO_CONFIG_ERR_INDEX) }
 }

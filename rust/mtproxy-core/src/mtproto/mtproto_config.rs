@@ -63,8 +63,10 @@ pub struct ConfigError {
     pub line: i32,
 }
 
-/// A middle-end address with the connection limits in force on its first
-/// line. `family` is 4 (`ipv4` host-order) or 6 (`ipv6` network order).
+/// A target: `family` 4 (`ipv4` host-order, 127.0.0.1 = 0x7f000001) or 6
+/// (`ipv6` network order), the port and the connection limits of its first
+/// line.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Target {
     pub family: i32,
@@ -75,7 +77,8 @@ pub struct Target {
     pub max_connections: i32,
 }
 
-/// A cluster: its id and how many proxy lines (target references) it has.
+/// A cluster: its DC id and number of proxy lines.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClusterInfo {
     pub id: i32,

@@ -44,10 +44,10 @@ impl ProxyConfig {
 
     #[inline]
     pub fn cluster(&self, index: usize) -> Option<ClusterInfo> {
-        let mut out = ffi::mtp_mtproto_cluster::default();
+        let mut out = ClusterInfo::default();
         // SAFETY: a live handle and output.
         let code = unsafe { ffi::mtp_mtproto_config_cluster(self.0.as_ptr(), index, &mut out) };
-        (code == 0).then(|| out.into())
+        (code == 0).then_some(out)
     }
 
     #[inline]
@@ -68,10 +68,10 @@ impl ProxyConfig {
 
     #[inline]
     pub fn target(&self, index: usize) -> Option<Target> {
-        let mut t = ffi::mtp_mtproto_target::default();
+        let mut t = Target::default();
         // SAFETY: a live handle and output.
         let code = unsafe { ffi::mtp_mtproto_config_target(self.0.as_ptr(), index, &mut t) };
-        (code == 0).then(|| t.into())
+        (code == 0).then_some(t)
     }
 
     #[inline]
