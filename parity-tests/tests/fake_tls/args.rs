@@ -77,7 +77,7 @@ macro_rules! arg_calls {
 
         let hello = hello!(rt, b"example.com", NOW as u32, 517, &RANDOM64);
         let name = b"example.com";
-        let one_domain = [mtp_tls_domain { data: name.as_ptr(), len: name.len() }];
+        let one_domain = [mtp_tls_domain::from(&name[..])];
         let null_empty = [mtp_tls_domain { data: null(), len: 0 }];
         let null_one = [mtp_tls_domain { data: null(), len: 1 }];
         let then_null = [one_domain[0], null_one[0]];

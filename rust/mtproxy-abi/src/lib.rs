@@ -12,6 +12,7 @@
 
 pub mod aesni256;
 pub mod ext_framing;
+pub mod fake_tls;
 pub mod kprintf;
 pub mod mp_queue;
 pub mod mtproto_config;
@@ -30,6 +31,7 @@ pub mod tl_parse;
 
 pub use aesni256::*;
 pub use ext_framing::*;
+pub use fake_tls::*;
 pub use kprintf::*;
 pub use mp_queue::*;
 pub use mtproto_config::*;

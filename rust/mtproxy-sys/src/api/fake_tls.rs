@@ -36,28 +36,7 @@ pub const PROBE_RANDOM_LEN: usize = ffi::MTP_TLS_PROBE_RANDOM_LEN as usize;
 pub const PROBE_MAX_RECORDS: usize = ffi::MTP_TLS_PROBE_MAX_RECORDS as usize;
 pub const FALLBACK_APP_DATA_BASE: usize = ffi::MTP_TLS_FALLBACK_APP_DATA_BASE as usize;
 pub const FALLBACK_APP_DATA_SPREAD: usize = ffi::MTP_TLS_FALLBACK_APP_DATA_SPREAD as usize;
-pub use mtproxy_core::net::fake_tls::{ProbeReply, TlsProfile};
-
-/// As the core's `HelloCheck`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct HelloCheck {
-    pub verdict: i32,
-    pub reason: i32,
-    pub secret_index: i32,
-    pub domain_index: i32,
-    pub session_id: [u8; 32],
-    pub client_random: [u8; 32],
-    pub cipher_suite: u8,
-}
-
-/// As the core's `ServerHelloInfo`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct ServerHelloInfo {
-    pub cipher_suite: u8,
-    pub extensions_swapped: i32,
-    pub app_data_len: usize,
-    pub total_len: usize,
-}
+pub use mtproxy_core::net::fake_tls::{HelloCheck, ProbeReply, ServerHelloInfo, TlsProfile};
 
 fn status(code: i32) -> Result<(), i32> {
     if code == 0 {
@@ -143,16 +122,7 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
     let record = input(record);
     let secrets = input(secrets);
     let domains: Vec<Input<'_, u8>> = domains.iter().map(|d| input(d.as_ref())).collect();
-    let domains: Vec<ffi::mtp_tls_domain> = domains
-        .iter()
-        .map(|d| {
-            let d: &[u8] = d;
-            ffi::mtp_tls_domain {
-                data: d.as_ptr(),
-                len: d.len(),
-            }
-        })
-        .collect();
+    let domains: Vec<ffi::mtp_tls_domain> = domains.iter().map(|d| (&**d).into()).collect();
     let mut out = ffi::mtp_tls_hello_check::default();
     // SAFETY: every pointer/length pair comes from a live slice (the secrets
     // are contiguous 16-byte arrays); `out` is writable.
@@ -170,15 +140,7 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
             &mut out,
         )
     })?;
-    Ok(HelloCheck {
-        verdict: out.verdict,
-        reason: out.reason,
-        secret_index: out.secret_index,
-        domain_index: out.domain_index,
-        session_id: out.session_id,
-        client_random: out.client_random,
-        cipher_suite: out.cipher_suite,
-    })
+    Ok(out.into())
 }
 
 #[inline]
@@ -240,12 +202,7 @@ pub fn parse_server_hello(
             &mut out,
         )
     })?;
-    Ok(ServerHelloInfo {
-        cipher_suite: out.cipher_suite,
-        extensions_swapped: out.extensions_swapped,
-        app_data_len: out.app_data_len,
-        total_len: out.total_len,
-    })
+    Ok(out.into())
 }
 
 #[inline]
@@ -372,68 +329,34 @@ pub fn build_probe_hello(
     Ok(written)
 }
 
-fn reply_to_c(r: &ProbeReply) -> ffi::mtp_tls_probe_reply {
-    ffi::mtp_tls_probe_reply {
-        extensions_swapped: r.extensions_swapped,
-        cipher_suite: r.cipher_suite,
-        record_count: r.record_count,
-        record_lens: r.record_lens,
-        flight_len: r.flight_len,
-    }
-}
-
 #[inline]
 pub fn parse_probe_reply(data: &[u8], session_id: &[u8; 32]) -> Result<ProbeReply, i32> {
     let data = input(data);
     let session_id = input(session_id);
-    let mut out = reply_to_c(&ProbeReply::default());
+    let mut out = ffi::mtp_tls_probe_reply::default();
     // SAFETY: the slice and array are live; `out` is writable.
     status(unsafe {
         ffi::mtp_tls_parse_probe_reply(data.as_ptr(), data.len(), session_id.as_ptr(), &mut out)
     })?;
-    Ok(ProbeReply {
-        extensions_swapped: out.extensions_swapped,
-        cipher_suite: out.cipher_suite,
-        record_count: out.record_count,
-        record_lens: out.record_lens,
-        flight_len: out.flight_len,
-    })
-}
-
-fn profile_to_c(p: &TlsProfile) -> ffi::mtp_tls_profile {
-    ffi::mtp_tls_profile {
-        learned: p.learned,
-        extensions_swapped: p.extensions_swapped,
-        app_data_len: p.app_data_len,
-        randomize: p.randomize,
-        record_count: p.record_count,
-        learned_at: p.learned_at,
-    }
+    Ok(out.into())
 }
 
 #[inline]
 pub fn profile_from_replies(replies: &[ProbeReply], now: i64) -> Result<TlsProfile, i32> {
-    let replies: Vec<ffi::mtp_tls_probe_reply> = replies.iter().map(reply_to_c).collect();
+    let replies: Vec<ffi::mtp_tls_probe_reply> = replies.iter().map(|&r| r.into()).collect();
     let replies = input(&replies);
-    let mut out = profile_to_c(&TlsProfile::default());
+    let mut out = ffi::mtp_tls_profile::default();
     // SAFETY: `replies` is a live array of its length (a dangling non-null
     // pointer when empty, which the contract rejects by count); `out` is writable.
     status(unsafe {
         ffi::mtp_tls_profile_from_replies(replies.as_ptr(), replies.len(), now, &mut out)
     })?;
-    Ok(TlsProfile {
-        learned: out.learned,
-        extensions_swapped: out.extensions_swapped,
-        app_data_len: out.app_data_len,
-        randomize: out.randomize,
-        record_count: out.record_count,
-        learned_at: out.learned_at,
-    })
+    Ok(out.into())
 }
 
 #[inline]
 pub fn profile_app_data_len(profile: &TlsProfile, r: u32) -> usize {
-    let profile = profile_to_c(profile);
+    let profile = ffi::mtp_tls_profile::from(*profile);
     // SAFETY: `profile` is a live, readable struct.
     unsafe { ffi::mtp_tls_profile_app_data_len(&profile, r) }
 }
@@ -447,7 +370,7 @@ pub fn render_profile_stats(
     out: &mut [u8],
 ) -> usize {
     let domain = input(domain);
-    let profile = profile_to_c(profile);
+    let profile = ffi::mtp_tls_profile::from(*profile);
     // SAFETY: the slices and struct are live and sized as the contract says.
     unsafe {
         ffi::mtp_tls_render_profile_stats(
