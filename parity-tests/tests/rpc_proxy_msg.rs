@@ -34,30 +34,6 @@ fn sample_req(flags: u32) -> rm::ProxyReq {
     }
 }
 
-fn to_c(r: &rm::ProxyReq) -> cm::ProxyReq {
-    cm::ProxyReq {
-        flags: r.flags,
-        ext_conn_id: r.ext_conn_id,
-        client_ip: r.client_ip,
-        client_port: r.client_port,
-        proxy_ip: r.proxy_ip,
-        proxy_port: r.proxy_port,
-        ad_tag: r.ad_tag,
-    }
-}
-
-fn from_c(r: &cm::ProxyReq) -> rm::ProxyReq {
-    rm::ProxyReq {
-        flags: r.flags,
-        ext_conn_id: r.ext_conn_id,
-        client_ip: r.client_ip,
-        client_port: r.client_port,
-        proxy_ip: r.proxy_ip,
-        proxy_port: r.proxy_port,
-        ad_tag: r.ad_tag,
-    }
-}
-
 const HEADER_NO_TAG: &str = "eef1ce36 00100220 0d00400000000000
     00000000000000000000ffff01020304 2e160000
     00000000000000000000ffff0a000001 bb010000";
@@ -65,7 +41,7 @@ const HEADER_NO_TAG: &str = "eef1ce36 00100220 0d00400000000000
 /// Both sides' encodings of a request (asserted equal) and their length.
 fn encode_both(req: &rm::ProxyReq, packet: &[u8], cap: usize) -> Result<Vec<u8>, i32> {
     let (mut cb, mut rb) = (vec![0x55; cap], vec![0x55; cap]);
-    let c = cm::encode_proxy_req(&to_c(req), packet, &mut cb).map_err(|e| e.code());
+    let c = cm::encode_proxy_req(req, packet, &mut cb).map_err(|e| e.code());
     let r = rm::encode_proxy_req(req, packet, &mut rb).map_err(|e| e.code());
     assert_eq!(c, r);
     assert_eq!(cb, rb, "buffers differ (also after a failure)");
@@ -74,17 +50,15 @@ fn encode_both(req: &rm::ProxyReq, packet: &[u8], cap: usize) -> Result<Vec<u8>,
 
 /// Every decoder of both sides on `msg`; asserts the two sides agree.
 fn decode_all_both(msg: &[u8]) {
-    let c = cm::decode_proxy_req(msg)
-        .map(|(q, o)| (from_c(&q), o))
-        .map_err(|e| e.code());
+    let c = cm::decode_proxy_req(msg).map_err(|e| e.code());
     let r = rm::decode_proxy_req(msg).map_err(|e| e.code());
     assert_eq!(c, r, "proxy_req {msg:02x?}");
-    let c = cm::decode_proxy_ans(msg).map(|a| (a.flags, a.ext_conn_id, a.data_offset, a.data_len));
-    let r = rm::decode_proxy_ans(msg).map(|a| (a.flags, a.ext_conn_id, a.data_offset, a.data_len));
-    assert_eq!(c.map_err(|e| e.code()), r.map_err(|e| e.code()), "ans");
-    let c = cm::decode_simple_ack(msg).map(|a| (a.ext_conn_id, a.confirm));
-    let r = rm::decode_simple_ack(msg).map(|a| (a.ext_conn_id, a.confirm));
-    assert_eq!(c.map_err(|e| e.code()), r.map_err(|e| e.code()), "ack");
+    let c = cm::decode_proxy_ans(msg).map_err(|e| e.code());
+    let r = rm::decode_proxy_ans(msg).map_err(|e| e.code());
+    assert_eq!(c, r, "ans");
+    let c = cm::decode_simple_ack(msg).map_err(|e| e.code());
+    let r = rm::decode_simple_ack(msg).map_err(|e| e.code());
+    assert_eq!(c, r, "ack");
     assert_eq!(
         cm::decode_close_ext(msg).map_err(|e| e.code()),
         rm::decode_close_ext(msg).map_err(|e| e.code())
@@ -109,7 +83,7 @@ fn known_answer_proxy_req_ipv4_without_tag() {
     assert_eq!(msg, want);
     let expected = Ok((sample_req(0x2002_1000), 56));
     assert_eq!(rm::decode_proxy_req(&want), expected);
-    let c = cm::decode_proxy_req(&want).map(|(q, o)| (from_c(&q), o));
+    let c = cm::decode_proxy_req(&want);
     assert_eq!(
         c.map_err(|e| e.code()),
         expected.map_err(|e: rm::RpcMsgError| e.code())
@@ -133,7 +107,7 @@ fn known_answer_proxy_req_ipv4_with_tag() {
         Ok((sample_req(0x4002_100a), 84))
     );
     let (c_req, c_off) = cm::decode_proxy_req(&want).unwrap();
-    assert_eq!((from_c(&c_req), c_off), (sample_req(0x4002_100a), 84));
+    assert_eq!((c_req, c_off), (sample_req(0x4002_100a), 84));
 }
 
 #[test]
@@ -179,28 +153,24 @@ fn known_answer_me_messages() {
     assert_eq!(cm::encode_proxy_ans(8, id, &data, &mut cb), Ok(24));
     assert_eq!(rm::encode_proxy_ans(8, id, &data, &mut rb), Ok(24));
     assert_eq!((&cb[..24], &rb[..24]), (&want_ans[..], &want_ans[..]));
-    let ans = rm::decode_proxy_ans(&want_ans).unwrap();
-    assert_eq!(
-        (ans.flags, ans.ext_conn_id, ans.data_offset, ans.data_len),
-        (8, id, 16, 8)
-    );
-    let ans = cm::decode_proxy_ans(&want_ans).unwrap();
-    assert_eq!(
-        (ans.flags, ans.ext_conn_id, ans.data_offset, ans.data_len),
-        (8, id, 16, 8)
-    );
+    let want = rm::ProxyAns {
+        flags: 8,
+        ext_conn_id: id,
+        data_offset: 16,
+        data_len: 8,
+    };
+    assert_eq!(rm::decode_proxy_ans(&want_ans), Ok(want));
+    assert_eq!(cm::decode_proxy_ans(&want_ans), Ok(want));
 
     let want_ack = hex("9b40ac3b efcdab8967452301 04030281");
     assert_eq!(rm::encode_simple_ack(id, 0x8102_0304).to_vec(), want_ack);
     assert_eq!(cm::encode_simple_ack(id, 0x8102_0304).to_vec(), want_ack);
-    assert_eq!(
-        cm::decode_simple_ack(&want_ack).map(|a| (a.ext_conn_id, a.confirm)),
-        Ok((id, 0x8102_0304))
-    );
-    assert_eq!(
-        rm::decode_simple_ack(&want_ack).map(|a| (a.ext_conn_id, a.confirm)),
-        Ok((id, 0x8102_0304))
-    );
+    let want = rm::SimpleAck {
+        ext_conn_id: id,
+        confirm: 0x8102_0304,
+    };
+    assert_eq!(cm::decode_simple_ack(&want_ack), Ok(want));
+    assert_eq!(rm::decode_simple_ack(&want_ack), Ok(want));
 
     let want_ext = hex("a234b65e efcdab8967452301");
     let want_conn = hex("5d42cf1f efcdab8967452301");
@@ -432,7 +402,7 @@ proptest! {
             let offset = msg.len() - packet.len();
             prop_assert_eq!(rm::decode_proxy_req(&msg), Ok((want, offset)));
             let (c_req, c_off) = cm::decode_proxy_req(&msg).unwrap();
-            prop_assert_eq!((from_c(&c_req), c_off), (want, offset));
+            prop_assert_eq!((c_req, c_off), (want, offset));
             prop_assert_eq!(&msg[offset..], &packet[..]);
         }
     }

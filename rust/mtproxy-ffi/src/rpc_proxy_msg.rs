@@ -6,104 +6,10 @@
 //! Every function checks its pointers first (`MTP_RPC_MSG_ERR_ARG`), then
 //! the op code, then lengths, and writes its outputs only on success.
 use crate::raw;
-use mtproxy_core::mtproto::rpc_proxy_msg::{self as msg, ProxyAns, ProxyReq, RpcMsgError};
+use mtproxy_core::mtproto::rpc_proxy_msg::{self as msg, ProxyReq, RpcMsgError};
 
-/// Fewer bytes than the message's fixed part (or no op code).
-pub const MTP_RPC_MSG_ERR_SHORT: i32 = -1;
-/// Not the op code the decoder expects.
-pub const MTP_RPC_MSG_ERR_WRONG_OP: i32 = -2;
-/// A length the message's rule forbids: PROXY_ANS below 16 bytes or not a
-/// multiple of 4 (also its data on encode), SIMPLE_ACK not 16 bytes,
-/// CLOSE_EXT / CLOSE_CONN not 12.
-pub const MTP_RPC_MSG_ERR_LENGTH: i32 = -3;
-/// PROXY_REQ extras that do not parse: `extra_size` negative or past the
-/// end, a bad TL string, not exactly one TL_PROXY_TAG item with a 16-byte
-/// tag.
-pub const MTP_RPC_MSG_ERR_EXTRAS: i32 = -4;
-/// PROXY_REQ flag 4 (HTTP query info extras), which this proxy never sends.
-pub const MTP_RPC_MSG_ERR_UNSUPPORTED: i32 = -5;
-/// The output buffer is too small (nothing written).
-pub const MTP_RPC_MSG_ERR_OVERFLOW: i32 = -6;
-/// A null pointer, an unknown transport, or a slot ≥ 2^22.
-pub const MTP_RPC_MSG_ERR_ARG: i32 = -7;
-
-/// Transports for `mtp_rpc_msg_proxy_req_flags`.
-pub const MTP_RPC_MSG_TRANSPORT_ABRIDGED: i32 = 1;
-pub const MTP_RPC_MSG_TRANSPORT_INTERMEDIATE: i32 = 2;
-pub const MTP_RPC_MSG_TRANSPORT_PADDED: i32 = 3;
-
-/// Kinds returned by `mtp_rpc_msg_kind`.
-pub const MTP_RPC_MSG_KIND_OTHER: i32 = 0;
-pub const MTP_RPC_MSG_KIND_PROXY_REQ: i32 = 1;
-pub const MTP_RPC_MSG_KIND_PROXY_ANS: i32 = 2;
-pub const MTP_RPC_MSG_KIND_SIMPLE_ACK: i32 = 3;
-pub const MTP_RPC_MSG_KIND_CLOSE_EXT: i32 = 4;
-pub const MTP_RPC_MSG_KIND_CLOSE_CONN: i32 = 5;
-pub const MTP_RPC_MSG_KIND_PING: i32 = 6;
-pub const MTP_RPC_MSG_KIND_PONG: i32 = 7;
-
-/// PROXY_REQ bytes before the packet: 56 without extras, 84 with the ad tag.
-pub const MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN: i32 = 84;
-/// PROXY_ANS bytes before the data.
-pub const MTP_RPC_MSG_PROXY_ANS_HEADER_LEN: i32 = 16;
-/// Size of a SIMPLE_ACK message.
-pub const MTP_RPC_MSG_SIMPLE_ACK_LEN: i32 = 16;
-/// Size of a CLOSE_EXT or CLOSE_CONN message.
-pub const MTP_RPC_MSG_CLOSE_LEN: i32 = 12;
-
-/// The fields of an RPC_PROXY_REQ besides the packet. IPs are 16 bytes:
-/// IPv6 or IPv4-mapped (`mtp_rpc_msg_ipv4_mapped`). `ad_tag` is sent when
-/// `flags & 8` and is zero after decoding a request without it.
-#[repr(C)]
-pub struct mtp_rpc_msg_proxy_req {
-    pub flags: u32,
-    pub ext_conn_id: i64,
-    pub client_ip: [u8; 16],
-    pub client_port: i32,
-    pub proxy_ip: [u8; 16],
-    pub proxy_port: i32,
-    pub ad_tag: [u8; 16],
-}
-
-/// A decoded RPC_PROXY_ANS: the data is `msg[data_offset .. data_offset + data_len)`.
-#[repr(C)]
-pub struct mtp_rpc_msg_proxy_ans {
-    pub flags: i32,
-    pub ext_conn_id: i64,
-    pub data_offset: usize,
-    pub data_len: usize,
-}
-
-/// A decoded RPC_SIMPLE_ACK.
-#[repr(C)]
-pub struct mtp_rpc_msg_simple_ack {
-    pub ext_conn_id: i64,
-    pub confirm: u32,
-}
-
-fn to_core(req: &mtp_rpc_msg_proxy_req) -> ProxyReq {
-    ProxyReq {
-        flags: req.flags,
-        ext_conn_id: req.ext_conn_id,
-        client_ip: req.client_ip,
-        client_port: req.client_port,
-        proxy_ip: req.proxy_ip,
-        proxy_port: req.proxy_port,
-        ad_tag: req.ad_tag,
-    }
-}
-
-fn from_core(req: &ProxyReq) -> mtp_rpc_msg_proxy_req {
-    mtp_rpc_msg_proxy_req {
-        flags: req.flags,
-        ext_conn_id: req.ext_conn_id,
-        client_ip: req.client_ip,
-        client_port: req.client_port,
-        proxy_ip: req.proxy_ip,
-        proxy_port: req.proxy_port,
-        ad_tag: req.ad_tag,
-    }
-}
+/// The codes and structs of this contract, defined once in mtproxy-abi.
+pub use mtproxy_abi::rpc_proxy_msg::*;
 
 fn code_of(result: Result<(), RpcMsgError>) -> i32 {
     result.map_or_else(RpcMsgError::code, |()| 0)
@@ -224,7 +130,7 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_encode(
     if (out.is_null() && cap > 0) || written.is_null() {
         return MTP_RPC_MSG_ERR_ARG;
     }
-    let req = to_core(req);
+    let req = ProxyReq::from(req);
     // SAFETY: `out` has `cap` writable bytes by the caller's contract.
     let out = unsafe { raw::bytes_mut(out, cap) };
     // SAFETY: forwarded caller contract.
@@ -255,7 +161,7 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_decode(
         Err(e) => return e.code(),
     };
     // SAFETY: both non-null, so writable by the caller's contract.
-    unsafe { (out.write(from_core(&req)), packet_offset.write(offset)) };
+    unsafe { (out.write((&req).into()), packet_offset.write(offset)) };
     0
 }
 
@@ -303,12 +209,7 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_ans_decode(
     let Some(m) = (unsafe { input(data, len) }) else {
         return MTP_RPC_MSG_ERR_ARG;
     };
-    let ans = msg::decode_proxy_ans(m).map(|a: ProxyAns| mtp_rpc_msg_proxy_ans {
-        flags: a.flags,
-        ext_conn_id: a.ext_conn_id,
-        data_offset: a.data_offset,
-        data_len: a.data_len,
-    });
+    let ans = msg::decode_proxy_ans(m).map(mtp_rpc_msg_proxy_ans::from);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, ans) }
 }
@@ -342,10 +243,7 @@ pub unsafe extern "C" fn mtp_rpc_msg_simple_ack_decode(
     let Some(m) = (unsafe { input(data, len) }) else {
         return MTP_RPC_MSG_ERR_ARG;
     };
-    let ack = msg::decode_simple_ack(m).map(|a| mtp_rpc_msg_simple_ack {
-        ext_conn_id: a.ext_conn_id,
-        confirm: a.confirm,
-    });
+    let ack = msg::decode_simple_ack(m).map(mtp_rpc_msg_simple_ack::from);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, ack) }
 }

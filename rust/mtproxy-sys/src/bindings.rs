@@ -4,28 +4,6 @@
 // Items mtproxy-abi defines are its own, re-exported.
 pub use mtproxy_abi::*;
 
-pub const MTP_RPC_MSG_ERR_SHORT: i32 = -1;
-pub const MTP_RPC_MSG_ERR_WRONG_OP: i32 = -2;
-pub const MTP_RPC_MSG_ERR_LENGTH: i32 = -3;
-pub const MTP_RPC_MSG_ERR_EXTRAS: i32 = -4;
-pub const MTP_RPC_MSG_ERR_UNSUPPORTED: i32 = -5;
-pub const MTP_RPC_MSG_ERR_OVERFLOW: i32 = -6;
-pub const MTP_RPC_MSG_ERR_ARG: i32 = -7;
-pub const MTP_RPC_MSG_TRANSPORT_ABRIDGED: i32 = 1;
-pub const MTP_RPC_MSG_TRANSPORT_INTERMEDIATE: i32 = 2;
-pub const MTP_RPC_MSG_TRANSPORT_PADDED: i32 = 3;
-pub const MTP_RPC_MSG_KIND_OTHER: i32 = 0;
-pub const MTP_RPC_MSG_KIND_PROXY_REQ: i32 = 1;
-pub const MTP_RPC_MSG_KIND_PROXY_ANS: i32 = 2;
-pub const MTP_RPC_MSG_KIND_SIMPLE_ACK: i32 = 3;
-pub const MTP_RPC_MSG_KIND_CLOSE_EXT: i32 = 4;
-pub const MTP_RPC_MSG_KIND_CLOSE_CONN: i32 = 5;
-pub const MTP_RPC_MSG_KIND_PING: i32 = 6;
-pub const MTP_RPC_MSG_KIND_PONG: i32 = 7;
-pub const MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN: i32 = 84;
-pub const MTP_RPC_MSG_PROXY_ANS_HEADER_LEN: i32 = 16;
-pub const MTP_RPC_MSG_SIMPLE_ACK_LEN: i32 = 16;
-pub const MTP_RPC_MSG_CLOSE_LEN: i32 = 12;
 pub const MTP_PROXY_MAX_DOMAIN_LEN: i32 = 253;
 pub const MTP_PROXY_ERR_ARG: i32 = -1;
 pub const MTP_PROXY_ERR_CONFIG: i32 = -2;
@@ -724,75 +702,6 @@ unsafe extern "C" {
         written: *mut usize,
     ) -> i32;
 }
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_rpc_msg_proxy_req {
-    pub flags: u32,
-    pub ext_conn_id: i64,
-    pub client_ip: [u8; 16usize],
-    pub client_port: i32,
-    pub proxy_ip: [u8; 16usize],
-    pub proxy_port: i32,
-    pub ad_tag: [u8; 16usize],
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_msg_proxy_req"][::core::mem::size_of::<mtp_rpc_msg_proxy_req>() - 72usize];
-    ["Alignment of mtp_rpc_msg_proxy_req"]
-        [::core::mem::align_of::<mtp_rpc_msg_proxy_req>() - 8usize];
-    ["Offset of field: mtp_rpc_msg_proxy_req::flags"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, flags) - 0usize];
-    ["Offset of field: mtp_rpc_msg_proxy_req::ext_conn_id"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, ext_conn_id) - 8usize];
-    ["Offset of field: mtp_rpc_msg_proxy_req::client_ip"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, client_ip) - 16usize];
-    ["Offset of field: mtp_rpc_msg_proxy_req::client_port"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, client_port) - 32usize];
-    ["Offset of field: mtp_rpc_msg_proxy_req::proxy_ip"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, proxy_ip) - 36usize];
-    ["Offset of field: mtp_rpc_msg_proxy_req::proxy_port"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, proxy_port) - 52usize];
-    ["Offset of field: mtp_rpc_msg_proxy_req::ad_tag"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_req, ad_tag) - 56usize];
-};
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_rpc_msg_proxy_ans {
-    pub flags: i32,
-    pub ext_conn_id: i64,
-    pub data_offset: usize,
-    pub data_len: usize,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_msg_proxy_ans"][::core::mem::size_of::<mtp_rpc_msg_proxy_ans>() - 32usize];
-    ["Alignment of mtp_rpc_msg_proxy_ans"]
-        [::core::mem::align_of::<mtp_rpc_msg_proxy_ans>() - 8usize];
-    ["Offset of field: mtp_rpc_msg_proxy_ans::flags"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, flags) - 0usize];
-    ["Offset of field: mtp_rpc_msg_proxy_ans::ext_conn_id"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, ext_conn_id) - 8usize];
-    ["Offset of field: mtp_rpc_msg_proxy_ans::data_offset"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, data_offset) - 16usize];
-    ["Offset of field: mtp_rpc_msg_proxy_ans::data_len"]
-        [::core::mem::offset_of!(mtp_rpc_msg_proxy_ans, data_len) - 24usize];
-};
-#[repr(C)]
-#[derive(Debug, Default, Copy, Clone)]
-pub struct mtp_rpc_msg_simple_ack {
-    pub ext_conn_id: i64,
-    pub confirm: u32,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_rpc_msg_simple_ack"][::core::mem::size_of::<mtp_rpc_msg_simple_ack>() - 16usize];
-    ["Alignment of mtp_rpc_msg_simple_ack"]
-        [::core::mem::align_of::<mtp_rpc_msg_simple_ack>() - 8usize];
-    ["Offset of field: mtp_rpc_msg_simple_ack::ext_conn_id"]
-        [::core::mem::offset_of!(mtp_rpc_msg_simple_ack, ext_conn_id) - 0usize];
-    ["Offset of field: mtp_rpc_msg_simple_ack::confirm"]
-        [::core::mem::offset_of!(mtp_rpc_msg_simple_ack, confirm) - 8usize];
-};
 unsafe extern "C" {
     pub fn mtp_rpc_msg_proxy_req_flags(
         transport: i32,

@@ -28,33 +28,7 @@ fn rpc_result<T>(code: i32, value: T) -> Result<T, RpcMsgError> {
     }
 }
 
-/// As the core's `ProxyReq`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ProxyReq {
-    pub flags: u32,
-    pub ext_conn_id: i64,
-    pub client_ip: [u8; 16],
-    pub client_port: i32,
-    pub proxy_ip: [u8; 16],
-    pub proxy_port: i32,
-    pub ad_tag: [u8; 16],
-}
-
-/// As the core's `ProxyAns`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ProxyAns {
-    pub flags: i32,
-    pub ext_conn_id: i64,
-    pub data_offset: usize,
-    pub data_len: usize,
-}
-
-/// As the core's `SimpleAck`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SimpleAck {
-    pub ext_conn_id: i64,
-    pub confirm: u32,
-}
+pub use mtproxy_core::mtproto::rpc_proxy_msg::{ProxyAns, ProxyReq, SimpleAck};
 
 #[inline]
 pub fn proxy_req_flags(
@@ -114,15 +88,7 @@ pub fn encode_proxy_req(
     out: &mut [u8],
 ) -> Result<usize, RpcMsgError> {
     let packet = input(packet);
-    let raw = ffi::mtp_rpc_msg_proxy_req {
-        flags: req.flags,
-        ext_conn_id: req.ext_conn_id,
-        client_ip: req.client_ip,
-        client_port: req.client_port,
-        proxy_ip: req.proxy_ip,
-        proxy_port: req.proxy_port,
-        ad_tag: req.ad_tag,
-    };
+    let raw = ffi::mtp_rpc_msg_proxy_req::from(req);
     let mut written = 0;
     // SAFETY: live input, slices and output; `out` cannot alias `packet`.
     let code = unsafe {
@@ -147,16 +113,7 @@ pub fn decode_proxy_req(msg: &[u8]) -> Result<(ProxyReq, usize), RpcMsgError> {
     let code = unsafe {
         ffi::mtp_rpc_msg_proxy_req_decode(msg.as_ptr(), msg.len(), &mut raw, &mut offset)
     };
-    let req = ProxyReq {
-        flags: raw.flags,
-        ext_conn_id: raw.ext_conn_id,
-        client_ip: raw.client_ip,
-        client_port: raw.client_port,
-        proxy_ip: raw.proxy_ip,
-        proxy_port: raw.proxy_port,
-        ad_tag: raw.ad_tag,
-    };
-    rpc_result(code, (req, offset))
+    rpc_result(code, ((&raw).into(), offset))
 }
 
 #[inline]
@@ -189,13 +146,7 @@ pub fn decode_proxy_ans(msg: &[u8]) -> Result<ProxyAns, RpcMsgError> {
     let mut raw = ffi::mtp_rpc_msg_proxy_ans::default();
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_proxy_ans_decode(msg.as_ptr(), msg.len(), &mut raw) };
-    let ans = ProxyAns {
-        flags: raw.flags,
-        ext_conn_id: raw.ext_conn_id,
-        data_offset: raw.data_offset,
-        data_len: raw.data_len,
-    };
-    rpc_result(code, ans)
+    rpc_result(code, raw.into())
 }
 
 #[inline]
@@ -212,11 +163,7 @@ pub fn decode_simple_ack(msg: &[u8]) -> Result<SimpleAck, RpcMsgError> {
     let mut raw = ffi::mtp_rpc_msg_simple_ack::default();
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_simple_ack_decode(msg.as_ptr(), msg.len(), &mut raw) };
-    let ack = SimpleAck {
-        ext_conn_id: raw.ext_conn_id,
-        confirm: raw.confirm,
-    };
-    rpc_result(code, ack)
+    rpc_result(code, raw.into())
 }
 
 #[inline]

@@ -1,0 +1,176 @@
+//! Plain data of the rpc-proxy-msg contract (see the shim in mtproxy-ffi
+//! for the functions): error codes, transports, message kinds, sizes and
+//! the PROXY_REQ, PROXY_ANS and SIMPLE_ACK records, with their conversions
+//! to the core types.
+use mtproxy_core::mtproto::rpc_proxy_msg::{
+    self as msg, ProxyAns, ProxyReq, RpcMsgError, SimpleAck,
+};
+
+/// Fewer bytes than the message's fixed part (or no op code).
+pub const MTP_RPC_MSG_ERR_SHORT: i32 = -1;
+/// Not the op code the decoder expects.
+pub const MTP_RPC_MSG_ERR_WRONG_OP: i32 = -2;
+/// A length the message's rule forbids: PROXY_ANS below 16 bytes or not a
+/// multiple of 4 (also its data on encode), SIMPLE_ACK not 16 bytes,
+/// CLOSE_EXT / CLOSE_CONN not 12.
+pub const MTP_RPC_MSG_ERR_LENGTH: i32 = -3;
+/// PROXY_REQ extras that do not parse: `extra_size` negative or past the
+/// end, a bad TL string, not exactly one TL_PROXY_TAG item with a 16-byte
+/// tag.
+pub const MTP_RPC_MSG_ERR_EXTRAS: i32 = -4;
+/// PROXY_REQ flag 4 (HTTP query info extras), which this proxy never sends.
+pub const MTP_RPC_MSG_ERR_UNSUPPORTED: i32 = -5;
+/// The output buffer is too small (nothing written).
+pub const MTP_RPC_MSG_ERR_OVERFLOW: i32 = -6;
+/// A null pointer, an unknown transport, or a slot ≥ 2^22.
+pub const MTP_RPC_MSG_ERR_ARG: i32 = -7;
+
+/// Transports for `mtp_rpc_msg_proxy_req_flags`.
+pub const MTP_RPC_MSG_TRANSPORT_ABRIDGED: i32 = 1;
+pub const MTP_RPC_MSG_TRANSPORT_INTERMEDIATE: i32 = 2;
+pub const MTP_RPC_MSG_TRANSPORT_PADDED: i32 = 3;
+
+/// Kinds returned by `mtp_rpc_msg_kind`.
+pub const MTP_RPC_MSG_KIND_OTHER: i32 = 0;
+pub const MTP_RPC_MSG_KIND_PROXY_REQ: i32 = 1;
+pub const MTP_RPC_MSG_KIND_PROXY_ANS: i32 = 2;
+pub const MTP_RPC_MSG_KIND_SIMPLE_ACK: i32 = 3;
+pub const MTP_RPC_MSG_KIND_CLOSE_EXT: i32 = 4;
+pub const MTP_RPC_MSG_KIND_CLOSE_CONN: i32 = 5;
+pub const MTP_RPC_MSG_KIND_PING: i32 = 6;
+pub const MTP_RPC_MSG_KIND_PONG: i32 = 7;
+
+/// PROXY_REQ bytes before the packet: 56 without extras, 84 with the ad tag.
+pub const MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN: i32 = 84;
+/// PROXY_ANS bytes before the data.
+pub const MTP_RPC_MSG_PROXY_ANS_HEADER_LEN: i32 = 16;
+/// Size of a SIMPLE_ACK message.
+pub const MTP_RPC_MSG_SIMPLE_ACK_LEN: i32 = 16;
+/// Size of a CLOSE_EXT or CLOSE_CONN message.
+pub const MTP_RPC_MSG_CLOSE_LEN: i32 = 12;
+
+const _: () = assert!(
+    MTP_RPC_MSG_ERR_SHORT == RpcMsgError::SHORT.code()
+        && MTP_RPC_MSG_ERR_WRONG_OP == RpcMsgError::WRONG_OP.code()
+        && MTP_RPC_MSG_ERR_LENGTH == RpcMsgError::LENGTH.code()
+        && MTP_RPC_MSG_ERR_EXTRAS == RpcMsgError::EXTRAS.code()
+        && MTP_RPC_MSG_ERR_UNSUPPORTED == RpcMsgError::UNSUPPORTED.code()
+        && MTP_RPC_MSG_ERR_OVERFLOW == RpcMsgError::OVERFLOW.code()
+        && MTP_RPC_MSG_ERR_ARG == RpcMsgError::ARG.code()
+        && MTP_RPC_MSG_TRANSPORT_ABRIDGED == msg::TRANSPORT_ABRIDGED
+        && MTP_RPC_MSG_TRANSPORT_INTERMEDIATE == msg::TRANSPORT_INTERMEDIATE
+        && MTP_RPC_MSG_TRANSPORT_PADDED == msg::TRANSPORT_PADDED
+        && MTP_RPC_MSG_KIND_OTHER == msg::KIND_OTHER
+        && MTP_RPC_MSG_KIND_PROXY_REQ == msg::KIND_PROXY_REQ
+        && MTP_RPC_MSG_KIND_PROXY_ANS == msg::KIND_PROXY_ANS
+        && MTP_RPC_MSG_KIND_SIMPLE_ACK == msg::KIND_SIMPLE_ACK
+        && MTP_RPC_MSG_KIND_CLOSE_EXT == msg::KIND_CLOSE_EXT
+        && MTP_RPC_MSG_KIND_CLOSE_CONN == msg::KIND_CLOSE_CONN
+        && MTP_RPC_MSG_KIND_PING == msg::KIND_PING
+        && MTP_RPC_MSG_KIND_PONG == msg::KIND_PONG
+        && MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN as usize == msg::PROXY_REQ_MAX_HEADER_LEN
+        && MTP_RPC_MSG_PROXY_ANS_HEADER_LEN as usize == msg::PROXY_ANS_HEADER_LEN
+        && MTP_RPC_MSG_SIMPLE_ACK_LEN as usize == msg::SIMPLE_ACK_LEN
+        && MTP_RPC_MSG_CLOSE_LEN as usize == msg::CLOSE_LEN
+);
+
+/// The fields of an RPC_PROXY_REQ besides the packet. IPs are 16 bytes:
+/// IPv6 or IPv4-mapped (`mtp_rpc_msg_ipv4_mapped`). `ad_tag` is sent when
+/// `flags & 8` and is zero after decoding a request without it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_msg_proxy_req {
+    pub flags: u32,
+    pub ext_conn_id: i64,
+    pub client_ip: [u8; 16],
+    pub client_port: i32,
+    pub proxy_ip: [u8; 16],
+    pub proxy_port: i32,
+    pub ad_tag: [u8; 16],
+}
+
+/// A decoded RPC_PROXY_ANS: the data is `msg[data_offset .. data_offset + data_len)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_msg_proxy_ans {
+    pub flags: i32,
+    pub ext_conn_id: i64,
+    pub data_offset: usize,
+    pub data_len: usize,
+}
+
+/// A decoded RPC_SIMPLE_ACK.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct mtp_rpc_msg_simple_ack {
+    pub ext_conn_id: i64,
+    pub confirm: u32,
+}
+
+impl From<&ProxyReq> for mtp_rpc_msg_proxy_req {
+    fn from(r: &ProxyReq) -> Self {
+        mtp_rpc_msg_proxy_req {
+            flags: r.flags,
+            ext_conn_id: r.ext_conn_id,
+            client_ip: r.client_ip,
+            client_port: r.client_port,
+            proxy_ip: r.proxy_ip,
+            proxy_port: r.proxy_port,
+            ad_tag: r.ad_tag,
+        }
+    }
+}
+
+impl From<&mtp_rpc_msg_proxy_req> for ProxyReq {
+    fn from(r: &mtp_rpc_msg_proxy_req) -> Self {
+        ProxyReq {
+            flags: r.flags,
+            ext_conn_id: r.ext_conn_id,
+            client_ip: r.client_ip,
+            client_port: r.client_port,
+            proxy_ip: r.proxy_ip,
+            proxy_port: r.proxy_port,
+            ad_tag: r.ad_tag,
+        }
+    }
+}
+
+impl From<ProxyAns> for mtp_rpc_msg_proxy_ans {
+    fn from(a: ProxyAns) -> Self {
+        mtp_rpc_msg_proxy_ans {
+            flags: a.flags,
+            ext_conn_id: a.ext_conn_id,
+            data_offset: a.data_offset,
+            data_len: a.data_len,
+        }
+    }
+}
+
+impl From<mtp_rpc_msg_proxy_ans> for ProxyAns {
+    fn from(a: mtp_rpc_msg_proxy_ans) -> Self {
+        ProxyAns {
+            flags: a.flags,
+            ext_conn_id: a.ext_conn_id,
+            data_offset: a.data_offset,
+            data_len: a.data_len,
+        }
+    }
+}
+
+impl From<SimpleAck> for mtp_rpc_msg_simple_ack {
+    fn from(a: SimpleAck) -> Self {
+        mtp_rpc_msg_simple_ack {
+            ext_conn_id: a.ext_conn_id,
+            confirm: a.confirm,
+        }
+    }
+}
+
+impl From<mtp_rpc_msg_simple_ack> for SimpleAck {
+    fn from(a: mtp_rpc_msg_simple_ack) -> Self {
+        SimpleAck {
+            ext_conn_id: a.ext_conn_id,
+            confirm: a.confirm,
+        }
+    }
+}
