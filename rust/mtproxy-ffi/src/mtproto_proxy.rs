@@ -4,95 +4,13 @@
 //! on its own reactor (net-events contract) with its own client and
 //! middle-end connections. Behaviour: ARCHITECTURE.md, "The proxy runtime".
 use crate::raw;
-use mtproxy_core::net::fake_tls::TlsProfile;
+use mtproxy_abi::{mtp_proxy_stats, mtp_tls_profile};
 use mtproxy_core::runtime::{Domain, ProxySettings};
 use mtproxy_rt::proxy::Proxy;
-use mtproxy_sys::bindings::{mtp_proxy_stats, mtp_tls_profile};
 use std::os::fd::{FromRawFd, OwnedFd};
 
-/// Longest fronting domain name.
-pub const MTP_PROXY_MAX_DOMAIN_LEN: usize = 253;
-/// A bad argument (null pointer, secret count, domain).
-pub const MTP_PROXY_ERR_ARG: i32 = -1;
-/// The proxy-multi.conf text or the proxy secret was rejected; the error
-/// buffer says why.
-pub const MTP_PROXY_ERR_CONFIG: i32 = -2;
-/// A system call failed (reactor, sockets).
-pub const MTP_PROXY_ERR_SYS: i32 = -3;
-
-/// Runtime policy, the same on both sides (docs/RUNTIME.md): output-queue
-/// soft cap in bytes; client handshake / pending / flood / drain deadline;
-/// middle-end reconnect backoff (first, max) and readiness deadline; fake-TLS
-/// replay-cache entries; most secrets.
-pub const MTP_PROXY_QUEUE_SOFT_CAP: u32 = 256 * 1024;
-pub const MTP_PROXY_CLIENT_DEADLINE_MS: u32 = 10_000;
-pub const MTP_PROXY_ME_BACKOFF_FIRST_MS: u32 = 100;
-pub const MTP_PROXY_ME_BACKOFF_MAX_MS: u32 = 10_000;
-pub const MTP_PROXY_ME_READY_DEADLINE_MS: u32 = 3_000;
-pub const MTP_PROXY_REPLAY_CACHE_ENTRIES: u32 = 1 << 20;
-pub const MTP_PROXY_MAX_SECRETS: u32 = 128;
-
-const _: () = {
-    use mtproxy_core::runtime::policy as p;
-    assert!(
-        MTP_PROXY_QUEUE_SOFT_CAP as usize == p::QUEUE_SOFT_CAP
-            && MTP_PROXY_CLIENT_DEADLINE_MS as u64 == p::CLIENT_DEADLINE_MS
-            && MTP_PROXY_ME_BACKOFF_FIRST_MS as u64 == p::ME_BACKOFF_FIRST_MS
-            && MTP_PROXY_ME_BACKOFF_MAX_MS as u64 == p::ME_BACKOFF_MAX_MS
-            && MTP_PROXY_ME_READY_DEADLINE_MS as u64 == p::ME_READY_DEADLINE_MS
-            && MTP_PROXY_REPLAY_CACHE_ENTRIES as usize == p::REPLAY_CACHE_ENTRIES
-            && MTP_PROXY_MAX_SECRETS as usize == p::MAX_SECRETS
-    );
-};
-
-/// A fake-TLS domain (`-D`): the name clients must send as SNI and the
-/// address unauthenticated connections are relayed to.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct mtp_proxy_domain {
-    /// The name, `name_len` bytes, no NUL.
-    pub name: [u8; MTP_PROXY_MAX_DOMAIN_LEN],
-    pub name_len: usize,
-    /// Relay target: IPv4 address in host byte order, and port.
-    pub relay_ipv4: u32,
-    pub relay_port: u16,
-}
-
-/// Everything `mtp_proxy_new` needs; the proxy copies what it keeps.
-#[repr(C)]
-pub struct mtp_proxy_settings {
-    /// Client secrets (`-S`): `n_secrets` packed 16-byte keys.
-    pub secrets: *const u8,
-    pub n_secrets: usize,
-    /// Fake-TLS domains (`-D`); with any, only fake-TLS clients are served
-    /// and the rest is relayed to the first domain's address.
-    pub domains: *const mtp_proxy_domain,
-    pub n_domains: usize,
-    /// The 16-byte ad tag (`-P`), or NULL.
-    pub ad_tag: *const u8,
-    /// The proxy-secret file's bytes (`--aes-pwd`).
-    pub proxy_secret: *const u8,
-    pub proxy_secret_len: usize,
-    /// The proxy-multi.conf text.
-    pub config: *const u8,
-    pub config_len: usize,
-    /// `--nat-info` rules: `n_nat_info` pairs (local, global) of IPv4
-    /// addresses in host byte order.
-    pub nat_info: *const u32,
-    pub n_nat_info: usize,
-    /// Number of worker threads that will call `mtp_proxy_worker_run`.
-    pub workers: u32,
-    /// Client connections per worker (`-C`); 0 = no limit.
-    pub max_client_connections: u32,
-    /// TCP_WINDOW_CLAMP for client sockets (`-W`); 0 = leave as is.
-    pub window_clamp: u32,
-    /// Bytes of queued data the whole process may hold
-    /// (`--msg-buffers-size`); reading pauses above it.
-    pub buffer_limit: u64,
-    /// 0: randomness from the OS. Otherwise a test seed that makes every
-    /// random byte deterministic (see ARCHITECTURE.md).
-    pub seed: u64,
-}
+/// The codes and structs of this contract, defined once in mtproxy-abi.
+pub use mtproxy_abi::mtproto_proxy::*;
 
 /// A proxy handle.
 #[allow(non_camel_case_types)]
@@ -135,17 +53,11 @@ unsafe fn convert_settings(s: &mtp_proxy_settings) -> Result<ProxySettings, &'st
         // SAFETY: non-null and `n_domains` entries long (caller).
         unsafe { std::slice::from_raw_parts(s.domains, s.n_domains) }
     };
-    let mut converted = Vec::with_capacity(domains.len());
-    for d in domains {
-        if d.name_len == 0 || d.name_len > MTP_PROXY_MAX_DOMAIN_LEN {
-            return Err("bad domain name length");
-        }
-        converted.push(Domain {
-            name: d.name[..d.name_len].to_vec(),
-            relay_ipv4: d.relay_ipv4,
-            relay_port: d.relay_port,
-        });
-    }
+    let converted = domains
+        .iter()
+        .map(Domain::try_from)
+        .collect::<Result<Vec<_>, ()>>()
+        .map_err(|()| "bad domain name length")?;
     // SAFETY: NULL or 16 readable bytes (caller).
     let ad_tag = unsafe { raw::array::<16>(s.ad_tag) }.copied();
     if s.n_nat_info > 0 && s.nat_info.is_null() {
@@ -344,15 +256,7 @@ pub unsafe extern "C" fn mtp_proxy_set_tls_profile(
     // SAFETY: a live handle and NULL or a readable struct (caller).
     match unsafe { (proxy.as_ref(), profile.as_ref()) } {
         (Some(proxy), Some(p)) => {
-            let profile = TlsProfile {
-                learned: p.learned,
-                extensions_swapped: p.extensions_swapped,
-                app_data_len: p.app_data_len,
-                randomize: p.randomize,
-                record_count: p.record_count,
-                learned_at: p.learned_at,
-            };
-            if proxy.0.set_tls_profile(domain_index as usize, profile) {
+            if proxy.0.set_tls_profile(domain_index as usize, (*p).into()) {
                 0
             } else {
                 MTP_PROXY_ERR_ARG

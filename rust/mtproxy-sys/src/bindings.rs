@@ -4,17 +4,6 @@
 // Items mtproxy-abi defines are its own, re-exported.
 pub use mtproxy_abi::*;
 
-pub const MTP_PROXY_MAX_DOMAIN_LEN: i32 = 253;
-pub const MTP_PROXY_ERR_ARG: i32 = -1;
-pub const MTP_PROXY_ERR_CONFIG: i32 = -2;
-pub const MTP_PROXY_ERR_SYS: i32 = -3;
-pub const MTP_PROXY_QUEUE_SOFT_CAP: i32 = 262144;
-pub const MTP_PROXY_CLIENT_DEADLINE_MS: i32 = 10000;
-pub const MTP_PROXY_ME_BACKOFF_FIRST_MS: i32 = 100;
-pub const MTP_PROXY_ME_BACKOFF_MAX_MS: i32 = 10000;
-pub const MTP_PROXY_ME_READY_DEADLINE_MS: i32 = 3000;
-pub const MTP_PROXY_REPLAY_CACHE_ENTRIES: i32 = 1048576;
-pub const MTP_PROXY_MAX_SECRETS: i32 = 128;
 pub const MTP_ENGINE_MAX_PORTS: i32 = 128;
 pub const MTP_ENGINE_EXIT_OK: i32 = 0;
 pub const MTP_ENGINE_EXIT_FAILURE: i32 = 1;
@@ -899,102 +888,6 @@ unsafe extern "C" {
 #[derive(Debug, Copy, Clone)]
 pub struct mtp_proxy {
     _unused: [u8; 0],
-}
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_proxy_domain {
-    pub name: [u8; 253usize],
-    pub name_len: usize,
-    pub relay_ipv4: u32,
-    pub relay_port: u16,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_proxy_domain"][::core::mem::size_of::<mtp_proxy_domain>() - 272usize];
-    ["Alignment of mtp_proxy_domain"][::core::mem::align_of::<mtp_proxy_domain>() - 8usize];
-    ["Offset of field: mtp_proxy_domain::name"]
-        [::core::mem::offset_of!(mtp_proxy_domain, name) - 0usize];
-    ["Offset of field: mtp_proxy_domain::name_len"]
-        [::core::mem::offset_of!(mtp_proxy_domain, name_len) - 256usize];
-    ["Offset of field: mtp_proxy_domain::relay_ipv4"]
-        [::core::mem::offset_of!(mtp_proxy_domain, relay_ipv4) - 264usize];
-    ["Offset of field: mtp_proxy_domain::relay_port"]
-        [::core::mem::offset_of!(mtp_proxy_domain, relay_port) - 268usize];
-};
-impl Default for mtp_proxy_domain {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
-}
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_proxy_settings {
-    pub secrets: *const u8,
-    pub n_secrets: usize,
-    pub domains: *const mtp_proxy_domain,
-    pub n_domains: usize,
-    pub ad_tag: *const u8,
-    pub proxy_secret: *const u8,
-    pub proxy_secret_len: usize,
-    pub config: *const u8,
-    pub config_len: usize,
-    pub nat_info: *const u32,
-    pub n_nat_info: usize,
-    pub workers: u32,
-    pub max_client_connections: u32,
-    pub window_clamp: u32,
-    pub buffer_limit: u64,
-    pub seed: u64,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_proxy_settings"][::core::mem::size_of::<mtp_proxy_settings>() - 120usize];
-    ["Alignment of mtp_proxy_settings"][::core::mem::align_of::<mtp_proxy_settings>() - 8usize];
-    ["Offset of field: mtp_proxy_settings::secrets"]
-        [::core::mem::offset_of!(mtp_proxy_settings, secrets) - 0usize];
-    ["Offset of field: mtp_proxy_settings::n_secrets"]
-        [::core::mem::offset_of!(mtp_proxy_settings, n_secrets) - 8usize];
-    ["Offset of field: mtp_proxy_settings::domains"]
-        [::core::mem::offset_of!(mtp_proxy_settings, domains) - 16usize];
-    ["Offset of field: mtp_proxy_settings::n_domains"]
-        [::core::mem::offset_of!(mtp_proxy_settings, n_domains) - 24usize];
-    ["Offset of field: mtp_proxy_settings::ad_tag"]
-        [::core::mem::offset_of!(mtp_proxy_settings, ad_tag) - 32usize];
-    ["Offset of field: mtp_proxy_settings::proxy_secret"]
-        [::core::mem::offset_of!(mtp_proxy_settings, proxy_secret) - 40usize];
-    ["Offset of field: mtp_proxy_settings::proxy_secret_len"]
-        [::core::mem::offset_of!(mtp_proxy_settings, proxy_secret_len) - 48usize];
-    ["Offset of field: mtp_proxy_settings::config"]
-        [::core::mem::offset_of!(mtp_proxy_settings, config) - 56usize];
-    ["Offset of field: mtp_proxy_settings::config_len"]
-        [::core::mem::offset_of!(mtp_proxy_settings, config_len) - 64usize];
-    ["Offset of field: mtp_proxy_settings::nat_info"]
-        [::core::mem::offset_of!(mtp_proxy_settings, nat_info) - 72usize];
-    ["Offset of field: mtp_proxy_settings::n_nat_info"]
-        [::core::mem::offset_of!(mtp_proxy_settings, n_nat_info) - 80usize];
-    ["Offset of field: mtp_proxy_settings::workers"]
-        [::core::mem::offset_of!(mtp_proxy_settings, workers) - 88usize];
-    ["Offset of field: mtp_proxy_settings::max_client_connections"]
-        [::core::mem::offset_of!(mtp_proxy_settings, max_client_connections) - 92usize];
-    ["Offset of field: mtp_proxy_settings::window_clamp"]
-        [::core::mem::offset_of!(mtp_proxy_settings, window_clamp) - 96usize];
-    ["Offset of field: mtp_proxy_settings::buffer_limit"]
-        [::core::mem::offset_of!(mtp_proxy_settings, buffer_limit) - 104usize];
-    ["Offset of field: mtp_proxy_settings::seed"]
-        [::core::mem::offset_of!(mtp_proxy_settings, seed) - 112usize];
-};
-impl Default for mtp_proxy_settings {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
 }
 unsafe extern "C" {
     pub fn mtp_proxy_new(

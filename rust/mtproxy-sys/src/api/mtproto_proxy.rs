@@ -22,46 +22,18 @@ fn error_text(buf: &[u8]) -> String {
 impl Proxy {
     /// A proxy from `settings`, or the reason it was refused.
     pub fn new(settings: &mtproxy_core::runtime::ProxySettings) -> Result<Proxy, String> {
-        let mut domains = Vec::with_capacity(settings.domains.len());
-        for d in &settings.domains {
-            let mut name = [0u8; 253];
-            if d.name.is_empty() || d.name.len() > name.len() {
-                return Err("invalid fake-TLS domain length".into());
-            }
-            name[..d.name.len()].copy_from_slice(&d.name);
-            domains.push(crate::bindings::mtp_proxy_domain {
-                name,
-                name_len: d.name.len(),
-                relay_ipv4: d.relay_ipv4,
-                relay_port: d.relay_port,
-            });
-        }
+        let domains = settings
+            .domains
+            .iter()
+            .map(ffi::mtp_proxy_domain::try_from)
+            .collect::<Result<Vec<_>, ()>>()
+            .map_err(|()| "invalid fake-TLS domain length")?;
         let nat: Vec<u32> = settings
             .nat_info
             .iter()
             .flat_map(|&(local, global)| [local, global])
             .collect();
-        let raw = crate::bindings::mtp_proxy_settings {
-            secrets: settings.secrets.as_ptr().cast(),
-            n_secrets: settings.secrets.len(),
-            domains: domains.as_ptr(),
-            n_domains: domains.len(),
-            ad_tag: settings
-                .ad_tag
-                .as_ref()
-                .map_or(core::ptr::null(), |t| t.as_ptr()),
-            proxy_secret: settings.proxy_secret.as_ptr(),
-            proxy_secret_len: settings.proxy_secret.len(),
-            config: settings.config.as_ptr(),
-            config_len: settings.config.len(),
-            nat_info: nat.as_ptr(),
-            n_nat_info: settings.nat_info.len(),
-            workers: settings.workers,
-            max_client_connections: settings.max_client_connections,
-            window_clamp: settings.window_clamp,
-            buffer_limit: settings.buffer_limit,
-            seed: settings.seed,
-        };
+        let raw = ffi::mtp_proxy_settings::borrowing(settings, &domains, &nat);
         let mut err = [0u8; 512];
         // SAFETY: every pointer in `raw` points into data alive for this
         // call with the count next to it; `err` is 512 writable bytes.
@@ -115,14 +87,7 @@ impl Proxy {
 
     /// Sets the fake-TLS profile of domain `index`; false for no such domain.
     pub fn set_tls_profile(&self, index: u32, profile: &mtproxy_core::net::fake_tls::TlsProfile) -> bool {
-        let p = ffi::mtp_tls_profile {
-            learned: profile.learned,
-            extensions_swapped: profile.extensions_swapped,
-            app_data_len: profile.app_data_len,
-            randomize: profile.randomize,
-            record_count: profile.record_count,
-            learned_at: profile.learned_at,
-        };
+        let p = ffi::mtp_tls_profile::from(*profile);
         // SAFETY: live handle; `p` is a readable struct; thread-safe by contract.
         unsafe { ffi::mtp_proxy_set_tls_profile(self.handle.as_ptr(), index, &p) == 0 }
     }
