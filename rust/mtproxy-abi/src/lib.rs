@@ -11,6 +11,7 @@
 #![allow(non_camel_case_types)]
 
 pub mod aesni256;
+pub mod engine_main;
 pub mod ext_framing;
 pub mod fake_tls;
 pub mod kprintf;
@@ -32,6 +33,7 @@ pub mod stats_http;
 pub mod tl_parse;
 
 pub use aesni256::*;
+pub use engine_main::*;
 pub use ext_framing::*;
 pub use fake_tls::*;
 pub use kprintf::*;

@@ -8,73 +8,9 @@ use mtproxy_core::runtime::EngineConfig;
 
 use crate::raw;
 
-/// Most client listening ports (`-H`).
-pub const MTP_ENGINE_MAX_PORTS: usize = 128;
-/// Exit status of a run that stopped on SIGTERM / SIGINT.
-pub const MTP_ENGINE_EXIT_OK: i32 = 0;
-/// Exit status of a run that could not start (files, ports, privileges,
-/// config); a line on stderr says why.
-pub const MTP_ENGINE_EXIT_FAILURE: i32 = 1;
-
-/// The parsed command line. Strings are NUL-terminated; optional ones are
-/// NULL when not given.
-#[repr(C)]
-pub struct mtp_engine_config {
-    /// The positional proxy-multi.conf path.
-    pub config_file: *const c_char,
-    /// `--aes-pwd` (the proxy-secret file).
-    pub aes_pwd_file: *const c_char,
-    /// `-H` client ports.
-    pub ports: *const u16,
-    pub n_ports: usize,
-    /// `-S` secrets, packed 16-byte keys.
-    pub secrets: *const u8,
-    pub n_secrets: usize,
-    /// `-P` ad tag: 16 bytes, or NULL.
-    pub ad_tag: *const u8,
-    /// `-D` domains, each `NAME` or `NAME:PORT` (relay port, default 443).
-    pub domains: *const *const c_char,
-    pub n_domains: usize,
-    /// Whether to serve `/stats` and `/metrics` (`-p` given), and on which
-    /// 127.0.0.1 port (`-p`; 0 = a kernel-chosen port).
-    pub http_stats: bool,
-    pub stats_port: u16,
-    /// `-M` worker threads; 0 = one per CPU.
-    pub workers: u32,
-    /// `-C` client connections per worker (0 = no limit).
-    pub max_special_connections: u32,
-    /// `-c` wanted RLIMIT_NOFILE (0 = default 65536).
-    pub max_connections: u32,
-    /// `-W` TCP window clamp for clients (0 = none).
-    pub window_clamp: u32,
-    /// `-u` user to switch to after binding, or NULL.
-    pub user: *const c_char,
-    /// `--address`: IPv4 in host byte order to bind client listeners to
-    /// (0 = any); also the proxy's own address in links.
-    pub bind_ipv4: u32,
-    /// `--nat-info` rules: pairs (local, global), IPv4 host byte order.
-    pub nat_info: *const u32,
-    pub n_nat_info: usize,
-    /// `-6`: dual-stack IPv6 client listeners.
-    pub ipv6: bool,
-    /// `-b` listen backlog.
-    pub backlog: u32,
-    /// `-v` log level (0 = errors and start-up lines only).
-    pub verbosity: i32,
-    /// `-l` log file (stderr is redirected to it; reopened on SIGUSR1), or NULL.
-    pub log_file: *const c_char,
-    /// `--msg-buffers-size` bytes.
-    pub msg_buffers_size: u64,
-    /// Milliseconds connections may take to finish after SIGTERM/SIGINT.
-    pub shutdown_grace_ms: u32,
-    /// Test-only (`--test-seed`): deterministic randomness; 0 = off.
-    pub test_seed: u64,
-    /// `--ports-file`: after binding, the engine writes the ports it got
-    /// (`client <port>` per `-H` port in order, then `stats <port>`), to a
-    /// temporary file renamed into place; NULL = none. With `-H 0` / `-p 0`
-    /// the kernel picks the port, so tests never guess free ports.
-    pub ports_file: *const c_char,
-}
+/// The codes and the config struct of this contract, defined once in
+/// mtproxy-abi.
+pub use mtproxy_abi::engine_main::*;
 
 /// Runs the proxy until SIGTERM or SIGINT and returns the exit status:
 /// reads the two files, raises RLIMIT_NOFILE (warns when the hard limit is

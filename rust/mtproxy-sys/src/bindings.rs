@@ -4,9 +4,6 @@
 // Items mtproxy-abi defines are its own, re-exported.
 pub use mtproxy_abi::*;
 
-pub const MTP_ENGINE_MAX_PORTS: i32 = 128;
-pub const MTP_ENGINE_EXIT_OK: i32 = 0;
-pub const MTP_ENGINE_EXIT_FAILURE: i32 = 1;
 unsafe extern "C" {
     pub fn mtp_crc32_partial(data: *const u8, len: usize, crc: u32) -> u32;
 }
@@ -930,105 +927,6 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn mtp_proxy_collect_stats(proxy: *const mtp_proxy, out: *mut mtp_proxy_stats);
-}
-#[repr(C)]
-#[derive(Debug, Copy, Clone)]
-pub struct mtp_engine_config {
-    pub config_file: *const ::core::ffi::c_char,
-    pub aes_pwd_file: *const ::core::ffi::c_char,
-    pub ports: *const u16,
-    pub n_ports: usize,
-    pub secrets: *const u8,
-    pub n_secrets: usize,
-    pub ad_tag: *const u8,
-    pub domains: *const *const ::core::ffi::c_char,
-    pub n_domains: usize,
-    pub http_stats: bool,
-    pub stats_port: u16,
-    pub workers: u32,
-    pub max_special_connections: u32,
-    pub max_connections: u32,
-    pub window_clamp: u32,
-    pub user: *const ::core::ffi::c_char,
-    pub bind_ipv4: u32,
-    pub nat_info: *const u32,
-    pub n_nat_info: usize,
-    pub ipv6: bool,
-    pub backlog: u32,
-    pub verbosity: i32,
-    pub log_file: *const ::core::ffi::c_char,
-    pub msg_buffers_size: u64,
-    pub shutdown_grace_ms: u32,
-    pub test_seed: u64,
-    pub ports_file: *const ::core::ffi::c_char,
-}
-#[allow(clippy::unnecessary_operation, clippy::identity_op)]
-const _: () = {
-    ["Size of mtp_engine_config"][::core::mem::size_of::<mtp_engine_config>() - 184usize];
-    ["Alignment of mtp_engine_config"][::core::mem::align_of::<mtp_engine_config>() - 8usize];
-    ["Offset of field: mtp_engine_config::config_file"]
-        [::core::mem::offset_of!(mtp_engine_config, config_file) - 0usize];
-    ["Offset of field: mtp_engine_config::aes_pwd_file"]
-        [::core::mem::offset_of!(mtp_engine_config, aes_pwd_file) - 8usize];
-    ["Offset of field: mtp_engine_config::ports"]
-        [::core::mem::offset_of!(mtp_engine_config, ports) - 16usize];
-    ["Offset of field: mtp_engine_config::n_ports"]
-        [::core::mem::offset_of!(mtp_engine_config, n_ports) - 24usize];
-    ["Offset of field: mtp_engine_config::secrets"]
-        [::core::mem::offset_of!(mtp_engine_config, secrets) - 32usize];
-    ["Offset of field: mtp_engine_config::n_secrets"]
-        [::core::mem::offset_of!(mtp_engine_config, n_secrets) - 40usize];
-    ["Offset of field: mtp_engine_config::ad_tag"]
-        [::core::mem::offset_of!(mtp_engine_config, ad_tag) - 48usize];
-    ["Offset of field: mtp_engine_config::domains"]
-        [::core::mem::offset_of!(mtp_engine_config, domains) - 56usize];
-    ["Offset of field: mtp_engine_config::n_domains"]
-        [::core::mem::offset_of!(mtp_engine_config, n_domains) - 64usize];
-    ["Offset of field: mtp_engine_config::http_stats"]
-        [::core::mem::offset_of!(mtp_engine_config, http_stats) - 72usize];
-    ["Offset of field: mtp_engine_config::stats_port"]
-        [::core::mem::offset_of!(mtp_engine_config, stats_port) - 74usize];
-    ["Offset of field: mtp_engine_config::workers"]
-        [::core::mem::offset_of!(mtp_engine_config, workers) - 76usize];
-    ["Offset of field: mtp_engine_config::max_special_connections"]
-        [::core::mem::offset_of!(mtp_engine_config, max_special_connections) - 80usize];
-    ["Offset of field: mtp_engine_config::max_connections"]
-        [::core::mem::offset_of!(mtp_engine_config, max_connections) - 84usize];
-    ["Offset of field: mtp_engine_config::window_clamp"]
-        [::core::mem::offset_of!(mtp_engine_config, window_clamp) - 88usize];
-    ["Offset of field: mtp_engine_config::user"]
-        [::core::mem::offset_of!(mtp_engine_config, user) - 96usize];
-    ["Offset of field: mtp_engine_config::bind_ipv4"]
-        [::core::mem::offset_of!(mtp_engine_config, bind_ipv4) - 104usize];
-    ["Offset of field: mtp_engine_config::nat_info"]
-        [::core::mem::offset_of!(mtp_engine_config, nat_info) - 112usize];
-    ["Offset of field: mtp_engine_config::n_nat_info"]
-        [::core::mem::offset_of!(mtp_engine_config, n_nat_info) - 120usize];
-    ["Offset of field: mtp_engine_config::ipv6"]
-        [::core::mem::offset_of!(mtp_engine_config, ipv6) - 128usize];
-    ["Offset of field: mtp_engine_config::backlog"]
-        [::core::mem::offset_of!(mtp_engine_config, backlog) - 132usize];
-    ["Offset of field: mtp_engine_config::verbosity"]
-        [::core::mem::offset_of!(mtp_engine_config, verbosity) - 136usize];
-    ["Offset of field: mtp_engine_config::log_file"]
-        [::core::mem::offset_of!(mtp_engine_config, log_file) - 144usize];
-    ["Offset of field: mtp_engine_config::msg_buffers_size"]
-        [::core::mem::offset_of!(mtp_engine_config, msg_buffers_size) - 152usize];
-    ["Offset of field: mtp_engine_config::shutdown_grace_ms"]
-        [::core::mem::offset_of!(mtp_engine_config, shutdown_grace_ms) - 160usize];
-    ["Offset of field: mtp_engine_config::test_seed"]
-        [::core::mem::offset_of!(mtp_engine_config, test_seed) - 168usize];
-    ["Offset of field: mtp_engine_config::ports_file"]
-        [::core::mem::offset_of!(mtp_engine_config, ports_file) - 176usize];
-};
-impl Default for mtp_engine_config {
-    fn default() -> Self {
-        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
-        unsafe {
-            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
-            s.assume_init()
-        }
-    }
 }
 unsafe extern "C" {
     pub fn mtp_engine_run(config: *const mtp_engine_config) -> i32;
