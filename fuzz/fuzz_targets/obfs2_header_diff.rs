@@ -12,27 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let (header, secrets) = rest.split_at(rest.len().min(64));
     let secrets = &secrets[..secrets.len().min(16 * 16)];
     let padded_only = flags & 1 != 0;
-    let c = c_obfs2::parse_header(header, secrets, padded_only).map(|h| {
-        (
-            h.secret_index,
-            h.tag,
-            h.dc,
-            h.read.key,
-            h.read.iv,
-            h.write.key,
-            h.write.iv,
-        )
-    });
-    let r = rust_obfs2::parse_header(header, secrets, padded_only).map(|h| {
-        (
-            h.secret_index,
-            h.tag,
-            h.dc,
-            h.read.key,
-            h.read.iv,
-            h.write.key,
-            h.write.iv,
-        )
-    });
+    let c = c_obfs2::parse_header(header, secrets, padded_only);
+    let r = rust_obfs2::parse_header(header, secrets, padded_only);
     assert_eq!(c, r);
 });

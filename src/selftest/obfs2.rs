@@ -47,6 +47,7 @@ pub const CHECKS: &[Check] = &[
     ("null pointers and small buffers", || {
         let s = obfs2::parse_secret(b"00112233445566778899aabbccddeeff")
             .map_err(|e| format!("parse: {e}"))?;
+        let s = raw::mtp_obfs2_secret::from(s);
         let mut buf = [0u8; 32];
         let mut len = 0usize;
         // SAFETY: valid pointers with the sizes passed, or null where the

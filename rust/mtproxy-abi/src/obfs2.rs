@@ -143,6 +143,15 @@ impl From<CtrKey> for mtp_obfs2_ctr_key {
     }
 }
 
+impl From<mtp_obfs2_ctr_key> for CtrKey {
+    fn from(k: mtp_obfs2_ctr_key) -> Self {
+        CtrKey {
+            key: k.key,
+            iv: k.iv,
+        }
+    }
+}
+
 impl From<ServerHeader> for mtp_obfs2_server_header {
     fn from(h: ServerHeader) -> Self {
         let (secret_index, tag, dc) = (h.secret_index, h.tag, h.dc);
@@ -157,10 +166,35 @@ impl From<ServerHeader> for mtp_obfs2_server_header {
     }
 }
 
+impl From<mtp_obfs2_server_header> for ServerHeader {
+    fn from(h: mtp_obfs2_server_header) -> Self {
+        let (secret_index, tag, dc) = (h.secret_index, h.tag, h.dc);
+        let (read, write) = (h.read.into(), h.write.into());
+        ServerHeader {
+            secret_index,
+            tag,
+            dc,
+            read,
+            write,
+        }
+    }
+}
+
 impl From<ClientHeader> for mtp_obfs2_client_header {
     fn from(h: ClientHeader) -> Self {
         let (encrypt, decrypt) = (h.encrypt.into(), h.decrypt.into());
         mtp_obfs2_client_header {
+            header: h.header,
+            encrypt,
+            decrypt,
+        }
+    }
+}
+
+impl From<mtp_obfs2_client_header> for ClientHeader {
+    fn from(h: mtp_obfs2_client_header) -> Self {
+        let (encrypt, decrypt) = (h.encrypt.into(), h.decrypt.into());
+        ClientHeader {
             header: h.header,
             encrypt,
             decrypt,

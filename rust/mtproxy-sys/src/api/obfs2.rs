@@ -1,9 +1,6 @@
 // Safe wrappers for the obfs2 contract; same API as mtproxy_core::net::obfs2.
 
-pub type Secret = ffi::mtp_obfs2_secret;
-pub type CtrKey = ffi::mtp_obfs2_ctr_key;
-pub type ServerHeader = ffi::mtp_obfs2_server_header;
-pub type ClientHeader = ffi::mtp_obfs2_client_header;
+pub use mtproxy_core::net::obfs2::{ClientHeader, CtrKey, Secret, ServerHeader};
 
 pub const SECRET_LEN: usize = ffi::MTP_OBFS2_SECRET_LEN as usize;
 pub const HEADER_LEN: usize = ffi::MTP_OBFS2_HEADER_LEN as usize;
@@ -24,10 +21,10 @@ pub const ERR_ARG: i32 = ffi::MTP_OBFS2_ERR_ARG;
 #[inline]
 pub fn parse_secret(text: &[u8]) -> Result<Secret, i32> {
     let text = input(text);
-    let mut out = Secret::default();
+    let mut out = ffi::mtp_obfs2_secret::default();
     // SAFETY: pointer and length of one live slice; `out` is writable.
     match unsafe { ffi::mtp_obfs2_parse_secret(text.as_ptr(), text.len(), &mut out) } {
-        0 => Ok(out),
+        0 => Ok((&out).into()),
         code => Err(code),
     }
 }
@@ -36,9 +33,10 @@ pub fn parse_secret(text: &[u8]) -> Result<Secret, i32> {
 pub fn format_secret(secret: &Secret) -> Result<String, i32> {
     let mut buf = [0u8; MAX_SECRET_TEXT_LEN + 1];
     let mut len = 0usize;
+    let secret = ffi::mtp_obfs2_secret::from(*secret);
     // SAFETY: `secret` is live, `buf` has the capacity passed, `len` writable.
     let code =
-        unsafe { ffi::mtp_obfs2_format_secret(secret, buf.as_mut_ptr(), buf.len(), &mut len) };
+        unsafe { ffi::mtp_obfs2_format_secret(&secret, buf.as_mut_ptr(), buf.len(), &mut len) };
     match code {
         0 => Ok(String::from_utf8_lossy(&buf[..len]).into_owned()),
         code => Err(code),
@@ -52,7 +50,7 @@ pub fn parse_header(header: &[u8], secrets: &[u8], padded_only: bool) -> Result<
     if secrets.len() % SECRET_LEN != 0 {
         return Err(ERR_ARG);
     }
-    let mut out = ServerHeader::default();
+    let mut out = ffi::mtp_obfs2_server_header::default();
     // SAFETY: pointers and lengths of live slices (secrets holds n * 16
     // bytes); `out` is writable.
     let code = unsafe {
@@ -66,7 +64,7 @@ pub fn parse_header(header: &[u8], secrets: &[u8], padded_only: bool) -> Result<
         )
     };
     match code {
-        0 => Ok(out),
+        0 => Ok(out.into()),
         code => Err(code),
     }
 }
@@ -79,13 +77,13 @@ pub fn build_client_header(
     dc: i16,
 ) -> Result<ClientHeader, i32> {
     let random = input(random);
-    let mut out = ClientHeader::default();
+    let mut out = ffi::mtp_obfs2_client_header::default();
     let secret = secret.map(|s| input(s));
     let secret = secret.as_ref().map_or(core::ptr::null(), |s| s.as_ptr());
     // SAFETY: 64 random bytes, a 16-byte secret or null, a writable `out`.
     match unsafe { ffi::mtp_obfs2_build_client_header(random.as_ptr(), secret, tag, dc, &mut out) }
     {
-        0 => Ok(out),
+        0 => Ok(out.into()),
         code => Err(code),
     }
 }
