@@ -196,28 +196,31 @@ typedef struct mtp_tls_domain {
  */
 typedef struct mtp_tls_hello_check {
     /*
-     `MTP_TLS_VERDICT_*`.
+     `VERDICT_*` (C: `MTP_TLS_VERDICT_*`).
      */
     int32_t verdict;
     /*
-     `MTP_TLS_REJECT_*`.
+     `REJECT_*` (C: `MTP_TLS_REJECT_*`; 0 when accepted).
      */
     int32_t reason;
     /*
-     Index of the secret whose HMAC matched, else -1.
+     The secret whose HMAC matched, else -1.
      */
     int32_t secret_index;
     /*
-     Index of the allowed domain the SNI named, else -1.
+     The allowed domain the SNI named, else -1.
      */
     int32_t domain_index;
     /*
-     Record bytes 44..76 and 11..43.
+     Record bytes 44..76.
      */
     uint8_t session_id[32];
+    /*
+     Record bytes 11..43.
+     */
     uint8_t client_random[32];
     /*
-     `xx` of the chosen `13 xx` suite when accepted, else 0.
+     Second byte of the chosen `13 xx` suite when accepted, else 0.
      */
     uint8_t cipher_suite;
 } mtp_tls_hello_check;
@@ -226,15 +229,21 @@ typedef struct mtp_tls_hello_check {
  What `mtp_tls_parse_server_hello` learned.
  */
 typedef struct mtp_tls_server_hello_info {
+    /*
+     The `xx` of the chosen `13 xx` suite.
+     */
     uint8_t cipher_suite;
     /*
-     1 if supported_versions preceded key_share.
+     1 if supported_versions came before key_share, else 0.
      */
     int32_t extensions_swapped;
     /*
-     N, and the flight's total length 138 + N.
+     N, the fake application-data length.
      */
     size_t app_data_len;
+    /*
+     Bytes of the whole flight (138 + N).
+     */
     size_t total_len;
 } mtp_tls_server_hello_info;
 

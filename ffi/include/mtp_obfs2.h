@@ -95,10 +95,19 @@ typedef struct mtp_obfs2_ctr_key {
  no secrets were given), the tag, the DC id and both directions' keys.
  */
 typedef struct mtp_obfs2_server_header {
+    /*
+     Index of the matching secret, -1 when no secrets were given.
+     */
     int32_t secret_index;
     uint32_t tag;
     int16_t dc;
+    /*
+     Client→proxy; the proxy has used the first 64 keystream bytes of it.
+     */
     struct mtp_obfs2_ctr_key read;
+    /*
+     Proxy→client; unused so far.
+     */
     struct mtp_obfs2_ctr_key write;
 } mtp_obfs2_server_header;
 

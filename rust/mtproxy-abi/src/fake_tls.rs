@@ -3,9 +3,7 @@
 //! verdicts, rejection reasons, sizes and probe policy, and the domain,
 //! check, ServerHello, probe-reply and profile records, with their
 //! conversions to the core types.
-use mtproxy_core::net::fake_tls::{
-    self as tls, HelloCheck, ProbeReply, ServerHelloInfo, TlsProfile,
-};
+use mtproxy_core::net::fake_tls::{self as tls, ProbeReply, TlsProfile};
 /// Not enough bytes yet.
 pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
 /// Not a fake-TLS ClientHello record header (`16 03 01`, length ≥ 0x200).
@@ -141,116 +139,13 @@ impl From<&[u8]> for mtp_tls_domain {
     }
 }
 
-/// The outcome of `mtp_tls_check_client_hello`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_tls_hello_check {
-    /// `MTP_TLS_VERDICT_*`.
-    pub verdict: i32,
-    /// `MTP_TLS_REJECT_*`.
-    pub reason: i32,
-    /// Index of the secret whose HMAC matched, else -1.
-    pub secret_index: i32,
-    /// Index of the allowed domain the SNI named, else -1.
-    pub domain_index: i32,
-    /// Record bytes 44..76 and 11..43.
-    pub session_id: [u8; 32],
-    pub client_random: [u8; 32],
-    /// `xx` of the chosen `13 xx` suite when accepted, else 0.
-    pub cipher_suite: u8,
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_tls_hello_check` from it.
+pub use mtproxy_core::net::fake_tls::HelloCheck as mtp_tls_hello_check;
 
-impl From<HelloCheck> for mtp_tls_hello_check {
-    fn from(c: HelloCheck) -> Self {
-        let HelloCheck {
-            verdict,
-            reason,
-            secret_index,
-            domain_index,
-            session_id,
-            client_random,
-            cipher_suite,
-        } = c;
-        mtp_tls_hello_check {
-            verdict,
-            reason,
-            secret_index,
-            domain_index,
-            session_id,
-            client_random,
-            cipher_suite,
-        }
-    }
-}
-
-impl From<mtp_tls_hello_check> for HelloCheck {
-    fn from(c: mtp_tls_hello_check) -> Self {
-        let mtp_tls_hello_check {
-            verdict,
-            reason,
-            secret_index,
-            domain_index,
-            session_id,
-            client_random,
-            cipher_suite,
-        } = c;
-        HelloCheck {
-            verdict,
-            reason,
-            secret_index,
-            domain_index,
-            session_id,
-            client_random,
-            cipher_suite,
-        }
-    }
-}
-
-/// What `mtp_tls_parse_server_hello` learned.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_tls_server_hello_info {
-    pub cipher_suite: u8,
-    /// 1 if supported_versions preceded key_share.
-    pub extensions_swapped: i32,
-    /// N, and the flight's total length 138 + N.
-    pub app_data_len: usize,
-    pub total_len: usize,
-}
-
-impl From<ServerHelloInfo> for mtp_tls_server_hello_info {
-    fn from(i: ServerHelloInfo) -> Self {
-        let ServerHelloInfo {
-            cipher_suite,
-            extensions_swapped,
-            app_data_len,
-            total_len,
-        } = i;
-        mtp_tls_server_hello_info {
-            cipher_suite,
-            extensions_swapped,
-            app_data_len,
-            total_len,
-        }
-    }
-}
-
-impl From<mtp_tls_server_hello_info> for ServerHelloInfo {
-    fn from(i: mtp_tls_server_hello_info) -> Self {
-        let mtp_tls_server_hello_info {
-            cipher_suite,
-            extensions_swapped,
-            app_data_len,
-            total_len,
-        } = i;
-        ServerHelloInfo {
-            cipher_suite,
-            extensions_swapped,
-            app_data_len,
-            total_len,
-        }
-    }
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_tls_server_hello_info` from it.
+pub use mtproxy_core::net::fake_tls::ServerHelloInfo as mtp_tls_server_hello_info;
 
 /// What one probe connection saw of a domain's first flight (§2.4).
 #[repr(C)]

@@ -1,7 +1,7 @@
 //! Plain data of the obfs2 contract (see the shim in mtproxy-ffi for the
 //! functions): secret kinds, sizes, error codes and the secret, key and
 //! header records, with their conversions to the core types.
-use mtproxy_core::net::obfs2::{self, ClientHeader, CtrKey, Secret, ServerHeader};
+use mtproxy_core::net::obfs2::{self, ClientHeader, CtrKey, Secret};
 
 /// Kind of a secret: `<32 hex>`.
 pub const MTP_OBFS2_SECRET_PLAIN: i32 = 0;
@@ -57,25 +57,13 @@ pub struct mtp_obfs2_secret {
     pub domain_len: usize,
 }
 
-/// Key and initial counter block of one AES-256-CTR direction.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_obfs2_ctr_key {
-    pub key: [u8; 32],
-    pub iv: [u8; 16],
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_obfs2_ctr_key` from it.
+pub use mtproxy_core::net::obfs2::CtrKey as mtp_obfs2_ctr_key;
 
-/// A header the proxy accepted: the index of the matching secret (-1 when
-/// no secrets were given), the tag, the DC id and both directions' keys.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_obfs2_server_header {
-    pub secret_index: i32,
-    pub tag: u32,
-    pub dc: i16,
-    pub read: mtp_obfs2_ctr_key,
-    pub write: mtp_obfs2_ctr_key,
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_obfs2_server_header` from it.
+pub use mtproxy_core::net::obfs2::ServerHeader as mtp_obfs2_server_header;
 
 /// A client's header as sent and its keys (`encrypt` = the proxy's `read`,
 /// `decrypt` = the proxy's `write`).
@@ -83,8 +71,8 @@ pub struct mtp_obfs2_server_header {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct mtp_obfs2_client_header {
     pub header: [u8; 64],
-    pub encrypt: mtp_obfs2_ctr_key,
-    pub decrypt: mtp_obfs2_ctr_key,
+    pub encrypt: CtrKey,
+    pub decrypt: CtrKey,
 }
 
 /// All zeros (kind `MTP_OBFS2_SECRET_PLAIN`, no domain), as C's `= {0}`.
@@ -104,8 +92,8 @@ impl Default for mtp_obfs2_client_header {
     fn default() -> Self {
         mtp_obfs2_client_header {
             header: [0; 64],
-            encrypt: mtp_obfs2_ctr_key::default(),
-            decrypt: mtp_obfs2_ctr_key::default(),
+            encrypt: CtrKey::default(),
+            decrypt: CtrKey::default(),
         }
     }
 }
@@ -134,70 +122,22 @@ impl From<&mtp_obfs2_secret> for Secret {
     }
 }
 
-impl From<CtrKey> for mtp_obfs2_ctr_key {
-    fn from(k: CtrKey) -> Self {
-        mtp_obfs2_ctr_key {
-            key: k.key,
-            iv: k.iv,
-        }
-    }
-}
-
-impl From<mtp_obfs2_ctr_key> for CtrKey {
-    fn from(k: mtp_obfs2_ctr_key) -> Self {
-        CtrKey {
-            key: k.key,
-            iv: k.iv,
-        }
-    }
-}
-
-impl From<ServerHeader> for mtp_obfs2_server_header {
-    fn from(h: ServerHeader) -> Self {
-        let (secret_index, tag, dc) = (h.secret_index, h.tag, h.dc);
-        let (read, write) = (h.read.into(), h.write.into());
-        mtp_obfs2_server_header {
-            secret_index,
-            tag,
-            dc,
-            read,
-            write,
-        }
-    }
-}
-
-impl From<mtp_obfs2_server_header> for ServerHeader {
-    fn from(h: mtp_obfs2_server_header) -> Self {
-        let (secret_index, tag, dc) = (h.secret_index, h.tag, h.dc);
-        let (read, write) = (h.read.into(), h.write.into());
-        ServerHeader {
-            secret_index,
-            tag,
-            dc,
-            read,
-            write,
-        }
-    }
-}
-
 impl From<ClientHeader> for mtp_obfs2_client_header {
     fn from(h: ClientHeader) -> Self {
-        let (encrypt, decrypt) = (h.encrypt.into(), h.decrypt.into());
         mtp_obfs2_client_header {
             header: h.header,
-            encrypt,
-            decrypt,
+            encrypt: h.encrypt,
+            decrypt: h.decrypt,
         }
     }
 }
 
 impl From<mtp_obfs2_client_header> for ClientHeader {
     fn from(h: mtp_obfs2_client_header) -> Self {
-        let (encrypt, decrypt) = (h.encrypt.into(), h.decrypt.into());
         ClientHeader {
             header: h.header,
-            encrypt,
-            decrypt,
+            encrypt: h.encrypt,
+            decrypt: h.decrypt,
         }
     }
 }

@@ -2,9 +2,7 @@
 //! for the functions): error codes, transports, message kinds, sizes and
 //! the PROXY_REQ, PROXY_ANS and SIMPLE_ACK records, with their conversions
 //! to the core types.
-use mtproxy_core::mtproto::rpc_proxy_msg::{
-    self as msg, ProxyAns, ProxyReq, RpcMsgError, SimpleAck,
-};
+use mtproxy_core::mtproto::rpc_proxy_msg::{self as msg, ProxyReq, RpcMsgError};
 
 /// Fewer bytes than the message's fixed part (or no op code).
 pub const MTP_RPC_MSG_ERR_SHORT: i32 = -1;
@@ -89,23 +87,13 @@ pub struct mtp_rpc_msg_proxy_req {
     pub ad_tag: [u8; 16],
 }
 
-/// A decoded RPC_PROXY_ANS: the data is `msg[data_offset .. data_offset + data_len)`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_rpc_msg_proxy_ans {
-    pub flags: i32,
-    pub ext_conn_id: i64,
-    pub data_offset: usize,
-    pub data_len: usize,
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_rpc_msg_proxy_ans` from it.
+pub use mtproxy_core::mtproto::rpc_proxy_msg::ProxyAns as mtp_rpc_msg_proxy_ans;
 
-/// A decoded RPC_SIMPLE_ACK.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_rpc_msg_simple_ack {
-    pub ext_conn_id: i64,
-    pub confirm: u32,
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_rpc_msg_simple_ack` from it.
+pub use mtproxy_core::mtproto::rpc_proxy_msg::SimpleAck as mtp_rpc_msg_simple_ack;
 
 impl From<&ProxyReq> for mtp_rpc_msg_proxy_req {
     fn from(r: &ProxyReq) -> Self {
@@ -131,46 +119,6 @@ impl From<&mtp_rpc_msg_proxy_req> for ProxyReq {
             proxy_ip: r.proxy_ip,
             proxy_port: r.proxy_port,
             ad_tag: r.ad_tag,
-        }
-    }
-}
-
-impl From<ProxyAns> for mtp_rpc_msg_proxy_ans {
-    fn from(a: ProxyAns) -> Self {
-        mtp_rpc_msg_proxy_ans {
-            flags: a.flags,
-            ext_conn_id: a.ext_conn_id,
-            data_offset: a.data_offset,
-            data_len: a.data_len,
-        }
-    }
-}
-
-impl From<mtp_rpc_msg_proxy_ans> for ProxyAns {
-    fn from(a: mtp_rpc_msg_proxy_ans) -> Self {
-        ProxyAns {
-            flags: a.flags,
-            ext_conn_id: a.ext_conn_id,
-            data_offset: a.data_offset,
-            data_len: a.data_len,
-        }
-    }
-}
-
-impl From<SimpleAck> for mtp_rpc_msg_simple_ack {
-    fn from(a: SimpleAck) -> Self {
-        mtp_rpc_msg_simple_ack {
-            ext_conn_id: a.ext_conn_id,
-            confirm: a.confirm,
-        }
-    }
-}
-
-impl From<mtp_rpc_msg_simple_ack> for SimpleAck {
-    fn from(a: mtp_rpc_msg_simple_ack) -> Self {
-        SimpleAck {
-            ext_conn_id: a.ext_conn_id,
-            confirm: a.confirm,
         }
     }
 }

@@ -7,7 +7,12 @@
 //! writes its outputs only on success; a rejected hello is a success of the
 //! check (the verdict is its output).
 use crate::raw;
-use mtproxy_core::net::fake_tls::{self as core, ProbeReply, ReplayCache, TlsProfile};
+// `HelloCheck` and `ServerHelloInfo` are the contract's `mtp_tls_hello_check`
+// and `mtp_tls_server_hello_info` (the core's repr(C) types; the header names
+// them so).
+use mtproxy_core::net::fake_tls::{
+    self as core, HelloCheck, ProbeReply, ReplayCache, ServerHelloInfo, TlsProfile,
+};
 
 /// The codes and structs of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::fake_tls::*;
@@ -80,7 +85,7 @@ pub unsafe extern "C" fn mtp_tls_check_client_hello(
     domain_count: usize,
     cache: *mut mtp_tls_replay_cache,
     now: i64,
-    out: *mut mtp_tls_hello_check,
+    out: *mut HelloCheck,
 ) -> i32 {
     // SAFETY: null or valid per the caller's contract.
     let (Some(cache), false) = (unsafe { cache.as_mut() }, out.is_null()) else {
@@ -118,7 +123,7 @@ pub unsafe extern "C" fn mtp_tls_check_client_hello(
     let record = unsafe { raw::bytes(record, record_len) };
     match core::check_client_hello(record, buffered, &secrets, &domains, &mut cache.0, now) {
         // SAFETY: `out` is non-null and writable by the caller's contract.
-        Ok(check) => unsafe { put(out, check.into()) },
+        Ok(check) => unsafe { put(out, check) },
         Err(code) => code,
     }
 }
@@ -287,7 +292,7 @@ pub unsafe extern "C" fn mtp_tls_parse_server_hello(
     client_random: *const u8,
     session_id: *const u8,
     secret: *const u8,
-    out: *mut mtp_tls_server_hello_info,
+    out: *mut ServerHelloInfo,
 ) -> i32 {
     // SAFETY: forwarded caller contract.
     let arrays = unsafe {
@@ -309,7 +314,7 @@ pub unsafe extern "C" fn mtp_tls_parse_server_hello(
     let data = unsafe { raw::bytes(data, len) };
     match core::parse_server_hello(data, client_random, session_id, secret) {
         // SAFETY: `out` is non-null and writable by the caller's contract.
-        Ok(info) => unsafe { put(out, info.into()) },
+        Ok(info) => unsafe { put(out, info) },
         Err(code) => code,
     }
 }

@@ -8,7 +8,9 @@
 //! building the cipher must skip 64 bytes (counter `iv + 4`). The write
 //! stream starts at `iv`.
 use crate::raw;
-use mtproxy_core::net::obfs2;
+// `ServerHeader` is the contract's `mtp_obfs2_server_header` (the core's
+// repr(C) type; the header names it so).
+use mtproxy_core::net::obfs2::{self, ServerHeader};
 
 /// The codes and records of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::obfs2::*;
@@ -98,7 +100,7 @@ pub unsafe extern "C" fn mtp_obfs2_parse_header(
     secrets: *const u8,
     n_secrets: usize,
     padded_only: i32,
-    out: *mut mtp_obfs2_server_header,
+    out: *mut ServerHeader,
 ) -> i32 {
     let secrets_len = n_secrets.checked_mul(obfs2::SECRET_LEN);
     // SAFETY: forwarded caller contract.
@@ -123,7 +125,7 @@ pub unsafe extern "C" fn mtp_obfs2_parse_header(
     };
     match obfs2::parse_header(header, secrets, padded_only != 0) {
         Ok(parsed) => {
-            *out = parsed.into();
+            *out = parsed;
             0
         }
         Err(code) => code,

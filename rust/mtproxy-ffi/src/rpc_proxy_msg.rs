@@ -6,7 +6,11 @@
 //! Every function checks its pointers first (`MTP_RPC_MSG_ERR_ARG`), then
 //! the op code, then lengths, and writes its outputs only on success.
 use crate::raw;
-use mtproxy_core::mtproto::rpc_proxy_msg::{self as msg, ProxyReq, RpcMsgError};
+// `ProxyAns` and `SimpleAck` are the contract's `mtp_rpc_msg_proxy_ans` and
+// `mtp_rpc_msg_simple_ack` (the core's repr(C) types; the header names them so).
+use mtproxy_core::mtproto::rpc_proxy_msg::{
+    self as msg, ProxyAns, ProxyReq, RpcMsgError, SimpleAck,
+};
 
 /// The codes and structs of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::rpc_proxy_msg::*;
@@ -203,13 +207,13 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_ans_encode(
 pub unsafe extern "C" fn mtp_rpc_msg_proxy_ans_decode(
     data: *const u8,
     len: usize,
-    out: *mut mtp_rpc_msg_proxy_ans,
+    out: *mut ProxyAns,
 ) -> i32 {
     // SAFETY: forwarded caller contract.
     let Some(m) = (unsafe { input(data, len) }) else {
         return MTP_RPC_MSG_ERR_ARG;
     };
-    let ans = msg::decode_proxy_ans(m).map(mtp_rpc_msg_proxy_ans::from);
+    let ans = msg::decode_proxy_ans(m);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, ans) }
 }
@@ -237,13 +241,13 @@ pub unsafe extern "C" fn mtp_rpc_msg_simple_ack_encode(
 pub unsafe extern "C" fn mtp_rpc_msg_simple_ack_decode(
     data: *const u8,
     len: usize,
-    out: *mut mtp_rpc_msg_simple_ack,
+    out: *mut SimpleAck,
 ) -> i32 {
     // SAFETY: forwarded caller contract.
     let Some(m) = (unsafe { input(data, len) }) else {
         return MTP_RPC_MSG_ERR_ARG;
     };
-    let ack = msg::decode_simple_ack(m).map(mtp_rpc_msg_simple_ack::from);
+    let ack = msg::decode_simple_ack(m);
     // SAFETY: forwarded caller contract.
     unsafe { deliver(out, ack) }
 }

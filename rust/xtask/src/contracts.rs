@@ -148,24 +148,23 @@ impl CoreAlias {
     /// out of its core file: the rest of that file is not contract. It must
     /// be `#[repr(C)]` and written as `pub struct Name {` .. `}`.
     fn core_definition(&self, root: &Path) -> Result<String, String> {
-        let file = self.core_file(root)?;
-        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let (file, text) = self.core_file(root)?;
         let lines: Vec<&str> = text.lines().collect();
-        let head = format!("pub struct {} {{", self.core_name);
-        let missing = || format!("{}: no `{head}` .. `}}` in it", file.display());
-        let at = lines.iter().position(|l| *l == head).ok_or_else(missing)?;
+        let at = lines
+            .iter()
+            .position(|l| *l == self.head())
+            .expect("core_file found the head line");
         let end = at
             + lines[at..]
                 .iter()
                 .position(|l| *l == "}")
-                .ok_or_else(missing)?;
+                .ok_or_else(|| format!("{}: `{}` has no `}}` line", file.display(), self.head()))?;
         let start = at
             - lines[..at]
                 .iter()
                 .rev()
                 .take_while(|l| l.starts_with("///") || l.starts_with("#["))
                 .count();
-        let definition = lines[start..=end].join("\n") + "\n";
         if !lines[start..at].contains(&"#[repr(C)]") {
             return Err(format!(
                 "{}: {} must be #[repr(C)] to be the contract's {}",
@@ -174,21 +173,37 @@ impl CoreAlias {
                 self.contract_name
             ));
         }
-        Ok(definition)
+        Ok(lines[start..=end].join("\n") + "\n")
     }
 
-    /// The file that defines the type: the module's own file, `x.rs` or
-    /// `x/mod.rs`, so the type must be defined where the path names it.
-    fn core_file(&self, root: &Path) -> Result<std::path::PathBuf, String> {
+    fn head(&self) -> String {
+        format!("pub struct {} {{", self.core_name)
+    }
+
+    /// The file that defines the type, and its text: the module's own file
+    /// (`x.rs` or `x/mod.rs`) or, for a type it re-exports, one of its
+    /// submodules' files (`x/*.rs`).
+    fn core_file(&self, root: &Path) -> Result<(std::path::PathBuf, String), String> {
         let base = root
             .join("rust/mtproxy-core/src")
             .join(self.module_path.join("/"));
-        [base.with_extension("rs"), base.join("mod.rs")]
+        let mut candidates = vec![base.with_extension("rs"), base.join("mod.rs")];
+        if let Ok(dir) = fs::read_dir(&base) {
+            let mut subs: Vec<_> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            subs.sort();
+            candidates.extend(
+                subs.into_iter()
+                    .filter(|p| p.extension() == Some("rs".as_ref())),
+            );
+        }
+        let head = self.head();
+        candidates
             .into_iter()
-            .find(|p| p.exists())
+            .filter_map(|p| fs::read_to_string(&p).ok().map(|text| (p, text)))
+            .find(|(_, text)| text.lines().any(|l| l == head))
             .ok_or_else(|| {
                 format!(
-                    "{}: no source file for mtproxy_core::{}",
+                    "{}: no `{head}` in mtproxy_core::{} or its submodules",
                     self.contract_name,
                     self.module_path.join("::")
                 )
@@ -403,7 +418,7 @@ mod tests {
             ("ProxyStats", "mtp_proxy_stats")
         );
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let file = a.core_file(&root).expect("the stats record's file");
+        let (file, _) = a.core_file(&root).expect("the stats record's file");
         assert!(file.ends_with("rust/mtproxy-core/src/net/stats_http/proxy_stats.rs"));
     }
 

@@ -124,7 +124,8 @@ pub struct ProxyReq {
     pub ad_tag: [u8; AD_TAG_LEN],
 }
 
-/// A decoded RPC_PROXY_ANS; the data is `msg[data_offset..data_offset + data_len]`.
+/// A decoded RPC_PROXY_ANS: the data is `msg[data_offset .. data_offset + data_len)`.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProxyAns {
     pub flags: i32,
@@ -134,6 +135,7 @@ pub struct ProxyAns {
 }
 
 /// A decoded RPC_SIMPLE_ACK.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SimpleAck {
     pub ext_conn_id: i64,

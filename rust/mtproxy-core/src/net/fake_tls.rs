@@ -104,12 +104,13 @@ const HMAC_MATCH_LEN: usize = 28;
 const MAX_FUTURE_SKEW: i64 = 3;
 const MAX_PAST_SKEW: i64 = 600;
 
-/// The outcome of [`check_client_hello`].
+/// The outcome of `mtp_tls_check_client_hello`.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct HelloCheck {
-    /// `VERDICT_*`.
+    /// `VERDICT_*` (C: `MTP_TLS_VERDICT_*`).
     pub verdict: i32,
-    /// `REJECT_*` (0 when accepted).
+    /// `REJECT_*` (C: `MTP_TLS_REJECT_*`; 0 when accepted).
     pub reason: i32,
     /// The secret whose HMAC matched, else -1.
     pub secret_index: i32,

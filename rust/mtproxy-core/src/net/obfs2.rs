@@ -66,14 +66,17 @@ pub struct Secret {
 }
 
 /// Key and initial counter block of one AES-256-CTR direction.
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CtrKey {
     pub key: [u8; 32],
     pub iv: [u8; 16],
 }
 
-/// What the proxy learns from a valid header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A header the proxy accepted: the index of the matching secret (-1 when
+/// no secrets were given), the tag, the DC id and both directions' keys.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ServerHeader {
     /// Index of the matching secret, -1 when no secrets were given.
     pub secret_index: i32,

@@ -123,7 +123,7 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
     let secrets = input(secrets);
     let domains: Vec<Input<'_, u8>> = domains.iter().map(|d| input(d.as_ref())).collect();
     let domains: Vec<ffi::mtp_tls_domain> = domains.iter().map(|d| (&**d).into()).collect();
-    let mut out = ffi::mtp_tls_hello_check::default();
+    let mut out = HelloCheck::default();
     // SAFETY: every pointer/length pair comes from a live slice (the secrets
     // are contiguous 16-byte arrays); `out` is writable.
     status(unsafe {
@@ -140,7 +140,7 @@ pub fn check_client_hello<D: AsRef<[u8]>>(
             &mut out,
         )
     })?;
-    Ok(out.into())
+    Ok(out)
 }
 
 #[inline]
@@ -190,7 +190,7 @@ pub fn parse_server_hello(
     let client_random = input(client_random);
     let session_id = input(session_id);
     let secret = input(secret);
-    let mut out = ffi::mtp_tls_server_hello_info::default();
+    let mut out = ServerHelloInfo::default();
     // SAFETY: arrays and slices are live and sized as the contract says.
     status(unsafe {
         ffi::mtp_tls_parse_server_hello(
@@ -202,7 +202,7 @@ pub fn parse_server_hello(
             &mut out,
         )
     })?;
-    Ok(out.into())
+    Ok(out)
 }
 
 #[inline]

@@ -50,7 +50,7 @@ pub fn parse_header(header: &[u8], secrets: &[u8], padded_only: bool) -> Result<
     if secrets.len() % SECRET_LEN != 0 {
         return Err(ERR_ARG);
     }
-    let mut out = ffi::mtp_obfs2_server_header::default();
+    let mut out = ServerHeader::default();
     // SAFETY: pointers and lengths of live slices (secrets holds n * 16
     // bytes); `out` is writable.
     let code = unsafe {
@@ -64,7 +64,7 @@ pub fn parse_header(header: &[u8], secrets: &[u8], padded_only: bool) -> Result<
         )
     };
     match code {
-        0 => Ok(out.into()),
+        0 => Ok(out),
         code => Err(code),
     }
 }

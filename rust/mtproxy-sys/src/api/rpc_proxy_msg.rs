@@ -143,10 +143,10 @@ pub fn encode_proxy_ans(
 #[inline]
 pub fn decode_proxy_ans(msg: &[u8]) -> Result<ProxyAns, RpcMsgError> {
     let msg = input(msg);
-    let mut raw = ffi::mtp_rpc_msg_proxy_ans::default();
+    let mut raw = ProxyAns::default();
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_proxy_ans_decode(msg.as_ptr(), msg.len(), &mut raw) };
-    rpc_result(code, raw.into())
+    rpc_result(code, raw)
 }
 
 #[inline]
@@ -160,10 +160,10 @@ pub fn encode_simple_ack(ext_conn_id: i64, confirm: u32) -> [u8; 16] {
 #[inline]
 pub fn decode_simple_ack(msg: &[u8]) -> Result<SimpleAck, RpcMsgError> {
     let msg = input(msg);
-    let mut raw = ffi::mtp_rpc_msg_simple_ack::default();
+    let mut raw = SimpleAck::default();
     // SAFETY: a live slice and output.
     let code = unsafe { ffi::mtp_rpc_msg_simple_ack_decode(msg.as_ptr(), msg.len(), &mut raw) };
-    rpc_result(code, raw.into())
+    rpc_result(code, raw)
 }
 
 #[inline]

@@ -25,7 +25,8 @@ const CCS_AND_DATA_HEAD: [u8; 9] = [0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x17, 0x
 const EXTENSIONS_OFFSET: usize = 81;
 const EXTENSIONS_END: usize = 127;
 
-/// What [`parse_server_hello`] learned.
+/// What `mtp_tls_parse_server_hello` learned.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ServerHelloInfo {
     /// The `xx` of the chosen `13 xx` suite.
