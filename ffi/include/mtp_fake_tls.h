@@ -276,20 +276,29 @@ typedef struct mtp_tls_probe_reply {
  (`learned` 1) or the fallback (all zero).
  */
 typedef struct mtp_tls_profile {
+    /*
+     1 when learned from a probe, 0 for the fallback.
+     */
     int32_t learned;
     /*
-     1: supported_versions before key_share.
+     1 to put supported_versions before key_share.
      */
     int32_t extensions_swapped;
     /*
-     N; with `randomize` 1 each hello uses N−1, N or N+1 (¼, ½, ¼).
+     N, the fake application-data length (learned profiles).
      */
     size_t app_data_len;
+    /*
+     1 to send N−1, N or N+1 (probability ¼, ½, ¼) instead of N.
+     */
     int32_t randomize;
     /*
-     Records the domain's flight had, and the probe's unix time.
+     Records the domain's flight had (reported in the stats).
      */
     size_t record_count;
+    /*
+     Unix time of the probe that produced it (0 for the fallback).
+     */
     int64_t learned_at;
 } mtp_tls_profile;
 

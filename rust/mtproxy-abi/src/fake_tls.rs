@@ -3,7 +3,8 @@
 //! verdicts, rejection reasons, sizes and probe policy, and the domain,
 //! check, ServerHello, probe-reply and profile records, with their
 //! conversions to the core types.
-use mtproxy_core::net::fake_tls::{self as tls, ProbeReply, TlsProfile};
+use mtproxy_core::net::fake_tls::{self as tls, ProbeReply};
+
 /// Not enough bytes yet.
 pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
 /// Not a fake-TLS ClientHello record header (`16 03 01`, length ≥ 0x200).
@@ -201,60 +202,6 @@ impl From<mtp_tls_probe_reply> for ProbeReply {
     }
 }
 
-/// How the fake ServerHello looks for one domain: learned from a probe
-/// (`learned` 1) or the fallback (all zero).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_tls_profile {
-    pub learned: i32,
-    /// 1: supported_versions before key_share.
-    pub extensions_swapped: i32,
-    /// N; with `randomize` 1 each hello uses N−1, N or N+1 (¼, ½, ¼).
-    pub app_data_len: usize,
-    pub randomize: i32,
-    /// Records the domain's flight had, and the probe's unix time.
-    pub record_count: usize,
-    pub learned_at: i64,
-}
-
-impl From<TlsProfile> for mtp_tls_profile {
-    fn from(p: TlsProfile) -> Self {
-        let TlsProfile {
-            learned,
-            extensions_swapped,
-            app_data_len,
-            randomize,
-            record_count,
-            learned_at,
-        } = p;
-        mtp_tls_profile {
-            learned,
-            extensions_swapped,
-            app_data_len,
-            randomize,
-            record_count,
-            learned_at,
-        }
-    }
-}
-
-impl From<mtp_tls_profile> for TlsProfile {
-    fn from(p: mtp_tls_profile) -> Self {
-        let mtp_tls_profile {
-            learned,
-            extensions_swapped,
-            app_data_len,
-            randomize,
-            record_count,
-            learned_at,
-        } = p;
-        TlsProfile {
-            learned,
-            extensions_swapped,
-            app_data_len,
-            randomize,
-            record_count,
-            learned_at,
-        }
-    }
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_tls_profile` from it.
+pub use mtproxy_core::net::fake_tls::TlsProfile as mtp_tls_profile;

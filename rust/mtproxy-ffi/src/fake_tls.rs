@@ -562,7 +562,7 @@ pub unsafe extern "C" fn mtp_tls_profile_from_replies(
     replies: *const mtp_tls_probe_reply,
     count: usize,
     now: i64,
-    out: *mut mtp_tls_profile,
+    out: *mut TlsProfile,
 ) -> i32 {
     if replies.is_null() || out.is_null() {
         return MTP_TLS_ERR_ARG;
@@ -572,7 +572,7 @@ pub unsafe extern "C" fn mtp_tls_profile_from_replies(
     let replies: Vec<ProbeReply> = replies.iter().map(|&r| r.into()).collect();
     match core::profile_from_replies(&replies, now) {
         // SAFETY: `out` is non-null and writable by the caller's contract.
-        Ok(profile) => unsafe { put(out, profile.into()) },
+        Ok(profile) => unsafe { put(out, profile) },
         Err(code) => code,
     }
 }
@@ -583,14 +583,9 @@ pub unsafe extern "C" fn mtp_tls_profile_from_replies(
 /// # Safety
 /// `profile` null or readable.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_tls_profile_app_data_len(
-    profile: *const mtp_tls_profile,
-    r: u32,
-) -> usize {
+pub unsafe extern "C" fn mtp_tls_profile_app_data_len(profile: *const TlsProfile, r: u32) -> usize {
     // SAFETY: null or readable by the caller's contract.
-    let profile: TlsProfile = unsafe { profile.as_ref() }
-        .map(|&p| p.into())
-        .unwrap_or_default();
+    let profile: TlsProfile = unsafe { profile.as_ref() }.copied().unwrap_or_default();
     core::profile_app_data_len(&profile, r)
 }
 
@@ -606,7 +601,7 @@ pub unsafe extern "C" fn mtp_tls_profile_app_data_len(
 pub unsafe extern "C" fn mtp_tls_render_profile_stats(
     domain: *const u8,
     domain_len: usize,
-    profile: *const mtp_tls_profile,
+    profile: *const TlsProfile,
     now: i64,
     prometheus: i32,
     out: *mut u8,
@@ -621,5 +616,5 @@ pub unsafe extern "C" fn mtp_tls_render_profile_stats(
     }
     // SAFETY: forwarded caller contract.
     let (domain, out) = unsafe { (raw::bytes(domain, domain_len), raw::bytes_mut(out, cap)) };
-    core::render_profile_stats(domain, &profile.into(), now, prometheus != 0, out)
+    core::render_profile_stats(domain, &profile, now, prometheus != 0, out)
 }

@@ -256,7 +256,7 @@ pub unsafe extern "C" fn mtp_proxy_set_tls_profile(
     // SAFETY: a live handle and NULL or a readable struct (caller).
     match unsafe { (proxy.as_ref(), profile.as_ref()) } {
         (Some(proxy), Some(p)) => {
-            if proxy.0.set_tls_profile(domain_index as usize, (*p).into()) {
+            if proxy.0.set_tls_profile(domain_index as usize, *p) {
                 0
             } else {
                 MTP_PROXY_ERR_ARG

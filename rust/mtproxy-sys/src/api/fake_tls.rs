@@ -345,18 +345,18 @@ pub fn parse_probe_reply(data: &[u8], session_id: &[u8; 32]) -> Result<ProbeRepl
 pub fn profile_from_replies(replies: &[ProbeReply], now: i64) -> Result<TlsProfile, i32> {
     let replies: Vec<ffi::mtp_tls_probe_reply> = replies.iter().map(|&r| r.into()).collect();
     let replies = input(&replies);
-    let mut out = ffi::mtp_tls_profile::default();
+    let mut out = TlsProfile::default();
     // SAFETY: `replies` is a live array of its length (a dangling non-null
     // pointer when empty, which the contract rejects by count); `out` is writable.
     status(unsafe {
         ffi::mtp_tls_profile_from_replies(replies.as_ptr(), replies.len(), now, &mut out)
     })?;
-    Ok(out.into())
+    Ok(out)
 }
 
 #[inline]
 pub fn profile_app_data_len(profile: &TlsProfile, r: u32) -> usize {
-    let profile = ffi::mtp_tls_profile::from(*profile);
+    let profile = *profile;
     // SAFETY: `profile` is a live, readable struct.
     unsafe { ffi::mtp_tls_profile_app_data_len(&profile, r) }
 }
@@ -370,7 +370,7 @@ pub fn render_profile_stats(
     out: &mut [u8],
 ) -> usize {
     let domain = input(domain);
-    let profile = ffi::mtp_tls_profile::from(*profile);
+    let profile = *profile;
     // SAFETY: the slices and struct are live and sized as the contract says.
     unsafe {
         ffi::mtp_tls_render_profile_stats(

@@ -57,7 +57,9 @@ pub struct ProbeReply {
     pub flight_len: usize,
 }
 
-/// How the proxy's fake ServerHello looks for one domain.
+/// How the fake ServerHello looks for one domain: learned from a probe
+/// (`learned` 1) or the fallback (all zero).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct TlsProfile {
     /// 1 when learned from a probe, 0 for the fallback.
