@@ -256,17 +256,21 @@ typedef struct mtp_tls_probe_reply {
      */
     int32_t extensions_swapped;
     /*
-     `xx` of the `13 xx` suite the server chose.
+     The `xx` of the `13 xx` suite the server chose.
      */
     uint8_t cipher_suite;
     /*
-     Complete application-data records seen (≤ 8) and their lengths.
+     Complete application-data records seen (at most 8, `PROBE_MAX_RECORDS`).
      */
     size_t record_count;
+    /*
+     Their payload lengths, in order (unused entries 0).
+     */
     size_t record_lens[8];
     /*
-     One record carrying the whole flight: payloads plus the headers of
-     the records after the first, capped at 16640.
+     Bytes of one record carrying the whole encrypted flight: the payloads
+     plus the 5-byte headers of the records after the first, capped at
+     16,640 (`MAX_FAKE_APP_DATA`).
      */
     size_t flight_len;
 } mtp_tls_probe_reply;

@@ -117,6 +117,9 @@ typedef struct mtp_obfs2_server_header {
  */
 typedef struct mtp_obfs2_client_header {
     uint8_t header[64];
+    /*
+     The client has used the first 64 keystream bytes of it.
+     */
     struct mtp_obfs2_ctr_key encrypt;
     struct mtp_obfs2_ctr_key decrypt;
 } mtp_obfs2_client_header;

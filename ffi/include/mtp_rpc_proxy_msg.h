@@ -104,8 +104,14 @@
 typedef struct mtp_rpc_msg_proxy_req {
     uint32_t flags;
     int64_t ext_conn_id;
+    /*
+     IPv6, or IPv4-mapped (`ipv4_mapped`).
+     */
     uint8_t client_ip[16];
     int32_t client_port;
+    /*
+     The proxy's local address the client connected to, same encoding.
+     */
     uint8_t proxy_ip[16];
     int32_t proxy_port;
     uint8_t ad_tag[16];

@@ -3,7 +3,7 @@
 //! verdicts, rejection reasons, sizes and probe policy, and the domain,
 //! check, ServerHello, probe-reply and profile records, with their
 //! conversions to the core types.
-use mtproxy_core::net::fake_tls::{self as tls, ProbeReply};
+use mtproxy_core::net::fake_tls as tls;
 
 /// Not enough bytes yet.
 pub const MTP_TLS_ERR_NEED_MORE: i32 = -1;
@@ -148,59 +148,9 @@ pub use mtproxy_core::net::fake_tls::HelloCheck as mtp_tls_hello_check;
 /// header's `mtp_tls_server_hello_info` from it.
 pub use mtproxy_core::net::fake_tls::ServerHelloInfo as mtp_tls_server_hello_info;
 
-/// What one probe connection saw of a domain's first flight (§2.4).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_tls_probe_reply {
-    /// 1 if the ServerHello put supported_versions before key_share.
-    pub extensions_swapped: i32,
-    /// `xx` of the `13 xx` suite the server chose.
-    pub cipher_suite: u8,
-    /// Complete application-data records seen (≤ 8) and their lengths.
-    pub record_count: usize,
-    pub record_lens: [usize; 8],
-    /// One record carrying the whole flight: payloads plus the headers of
-    /// the records after the first, capped at 16640.
-    pub flight_len: usize,
-}
-
-impl From<ProbeReply> for mtp_tls_probe_reply {
-    fn from(r: ProbeReply) -> Self {
-        let ProbeReply {
-            extensions_swapped,
-            cipher_suite,
-            record_count,
-            record_lens,
-            flight_len,
-        } = r;
-        mtp_tls_probe_reply {
-            extensions_swapped,
-            cipher_suite,
-            record_count,
-            record_lens,
-            flight_len,
-        }
-    }
-}
-
-impl From<mtp_tls_probe_reply> for ProbeReply {
-    fn from(r: mtp_tls_probe_reply) -> Self {
-        let mtp_tls_probe_reply {
-            extensions_swapped,
-            cipher_suite,
-            record_count,
-            record_lens,
-            flight_len,
-        } = r;
-        ProbeReply {
-            extensions_swapped,
-            cipher_suite,
-            record_count,
-            record_lens,
-            flight_len,
-        }
-    }
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_tls_probe_reply` from it.
+pub use mtproxy_core::net::fake_tls::ProbeReply as mtp_tls_probe_reply;
 
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_tls_profile` from it.

@@ -1,7 +1,7 @@
 //! Plain data of the obfs2 contract (see the shim in mtproxy-ffi for the
 //! functions): secret kinds, sizes, error codes and the secret, key and
 //! header records, with their conversions to the core types.
-use mtproxy_core::net::obfs2::{self, ClientHeader, CtrKey, Secret};
+use mtproxy_core::net::obfs2::{self, Secret};
 
 /// Kind of a secret: `<32 hex>`.
 pub const MTP_OBFS2_SECRET_PLAIN: i32 = 0;
@@ -65,15 +65,9 @@ pub use mtproxy_core::net::obfs2::CtrKey as mtp_obfs2_ctr_key;
 /// header's `mtp_obfs2_server_header` from it.
 pub use mtproxy_core::net::obfs2::ServerHeader as mtp_obfs2_server_header;
 
-/// A client's header as sent and its keys (`encrypt` = the proxy's `read`,
-/// `decrypt` = the proxy's `write`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct mtp_obfs2_client_header {
-    pub header: [u8; 64],
-    pub encrypt: CtrKey,
-    pub decrypt: CtrKey,
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_obfs2_client_header` from it.
+pub use mtproxy_core::net::obfs2::ClientHeader as mtp_obfs2_client_header;
 
 /// All zeros (kind `MTP_OBFS2_SECRET_PLAIN`, no domain), as C's `= {0}`.
 impl Default for mtp_obfs2_secret {
@@ -83,17 +77,6 @@ impl Default for mtp_obfs2_secret {
             key: [0; 16],
             domain: [0; 253],
             domain_len: 0,
-        }
-    }
-}
-
-/// All zeros, as C's `= {0}`.
-impl Default for mtp_obfs2_client_header {
-    fn default() -> Self {
-        mtp_obfs2_client_header {
-            header: [0; 64],
-            encrypt: CtrKey::default(),
-            decrypt: CtrKey::default(),
         }
     }
 }
@@ -118,26 +101,6 @@ impl From<&mtp_obfs2_secret> for Secret {
             key,
             domain,
             domain_len,
-        }
-    }
-}
-
-impl From<ClientHeader> for mtp_obfs2_client_header {
-    fn from(h: ClientHeader) -> Self {
-        mtp_obfs2_client_header {
-            header: h.header,
-            encrypt: h.encrypt,
-            decrypt: h.decrypt,
-        }
-    }
-}
-
-impl From<mtp_obfs2_client_header> for ClientHeader {
-    fn from(h: mtp_obfs2_client_header) -> Self {
-        ClientHeader {
-            header: h.header,
-            encrypt: h.encrypt,
-            decrypt: h.decrypt,
         }
     }
 }

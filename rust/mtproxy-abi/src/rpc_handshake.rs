@@ -2,8 +2,7 @@
 //! mtproxy-ffi for the functions): codes, sizes and the message and state
 //! structs, with their conversions to the core types.
 use mtproxy_core::net::rpc_handshake::{
-    self as hs, Handshake, HandshakeConfig, HandshakeErrorInfo, HandshakeInfo, KeyInputs,
-    NonceInfo, Role, State,
+    self as hs, Handshake, HandshakeConfig, HandshakeErrorInfo, HandshakeInfo, Role, State,
 };
 
 /// A NULL pointer where one is required, or an invalid role/state code.
@@ -84,15 +83,9 @@ const _: () = {
     assert!(MTP_RPC_PING_LEN as usize == hs::PING_LEN);
 };
 
-/// A nonce message: the peer's key_select, schema, timestamp and nonce.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_rpc_nonce_info {
-    pub key_select: u32,
-    pub schema: i32,
-    pub timestamp: i32,
-    pub nonce: [u8; 16],
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_rpc_nonce_info` from it.
+pub use mtproxy_core::net::rpc_handshake::NonceInfo as mtp_rpc_nonce_info;
 
 /// A handshake message; `use_crc32c` is 1 if flag 0x800 is set.
 #[repr(C)]
@@ -147,37 +140,9 @@ pub struct mtp_rpc_hs {
     pub peer_sender_pid: [u8; 12],
 }
 
-/// What key derivation (§4.4) takes from the exchange: the middle-end's
-/// (server) nonce, the proxy's (client) nonce and the proxy's timestamp.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_rpc_key_inputs {
-    pub server_nonce: [u8; 16],
-    pub client_nonce: [u8; 16],
-    pub client_ts: i32,
-}
-
-impl From<NonceInfo> for mtp_rpc_nonce_info {
-    fn from(i: NonceInfo) -> Self {
-        mtp_rpc_nonce_info {
-            key_select: i.key_select,
-            schema: i.schema,
-            timestamp: i.timestamp,
-            nonce: i.nonce,
-        }
-    }
-}
-
-impl From<mtp_rpc_nonce_info> for NonceInfo {
-    fn from(c: mtp_rpc_nonce_info) -> Self {
-        NonceInfo {
-            key_select: c.key_select,
-            schema: c.schema,
-            timestamp: c.timestamp,
-            nonce: c.nonce,
-        }
-    }
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_rpc_key_inputs` from it.
+pub use mtproxy_core::net::rpc_handshake::KeyInputs as mtp_rpc_key_inputs;
 
 impl From<HandshakeInfo> for mtp_rpc_handshake_info {
     fn from(i: HandshakeInfo) -> Self {
@@ -215,26 +180,6 @@ impl From<mtp_rpc_handshake_error_info> for HandshakeErrorInfo {
         HandshakeErrorInfo {
             code: c.code,
             sender_pid: c.sender_pid,
-        }
-    }
-}
-
-impl From<KeyInputs> for mtp_rpc_key_inputs {
-    fn from(k: KeyInputs) -> Self {
-        mtp_rpc_key_inputs {
-            server_nonce: k.server_nonce,
-            client_nonce: k.client_nonce,
-            client_ts: k.client_ts,
-        }
-    }
-}
-
-impl From<mtp_rpc_key_inputs> for KeyInputs {
-    fn from(c: mtp_rpc_key_inputs) -> Self {
-        KeyInputs {
-            server_nonce: c.server_nonce,
-            client_nonce: c.client_nonce,
-            client_ts: c.client_ts,
         }
     }
 }

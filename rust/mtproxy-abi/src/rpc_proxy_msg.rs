@@ -2,7 +2,7 @@
 //! for the functions): error codes, transports, message kinds, sizes and
 //! the PROXY_REQ, PROXY_ANS and SIMPLE_ACK records, with their conversions
 //! to the core types.
-use mtproxy_core::mtproto::rpc_proxy_msg::{self as msg, ProxyReq, RpcMsgError};
+use mtproxy_core::mtproto::rpc_proxy_msg::{self as msg, RpcMsgError};
 
 /// Fewer bytes than the message's fixed part (or no op code).
 pub const MTP_RPC_MSG_ERR_SHORT: i32 = -1;
@@ -72,20 +72,9 @@ const _: () = assert!(
         && MTP_RPC_MSG_CLOSE_LEN as usize == msg::CLOSE_LEN
 );
 
-/// The fields of an RPC_PROXY_REQ besides the packet. IPs are 16 bytes:
-/// IPv6 or IPv4-mapped (`mtp_rpc_msg_ipv4_mapped`). `ad_tag` is sent when
-/// `flags & 8` and is zero after decoding a request without it.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct mtp_rpc_msg_proxy_req {
-    pub flags: u32,
-    pub ext_conn_id: i64,
-    pub client_ip: [u8; 16],
-    pub client_port: i32,
-    pub proxy_ip: [u8; 16],
-    pub proxy_port: i32,
-    pub ad_tag: [u8; 16],
-}
+/// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
+/// header's `mtp_rpc_msg_proxy_req` from it.
+pub use mtproxy_core::mtproto::rpc_proxy_msg::ProxyReq as mtp_rpc_msg_proxy_req;
 
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_rpc_msg_proxy_ans` from it.
@@ -94,31 +83,3 @@ pub use mtproxy_core::mtproto::rpc_proxy_msg::ProxyAns as mtp_rpc_msg_proxy_ans;
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_rpc_msg_simple_ack` from it.
 pub use mtproxy_core::mtproto::rpc_proxy_msg::SimpleAck as mtp_rpc_msg_simple_ack;
-
-impl From<&ProxyReq> for mtp_rpc_msg_proxy_req {
-    fn from(r: &ProxyReq) -> Self {
-        mtp_rpc_msg_proxy_req {
-            flags: r.flags,
-            ext_conn_id: r.ext_conn_id,
-            client_ip: r.client_ip,
-            client_port: r.client_port,
-            proxy_ip: r.proxy_ip,
-            proxy_port: r.proxy_port,
-            ad_tag: r.ad_tag,
-        }
-    }
-}
-
-impl From<&mtp_rpc_msg_proxy_req> for ProxyReq {
-    fn from(r: &mtp_rpc_msg_proxy_req) -> Self {
-        ProxyReq {
-            flags: r.flags,
-            ext_conn_id: r.ext_conn_id,
-            client_ip: r.client_ip,
-            client_port: r.client_port,
-            proxy_ip: r.proxy_ip,
-            proxy_port: r.proxy_port,
-            ad_tag: r.ad_tag,
-        }
-    }
-}

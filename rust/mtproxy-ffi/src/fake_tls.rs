@@ -534,7 +534,7 @@ pub unsafe extern "C" fn mtp_tls_parse_probe_reply(
     data: *const u8,
     len: usize,
     session_id: *const u8,
-    out: *mut mtp_tls_probe_reply,
+    out: *mut ProbeReply,
 ) -> i32 {
     // SAFETY: forwarded caller contract.
     let Some(session_id) = (unsafe { raw::array::<32>(session_id) }) else {
@@ -547,7 +547,7 @@ pub unsafe extern "C" fn mtp_tls_parse_probe_reply(
     let data = unsafe { raw::bytes(data, len) };
     match core::parse_probe_reply(data, session_id) {
         // SAFETY: `out` is non-null and writable by the caller's contract.
-        Ok(reply) => unsafe { put(out, reply.into()) },
+        Ok(reply) => unsafe { put(out, reply) },
         Err(code) => code,
     }
 }
@@ -559,7 +559,7 @@ pub unsafe extern "C" fn mtp_tls_parse_probe_reply(
 /// `replies`: `count` readable replies; `out` writable (nulls: `MTP_TLS_ERR_ARG`).
 #[no_mangle]
 pub unsafe extern "C" fn mtp_tls_profile_from_replies(
-    replies: *const mtp_tls_probe_reply,
+    replies: *const ProbeReply,
     count: usize,
     now: i64,
     out: *mut TlsProfile,
@@ -569,8 +569,7 @@ pub unsafe extern "C" fn mtp_tls_profile_from_replies(
     }
     // SAFETY: `replies` has `count` readable elements by the caller's contract.
     let replies = unsafe { std::slice::from_raw_parts(replies, count) };
-    let replies: Vec<ProbeReply> = replies.iter().map(|&r| r.into()).collect();
-    match core::profile_from_replies(&replies, now) {
+    match core::profile_from_replies(replies, now) {
         // SAFETY: `out` is non-null and writable by the caller's contract.
         Ok(profile) => unsafe { put(out, profile) },
         Err(code) => code,

@@ -8,9 +8,10 @@
 //! building the cipher must skip 64 bytes (counter `iv + 4`). The write
 //! stream starts at `iv`.
 use crate::raw;
-// `ServerHeader` is the contract's `mtp_obfs2_server_header` (the core's
-// repr(C) type; the header names it so).
-use mtproxy_core::net::obfs2::{self, ServerHeader};
+// `ServerHeader` and `ClientHeader` are the contract's
+// `mtp_obfs2_server_header` and `mtp_obfs2_client_header` (the core's repr(C)
+// types; the header names them so).
+use mtproxy_core::net::obfs2::{self, ClientHeader, ServerHeader};
 
 /// The codes and records of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::obfs2::*;
@@ -147,7 +148,7 @@ pub unsafe extern "C" fn mtp_obfs2_build_client_header(
     secret: *const u8,
     tag: u32,
     dc: i16,
-    out: *mut mtp_obfs2_client_header,
+    out: *mut ClientHeader,
 ) -> i32 {
     // SAFETY: forwarded caller contract.
     let (random, secret, out) = unsafe { (raw::array(random), raw::array(secret), out.as_mut()) };
@@ -156,7 +157,7 @@ pub unsafe extern "C" fn mtp_obfs2_build_client_header(
     };
     match obfs2::build_client_header(random, secret, tag, dc) {
         Ok(built) => {
-            *out = built.into();
+            *out = built;
             0
         }
         Err(code) => code,

@@ -6,7 +6,11 @@
 //!
 //! Error codes −3, −4, −7 and −8 are the codes a HANDSHAKE_ERROR carries.
 use crate::raw;
-use mtproxy_core::net::rpc_handshake::{self as hs, Handshake, HandshakeConfig};
+// `NonceInfo` and `KeyInputs` are the contract's `mtp_rpc_nonce_info` and
+// `mtp_rpc_key_inputs` (the core's repr(C) types; the header names them so).
+use mtproxy_core::net::rpc_handshake::{
+    self as hs, Handshake, HandshakeConfig, KeyInputs, NonceInfo,
+};
 
 /// The codes and structs of this contract, defined once in mtproxy-abi.
 pub use mtproxy_abi::rpc_handshake::*;
@@ -92,7 +96,7 @@ pub unsafe extern "C" fn mtp_rpc_nonce_parse(
     len: usize,
     key_select: u32,
     now: i64,
-    out: *mut mtp_rpc_nonce_info,
+    out: *mut NonceInfo,
 ) -> i32 {
     // SAFETY: NULL or writable by the caller's contract.
     let Some(out) = (unsafe { out.as_mut() }).filter(|_| !missing(payload, len)) else {
@@ -100,7 +104,7 @@ pub unsafe extern "C" fn mtp_rpc_nonce_parse(
     };
     // SAFETY: `payload` points to `len` bytes by the caller's contract.
     let result = hs::parse_nonce(unsafe { raw::bytes(payload, len) }, key_select, now);
-    result.map_or_else(|e| e, |i| put(Some(out), i.into()))
+    result.map_or_else(|e| e, |i| put(Some(out), i))
 }
 
 /// Builds a 32-byte handshake payload into `out`.
@@ -362,10 +366,7 @@ pub unsafe extern "C" fn mtp_rpc_hs_error_reply(hs: *const mtp_rpc_hs, out: *mut
 /// # Safety
 /// `hs` is NULL or valid; `out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn mtp_rpc_hs_key_inputs(
-    hs: *const mtp_rpc_hs,
-    out: *mut mtp_rpc_key_inputs,
-) -> i32 {
+pub unsafe extern "C" fn mtp_rpc_hs_key_inputs(hs: *const mtp_rpc_hs, out: *mut KeyInputs) -> i32 {
     // SAFETY: NULL or valid pointers by the caller's contract.
     let (Some(h), Some(out)) = (unsafe {
         (
@@ -375,6 +376,5 @@ pub unsafe extern "C" fn mtp_rpc_hs_key_inputs(
     }) else {
         return MTP_RPC_HS_ERR_ARG;
     };
-    h.key_inputs()
-        .map_or_else(|e| e, |i| put(Some(out), i.into()))
+    h.key_inputs().map_or_else(|e| e, |i| put(Some(out), i))
 }

@@ -118,7 +118,7 @@ pub unsafe extern "C" fn mtp_rpc_msg_kind(data: *const u8, len: usize) -> i32 {
 /// bytes and `out` `cap` writable ones, not overlapping (null if 0).
 #[no_mangle]
 pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_encode(
-    req: *const mtp_rpc_msg_proxy_req,
+    req: *const ProxyReq,
     packet: *const u8,
     packet_len: usize,
     out: *mut u8,
@@ -134,11 +134,10 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_encode(
     if (out.is_null() && cap > 0) || written.is_null() {
         return MTP_RPC_MSG_ERR_ARG;
     }
-    let req = ProxyReq::from(req);
     // SAFETY: `out` has `cap` writable bytes by the caller's contract.
     let out = unsafe { raw::bytes_mut(out, cap) };
     // SAFETY: forwarded caller contract.
-    unsafe { deliver(written, msg::encode_proxy_req(&req, packet, out)) }
+    unsafe { deliver(written, msg::encode_proxy_req(req, packet, out)) }
 }
 
 /// Reads an RPC_PROXY_REQ into `*out`; the client's packet is
@@ -150,7 +149,7 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_encode(
 pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_decode(
     data: *const u8,
     len: usize,
-    out: *mut mtp_rpc_msg_proxy_req,
+    out: *mut ProxyReq,
     packet_offset: *mut usize,
 ) -> i32 {
     // SAFETY: forwarded caller contract.
@@ -165,7 +164,7 @@ pub unsafe extern "C" fn mtp_rpc_msg_proxy_req_decode(
         Err(e) => return e.code(),
     };
     // SAFETY: both non-null, so writable by the caller's contract.
-    unsafe { (out.write((&req).into()), packet_offset.write(offset)) };
+    unsafe { (out.write(req), packet_offset.write(offset)) };
     0
 }
 

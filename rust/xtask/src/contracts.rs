@@ -173,7 +173,14 @@ impl CoreAlias {
                 self.contract_name
             ));
         }
-        Ok(lines[start..=end].join("\n") + "\n")
+        let definition = lines[start..=end].join("\n") + "\n";
+        literal_lengths(&definition, &text).map_err(|name| {
+            format!(
+                "{}: array length {name} of {} must be a `const {name}: usize = <digits>;` of that file",
+                file.display(),
+                self.core_name
+            )
+        })
     }
 
     fn head(&self) -> String {
@@ -209,6 +216,37 @@ impl CoreAlias {
                 )
             })
     }
+}
+
+/// `definition` with each array length named by a constant (`[u8; LEN]`)
+/// replaced by the constant's value from `file_text`: C has no such name.
+/// `Err(name)` when the constant is not a plain number there.
+fn literal_lengths(definition: &str, file_text: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(definition.len());
+    let mut rest = definition;
+    while let Some(at) = rest.find("; ") {
+        let (before, after) = rest.split_at(at + 2);
+        out.push_str(before);
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        rest = &after[name.len()..];
+        if name.is_empty() || !rest.starts_with(']') || name.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&name);
+            continue;
+        }
+        let value = file_text
+            .lines()
+            .filter_map(|l| l.trim_start_matches("pub ").strip_prefix("const "))
+            .filter_map(|l| l.strip_prefix(name.as_str())?.strip_prefix(": usize = "))
+            .filter_map(|l| l.strip_suffix(';'))
+            .find(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+            .ok_or_else(|| name.clone())?;
+        out.push_str(value);
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 fn core_aliases(abi_file: &Path) -> Result<Vec<CoreAlias>, String> {
@@ -420,6 +458,18 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let (file, _) = a.core_file(&root).expect("the stats record's file");
         assert!(file.ends_with("rust/mtproxy-core/src/net/stats_http/proxy_stats.rs"));
+    }
+
+    #[test]
+    fn named_array_lengths_become_their_values() {
+        let file = "pub const KEY_LEN: usize = 32;\nconst TAG: usize = 16;\npub const PID: usize = pid::LEN;\n";
+        let def = "pub struct K {\n    pub key: [u8; KEY_LEN],\n    pub tag: [u8; TAG],\n    pub iv: [u8; 16],\n}\n";
+        assert_eq!(
+            super::literal_lengths(def, file).as_deref(),
+            Ok("pub struct K {\n    pub key: [u8; 32],\n    pub tag: [u8; 16],\n    pub iv: [u8; 16],\n}\n")
+        );
+        let def = "pub struct P {\n    pub pid: [u8; PID],\n}\n";
+        assert_eq!(super::literal_lengths(def, file), Err("PID".to_string()));
     }
 
     #[test]

@@ -108,14 +108,15 @@ pub const EXT_CONN_SLOT_BITS: u32 = 22;
 /// Length of the ad tag (`-P`).
 pub const AD_TAG_LEN: usize = 16;
 
-/// The fields of an RPC_PROXY_REQ besides the client's packet. `ad_tag` is
-/// written and read only when `flags` has [`FLAG_AD_TAG`] (zero otherwise
-/// after a decode).
+/// The fields of an RPC_PROXY_REQ besides the packet. IPs are 16 bytes:
+/// IPv6 or IPv4-mapped (`mtp_rpc_msg_ipv4_mapped`). `ad_tag` is sent when
+/// `flags & 8` and is zero after decoding a request without it.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProxyReq {
     pub flags: u32,
     pub ext_conn_id: i64,
-    /// IPv6, or IPv4-mapped (see [`ipv4_mapped`]).
+    /// IPv6, or IPv4-mapped (`ipv4_mapped`).
     pub client_ip: [u8; 16],
     pub client_port: i32,
     /// The proxy's local address the client connected to, same encoding.

@@ -88,14 +88,26 @@ pub struct ServerHeader {
     pub write: CtrKey,
 }
 
-/// A client's header as sent, and its ciphers (`encrypt` pairs with the
-/// proxy's `read`, `decrypt` with its `write`).
+/// A client's header as sent and its keys (`encrypt` = the proxy's `read`,
+/// `decrypt` = the proxy's `write`).
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientHeader {
     pub header: [u8; HEADER_LEN],
     /// The client has used the first 64 keystream bytes of it.
     pub encrypt: CtrKey,
     pub decrypt: CtrKey,
+}
+
+/// All zeros (an output record before the contract fills it).
+impl Default for ClientHeader {
+    fn default() -> Self {
+        ClientHeader {
+            header: [0; HEADER_LEN],
+            encrypt: CtrKey::default(),
+            decrypt: CtrKey::default(),
+        }
+    }
 }
 
 /// Parses a secret as users paste it (surrounding space, \t, \n, \f, \r ignored):

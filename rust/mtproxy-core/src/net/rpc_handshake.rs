@@ -96,7 +96,8 @@ fn expect_op(payload: &[u8], op: u32) -> Result<(), i32> {
     }
 }
 
-/// A nonce message's content.
+/// A nonce message: the peer's key_select, schema, timestamp and nonce.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct NonceInfo {
     pub key_select: u32,
@@ -364,8 +365,9 @@ impl State {
     }
 }
 
-/// What key derivation (§4.4) needs from the exchange, named as there: the
-/// middle-end is the server, the proxy the client.
+/// What key derivation (§4.4) takes from the exchange: the middle-end's
+/// (server) nonce, the proxy's (client) nonce and the proxy's timestamp.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct KeyInputs {
     pub server_nonce: [u8; NONCE_BYTES],

@@ -333,18 +333,17 @@ pub fn build_probe_hello(
 pub fn parse_probe_reply(data: &[u8], session_id: &[u8; 32]) -> Result<ProbeReply, i32> {
     let data = input(data);
     let session_id = input(session_id);
-    let mut out = ffi::mtp_tls_probe_reply::default();
+    let mut out = ProbeReply::default();
     // SAFETY: the slice and array are live; `out` is writable.
     status(unsafe {
         ffi::mtp_tls_parse_probe_reply(data.as_ptr(), data.len(), session_id.as_ptr(), &mut out)
     })?;
-    Ok(out.into())
+    Ok(out)
 }
 
 #[inline]
 pub fn profile_from_replies(replies: &[ProbeReply], now: i64) -> Result<TlsProfile, i32> {
-    let replies: Vec<ffi::mtp_tls_probe_reply> = replies.iter().map(|&r| r.into()).collect();
-    let replies = input(&replies);
+    let replies = input(replies);
     let mut out = TlsProfile::default();
     // SAFETY: `replies` is a live array of its length (a dangling non-null
     // pointer when empty, which the contract rejects by count); `out` is writable.

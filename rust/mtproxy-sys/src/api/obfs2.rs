@@ -77,13 +77,13 @@ pub fn build_client_header(
     dc: i16,
 ) -> Result<ClientHeader, i32> {
     let random = input(random);
-    let mut out = ffi::mtp_obfs2_client_header::default();
+    let mut out = ClientHeader::default();
     let secret = secret.map(|s| input(s));
     let secret = secret.as_ref().map_or(core::ptr::null(), |s| s.as_ptr());
     // SAFETY: 64 random bytes, a 16-byte secret or null, a writable `out`.
     match unsafe { ffi::mtp_obfs2_build_client_header(random.as_ptr(), secret, tag, dc, &mut out) }
     {
-        0 => Ok(out.into()),
+        0 => Ok(out),
         code => Err(code),
     }
 }

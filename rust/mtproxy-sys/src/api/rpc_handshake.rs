@@ -71,13 +71,13 @@ pub fn build_nonce(
 #[inline]
 pub fn parse_nonce(payload: &[u8], key_select: u32, now: i64) -> Result<NonceInfo, i32> {
     let payload = input(payload);
-    let mut out = ffi::mtp_rpc_nonce_info::default();
+    let mut out = NonceInfo::default();
     // SAFETY: the pointer and length come from one live slice; `out` is a
     // live local.
     let code = unsafe {
         ffi::mtp_rpc_nonce_parse(payload.as_ptr(), payload.len(), key_select, now, &mut out)
     };
-    status(code).map(|()| out.into())
+    status(code).map(|()| out)
 }
 
 #[inline]
@@ -253,9 +253,9 @@ impl Handshake {
 
     #[inline]
     pub fn key_inputs(&self) -> Result<KeyInputs, i32> {
-        let mut out = ffi::mtp_rpc_key_inputs::default();
+        let mut out = KeyInputs::default();
         let raw = self.to_raw();
         // SAFETY: live structs.
-        status(unsafe { ffi::mtp_rpc_hs_key_inputs(&raw, &mut out) }).map(|()| out.into())
+        status(unsafe { ffi::mtp_rpc_hs_key_inputs(&raw, &mut out) }).map(|()| out)
     }
 }

@@ -88,12 +88,11 @@ pub fn encode_proxy_req(
     out: &mut [u8],
 ) -> Result<usize, RpcMsgError> {
     let packet = input(packet);
-    let raw = ffi::mtp_rpc_msg_proxy_req::from(req);
     let mut written = 0;
     // SAFETY: live input, slices and output; `out` cannot alias `packet`.
     let code = unsafe {
         ffi::mtp_rpc_msg_proxy_req_encode(
-            &raw,
+            req,
             packet.as_ptr(),
             packet.len(),
             out.as_mut_ptr(),
@@ -107,13 +106,13 @@ pub fn encode_proxy_req(
 #[inline]
 pub fn decode_proxy_req(msg: &[u8]) -> Result<(ProxyReq, usize), RpcMsgError> {
     let msg = input(msg);
-    let mut raw = ffi::mtp_rpc_msg_proxy_req::default();
+    let mut raw = ProxyReq::default();
     let mut offset = 0;
     // SAFETY: a live slice and outputs.
     let code = unsafe {
         ffi::mtp_rpc_msg_proxy_req_decode(msg.as_ptr(), msg.len(), &mut raw, &mut offset)
     };
-    rpc_result(code, ((&raw).into(), offset))
+    rpc_result(code, (raw, offset))
 }
 
 #[inline]

@@ -40,20 +40,21 @@ pub const PROBE_JITTER_S: u64 = 1800;
 pub const FALLBACK_APP_DATA_BASE: usize = 2500;
 pub const FALLBACK_APP_DATA_SPREAD: usize = 1120;
 
-/// What one probe connection saw of the domain's first flight.
+/// What one probe connection saw of a domain's first flight (§2.4).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ProbeReply {
     /// 1 if the ServerHello put supported_versions before key_share.
     pub extensions_swapped: i32,
     /// The `xx` of the `13 xx` suite the server chose.
     pub cipher_suite: u8,
-    /// Complete application-data records seen (at most [`PROBE_MAX_RECORDS`]).
+    /// Complete application-data records seen (at most 8, `PROBE_MAX_RECORDS`).
     pub record_count: usize,
     /// Their payload lengths, in order (unused entries 0).
     pub record_lens: [usize; PROBE_MAX_RECORDS],
     /// Bytes of one record carrying the whole encrypted flight: the payloads
     /// plus the 5-byte headers of the records after the first, capped at
-    /// [`MAX_FAKE_APP_DATA`].
+    /// 16,640 (`MAX_FAKE_APP_DATA`).
     pub flight_len: usize,
 }
 
