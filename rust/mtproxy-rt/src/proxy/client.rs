@@ -1,18 +1,21 @@
 //! Client connections (docs/RUNTIME.md, "Client connections"): the
 //! obfuscated2 / fake-TLS handshake, the relay to the fronting domain for
-//! rejected ones, and the data path: decrypt in place, cut packets, filter,
-//! forward as PROXY_REQ; answers framed, encrypted in place and queued.
+//! rejected ones, and the data path's worker side: the socket's bytes go to
+//! the client's session (client_session.rs, which decrypts in place and cuts
+//! packets), its packets are filtered and forwarded as PROXY_REQ; answers go
+//! through the session into the client's queue.
 
 use super::buffers::OutQueue;
+use super::client_session::{ClientEvent, ClientSession, Received};
 use super::relay::Relay;
+use super::rng::Rng;
 use super::routing::{fallback_due, pick_connection, token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
 use super::worker::{Worker, CLIENT_DEADLINE_MS, READ_CHUNK};
 use super::Counters;
-use mtproxy_core::crypto::aesni256::{AesContext, AesMode};
 use mtproxy_core::mtproto::rpc_proxy_msg as msg;
-use mtproxy_core::net::ext_framing::{self as framing, FrameDecoder, FROM_CLIENT, FROM_PROXY};
-use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
-use mtproxy_core::net::obfs2::{CtrKey, ServerHeader, HEADER_LEN};
+use mtproxy_core::net::ext_framing::{self as framing};
+use mtproxy_core::net::fake_tls::RecordReader;
+use mtproxy_core::net::obfs2::ServerHeader;
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
@@ -31,18 +34,8 @@ pub(crate) enum Phase {
         /// The secret the hello matched: tried first for the inner header.
         secret: Option<usize>,
     },
-    Data(Box<Stream>),
+    Data(Box<ClientSession>),
     Relay(Box<Relay>),
-}
-
-/// The obfuscated stream of an accepted client.
-pub(crate) struct Stream {
-    dec: AesContext,
-    enc: AesContext,
-    tls: Option<RecordReader>,
-    framer: FrameDecoder,
-    mode: i32,
-    dc: i16,
 }
 
 /// A packet waiting for a ready middle-end connection.
@@ -105,15 +98,6 @@ impl UserConn {
             down: 0,
         }
     }
-}
-
-fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
-    // CTR accepts any length, so this cannot fail.
-    let _ = ctx.crypt_in_place(data);
-}
-
-pub(crate) fn ctr(key: &CtrKey) -> Option<AesContext> {
-    AesContext::new(AesMode::Ctr, &key.key, &key.iv).ok()
 }
 
 /// 16-byte address as PROXY_REQ carries it, IPv4 mapped and translated.
@@ -341,89 +325,48 @@ impl Worker<'_> {
             Counters::add(&self.proxy.rust_stats.direct_fallback_clients, 1);
             return self.start_direct(slot, h, tls, rest);
         }
-        let (Some(mut dec), Some(enc)) = (ctr(&h.read), ctr(&h.write)) else {
-            return self.close_client(slot, false);
-        };
-        let (Ok(mode), Some(c)) = (framing::mode_from_tag(h.tag), self.clients.get_mut(slot))
+        let (Some(session), Some(c)) = (ClientSession::new(h, tls), self.clients.get_mut(slot))
         else {
             return self.close_client(slot, false);
         };
-        let Ok(framer) = FrameDecoder::new(mode, FROM_CLIENT) else {
-            return self.close_client(slot, false);
-        };
-        // The header used the first 64 keystream bytes.
-        crypt(&mut dec, &mut [0u8; HEADER_LEN]);
-        c.phase = Phase::Data(Box::new(Stream {
-            dec,
-            enc,
-            tls,
-            framer,
-            mode,
-            dc: h.dc,
-        }));
+        c.phase = Phase::Data(Box::new(session));
         if let Some(timer) = c.handshake_timer.take() {
             self.reactor.cancel(timer);
         }
         let mut rest = rest.to_vec();
-        self.decoded_bytes(slot, &mut rest);
+        let received = match self.clients.get_mut(slot).map(|c| &mut c.phase) {
+            Some(Phase::Data(s)) => s.receive_ciphertext(&mut rest),
+            _ => return,
+        };
+        self.client_events(slot, received);
     }
 
-    /// Ciphertext of an accepted client (record framing still on in TLS).
+    /// Bytes of an accepted client, as read: its session's events are
+    /// routed one by one.
     pub(crate) fn stream_bytes(&mut self, slot: usize, data: &mut [u8]) {
         let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
             return;
         };
-        let Some(reader) = s.tls.as_mut() else {
-            return self.decoded_bytes(slot, data);
-        };
-        // Payload bytes never outnumber record bytes: unwrap into the
-        // front of the same buffer's copy.
-        let mut payload = std::mem::take(&mut self.message_buf);
-        payload.resize(data.len(), 0);
-        let (made_total, failed) = match reader.feed_all(data, &mut payload) {
-            Ok(made) => (made, false),
-            Err((made, _)) => (made, true),
-        };
-        if made_total > 0 {
-            self.decoded_bytes(slot, &mut payload[..made_total]);
-        }
-        self.message_buf = payload;
-        if failed {
-            self.close_client(slot, false);
-        }
+        let mut payload = std::mem::take(&mut self.records_buf);
+        let received = s.receive(data, &mut payload);
+        self.client_events(slot, received);
+        self.records_buf = payload;
     }
 
-    /// Obfuscated2 ciphertext: decrypt in place, cut into packets.
-    pub(crate) fn decoded_bytes(&mut self, slot: usize, data: &mut [u8]) {
-        let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
-            return;
-        };
-        crypt(&mut s.dec, data);
+    /// Takes the session's events out until none is left or the client
+    /// closed (a packet's handling may close it).
+    fn client_events(&mut self, slot: usize, mut received: Received<'_>) {
         let mut packet = std::mem::take(&mut self.packet_buf);
-        let mut rest: &[u8] = data;
-        'feed: while let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
-            let Ok(took) = s.framer.feed(rest) else {
-                self.close_client(slot, false);
-                break;
-            };
-            rest = &rest[took..];
-            loop {
-                let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
-                    break 'feed;
-                };
-                match s.framer.next_packet(&mut packet) {
-                    Ok(Some(info)) => {
-                        self.client_packet(slot, &packet[..info.length], info.quick_ack)
-                    }
-                    Ok(None) => break,
-                    Err(_) => {
-                        self.close_client(slot, false);
-                        break 'feed;
-                    }
+        while let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
+            match s.poll_event(&mut received, &mut packet) {
+                Some(ClientEvent::Packet { len, quick_ack }) => {
+                    self.client_packet(slot, &packet[..len], quick_ack)
                 }
-            }
-            if rest.is_empty() {
-                break;
+                Some(ClientEvent::Invalid) => {
+                    self.close_client(slot, false);
+                    break;
+                }
+                None => break,
             }
         }
         self.packet_buf = packet;
@@ -450,7 +393,7 @@ impl Worker<'_> {
         let Phase::Data(s) = &c.phase else {
             return;
         };
-        let routable = self.snapshot.config.lookup(i32::from(s.dc)).is_some();
+        let routable = self.snapshot.config.lookup(i32::from(s.dc())).is_some();
         if c.pending.is_empty() && !self.try_bind(slot) && !routable {
             Counters::add(&self.proxy.counters.dropped_queries, 1);
             return;
@@ -508,7 +451,7 @@ impl Worker<'_> {
         let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
             return false;
         };
-        let Some(cluster) = self.snapshot.config.lookup(i32::from(s.dc)) else {
+        let Some(cluster) = self.snapshot.config.lookup(i32::from(s.dc())) else {
             return false;
         };
         let mes = &self.mes;
@@ -593,11 +536,7 @@ impl Worker<'_> {
             return;
         };
         let settings = &self.proxy.settings;
-        let transport = match s.mode {
-            framing::MODE_ABRIDGED => msg::TRANSPORT_ABRIDGED,
-            framing::MODE_INTERMEDIATE => msg::TRANSPORT_INTERMEDIATE,
-            _ => msg::TRANSPORT_PADDED,
-        };
+        let transport = s.transport();
         // A user's own ad tag wins over -P.
         let ad_tag = c.user.as_ref().and_then(|u| u.ad_tag).or(settings.ad_tag);
         let has_tag = ad_tag.is_some();
@@ -628,91 +567,54 @@ impl Worker<'_> {
     /// middle-end frame holds) closes the client at once, logged and counted
     /// in `dropped_responses`; returns whether it was queued.
     pub fn send_to_client(&mut self, slot: usize, payload: &[u8]) -> bool {
-        let mut padding = [0u8; framing::MAX_PROXY_PADDING];
-        let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
-            return false;
-        };
-        let pad_len = if s.mode == framing::MODE_PADDED {
-            let [len] = self.rng.bytes::<1>();
-            let pad_len = usize::from(len) % (framing::MAX_PROXY_PADDING + 1);
-            self.rng.fill(&mut padding[..pad_len]);
-            pad_len
-        } else {
-            0
-        };
-        let max = framing::MAX_HEADER_LEN + payload.len() + pad_len;
-        let queued = self.queue_encrypted(slot, max, |mode, out| {
-            framing::encode_packet(FROM_PROXY, mode, false, payload, &padding[..pad_len], out)
+        let queued = self.queue_for_client(slot, |session, rng, scratch, out| {
+            session.queue_answer(payload, rng, scratch, out)
         });
-        if let Err(code) = queued {
-            crate::log::line(&format!(
-                "answer of {} bytes cannot be framed for the client (error {code}): client closed",
-                payload.len()
-            ));
-            Counters::add(&self.proxy.counters.dropped_responses, 1);
-            self.close_client(slot, false);
-            return false;
+        match queued {
+            Some(Ok(())) => true,
+            Some(Err(code)) => {
+                crate::log::line(&format!(
+                    "answer of {} bytes cannot be framed for the client (error {code}): client closed",
+                    payload.len()
+                ));
+                Counters::add(&self.proxy.counters.dropped_responses, 1);
+                self.close_client(slot, false);
+                false
+            }
+            None => false,
         }
-        true
     }
 
     pub fn send_quick_ack(&mut self, slot: usize, confirm: u32) {
-        let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
-            return;
-        };
-        let mut random = [0u8; framing::QUICK_ACK_RANDOM_LEN];
-        if s.mode == framing::MODE_PADDED {
-            self.rng.fill(&mut random);
-        }
-        // Cannot fail: the buffer has room for the longest form.
-        let _ = self.queue_encrypted(slot, framing::MAX_QUICK_ACK_LEN, |mode, out| {
-            framing::encode_quick_ack(mode, confirm, &random, out)
+        self.queue_for_client(slot, |session, rng, scratch, out| {
+            session.queue_quick_ack(confirm, rng, scratch, out);
+            Ok(())
         });
     }
 
-    /// Writes at most `max` bytes with `encode` (given the transport mode),
-    /// encrypts them and queues them, wrapped in TLS records if needed.
-    /// Returns the encoder's error, if any (nothing is queued then).
-    fn queue_encrypted(
+    /// Lets the client's session append to its output queue (with the
+    /// worker's random source and scratch buffer), then accounts the bytes
+    /// and schedules the flush. `None` for a client without a session.
+    fn queue_for_client(
         &mut self,
         slot: usize,
-        max: usize,
-        encode: impl FnOnce(i32, &mut [u8]) -> Result<usize, i32>,
-    ) -> Result<(), i32> {
-        let mut scratch = std::mem::take(&mut self.message_buf);
-        scratch.resize(max, 0);
-        let Some(c) = self.clients.get_mut(slot) else {
-            self.message_buf = scratch;
-            return Ok(());
+        queue: impl FnOnce(&mut ClientSession, &mut Rng, &mut Vec<u8>, &mut OutQueue) -> Result<(), i32>,
+    ) -> Option<Result<(), i32>> {
+        let c = self.clients.get_mut(slot)?;
+        let Phase::Data(s) = &mut c.phase else {
+            return None;
         };
         let before = c.out.len();
-        let mut result = Ok(());
-        if let Phase::Data(s) = &mut c.phase {
-            match encode(s.mode, &mut scratch) {
-                Ok(n) => {
-                    let plain = &mut scratch[..n];
-                    crypt(&mut s.enc, plain);
-                    if s.tls.is_some() {
-                        c.out.append_with(tls::wrapped_len(n), |dst| {
-                            let _ = tls::wrap_records(plain, dst);
-                        });
-                    } else {
-                        c.out.push_slice(plain);
-                    }
-                }
-                Err(code) => result = Err(code),
-            }
-        }
+        let result = queue(s, &mut self.rng, &mut self.message_buf, &mut c.out);
         let after = c.out.len();
         // A huge answer's scratch space is not kept for the next small one.
-        if scratch.capacity() > framing::MAX_PACKET_LEN + 64 {
-            scratch = Vec::new();
+        if self.message_buf.capacity() > framing::MAX_PACKET_LEN + 64 {
+            self.message_buf = Vec::new();
         }
-        self.message_buf = scratch;
         self.account(before, after);
         self.dirty_clients.push(slot);
         self.client_cap_changed(slot);
-        result
+        Some(result)
     }
 
     /// Keeps the ME's count of over-cap clients and the flood timer in

@@ -60,6 +60,9 @@ pub(crate) struct Worker<'p> {
     pub read_buf: Vec<u8>,
     pub packet_buf: Vec<u8>,
     pub message_buf: Vec<u8>,
+    /// A fake-TLS client's record payload (its own buffer: the packets cut
+    /// from it are forwarded through `message_buf`).
+    pub records_buf: Vec<u8>,
     /// Time full secret searches may still take (with users).
     pub search_budget: super::handshake::SearchBudget,
 }
@@ -121,6 +124,7 @@ impl<'p> Worker<'p> {
             read_buf: vec![0; READ_CHUNK + 16],
             packet_buf: vec![0; MAX_PACKET_LEN + 16],
             message_buf: Vec::new(),
+            records_buf: Vec::new(),
             search_budget: super::handshake::SearchBudget::new(),
         };
         worker.apply_snapshot(worker.snapshot.clone());
