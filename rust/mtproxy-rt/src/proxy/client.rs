@@ -184,7 +184,7 @@ impl Worker<'_> {
 
     pub fn client_event(&mut self, slot: usize, bits: u32) {
         if bits & EV_WRITE != 0 {
-            self.dirty_clients.push(slot);
+            self.follow_ups.dirty_clients.push(slot);
         }
         if bits & (EV_READ | EV_CLOSED) != 0 {
             self.client_readable(slot, bits & EV_CLOSED == 0);
@@ -216,7 +216,7 @@ impl Worker<'_> {
     /// would be left unread and never reported again) nor on a resumed
     /// read (that close may have come while reading was paused).
     pub fn client_readable(&mut self, slot: usize, short_read_drains: bool) {
-        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut buf = std::mem::take(&mut self.scratch.read);
         buf.resize(READ_CHUNK, 0);
         loop {
             if !self.client_may_read(slot) {
@@ -248,7 +248,7 @@ impl Worker<'_> {
                 }
             }
         }
-        self.read_buf = buf;
+        self.scratch.read = buf;
     }
 
     pub(crate) fn client_eof(&mut self, slot: usize) {
@@ -293,7 +293,7 @@ impl Worker<'_> {
                 let before = relay.out.len();
                 let n = match relay.direct.as_mut() {
                     Some(direct) => {
-                        match direct.client_to_dc(data, &mut self.message_buf, &mut relay.out) {
+                        match direct.client_to_dc(data, &mut self.scratch.message, &mut relay.out) {
                             Ok(_) => relay.out.len() - before,
                             Err(()) => return self.close_client(slot, false),
                         }
@@ -304,7 +304,7 @@ impl Worker<'_> {
                     }
                 };
                 self.account(0, n);
-                self.dirty_clients.push(slot);
+                self.follow_ups.dirty_clients.push(slot);
             }
         }
     }
@@ -347,16 +347,16 @@ impl Worker<'_> {
         let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
             return;
         };
-        let mut payload = std::mem::take(&mut self.records_buf);
+        let mut payload = std::mem::take(&mut self.scratch.records);
         let received = s.receive(data, &mut payload);
         self.client_events(slot, received);
-        self.records_buf = payload;
+        self.scratch.records = payload;
     }
 
     /// Takes the session's events out until none is left or the client
     /// closed (a packet's handling may close it).
     fn client_events(&mut self, slot: usize, mut received: Received<'_>) {
-        let mut packet = std::mem::take(&mut self.packet_buf);
+        let mut packet = std::mem::take(&mut self.scratch.packet);
         while let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
             match s.poll_event(&mut received, &mut packet) {
                 Some(ClientEvent::Packet { len, quick_ack }) => {
@@ -369,7 +369,7 @@ impl Worker<'_> {
                 None => break,
             }
         }
-        self.packet_buf = packet;
+        self.scratch.packet = packet;
     }
 
     fn client_packet(&mut self, slot: usize, packet: &[u8], quick_ack: bool) {
@@ -393,7 +393,12 @@ impl Worker<'_> {
         let Phase::Data(s) = &c.phase else {
             return;
         };
-        let routable = self.snapshot.config.lookup(i32::from(s.dc())).is_some();
+        let routable = self
+            .routing
+            .snapshot
+            .config
+            .lookup(i32::from(s.dc()))
+            .is_some();
         if c.pending.is_empty() && !self.try_bind(slot) && !routable {
             Counters::add(&self.proxy.counters.dropped_queries, 1);
             return;
@@ -417,7 +422,7 @@ impl Worker<'_> {
                     if let Some(c) = self.clients.get_mut(slot) {
                         c.pending_timer = Some(timer);
                     }
-                    self.waiting.push(slot);
+                    self.routing.waiting.push(slot);
                 }
                 self.account(0, packet.len());
             }
@@ -432,14 +437,14 @@ impl Worker<'_> {
         if secs == 0 {
             return false;
         }
-        let Some(cluster) = self.snapshot.config.lookup(i32::from(dc)) else {
+        let Some(cluster) = self.routing.snapshot.config.lookup(i32::from(dc)) else {
             return false;
         };
         let mes = &self.mes;
         fallback_due(
-            &self.snapshot.config,
+            &self.routing.snapshot.config,
             cluster,
-            &self.pools,
+            &self.routing.pools,
             |conn| mes.get(conn).is_some_and(|m| m.is_ready() && !m.retiring),
             std::time::Instant::now(),
             std::time::Duration::from_secs(u64::from(secs)),
@@ -451,32 +456,32 @@ impl Worker<'_> {
         let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
             return false;
         };
-        let Some(cluster) = self.snapshot.config.lookup(i32::from(s.dc())) else {
+        let Some(cluster) = self.routing.snapshot.config.lookup(i32::from(s.dc())) else {
             return false;
         };
         let mes = &self.mes;
         let ready = |conn: usize| mes.get(conn).is_some_and(|m| m.is_ready() && !m.retiring);
         let picked = pick_connection(
-            &self.snapshot.config,
+            &self.routing.snapshot.config,
             cluster,
-            self.round_robin,
-            &self.pools,
+            self.routing.round_robin,
+            &self.routing.pools,
             ready,
         );
         let Some((target, index, me)) = picked else {
             return false;
         };
-        if self.last_ext_id.len() <= slot {
-            self.last_ext_id.resize(slot + 1, 0);
+        if self.routing.last_ext_id.len() <= slot {
+            self.routing.last_ext_id.resize(slot + 1, 0);
         }
-        let Ok(id) = msg::ext_conn_id_next(self.last_ext_id[slot], slot as u32) else {
+        let Ok(id) = msg::ext_conn_id_next(self.routing.last_ext_id[slot], slot as u32) else {
             return false;
         };
-        self.round_robin = self.round_robin.wrapping_add(1);
-        if let Some(pool) = self.pools.get_mut(target) {
+        self.routing.round_robin = self.routing.round_robin.wrapping_add(1);
+        if let Some(pool) = self.routing.pools.get_mut(target) {
             pool.next = (index + 1) % pool.conns.len();
         }
-        self.last_ext_id[slot] = id;
+        self.routing.last_ext_id[slot] = id;
         if let Some(m) = self.mes.get_mut(me) {
             m.bound.insert(slot);
         }
@@ -505,7 +510,7 @@ impl Worker<'_> {
 
     /// An ME connection became ready: bind the clients waiting for one.
     pub fn retry_waiting(&mut self) {
-        for slot in std::mem::take(&mut self.waiting) {
+        for slot in std::mem::take(&mut self.routing.waiting) {
             let waits = self
                 .clients
                 .get(slot)
@@ -514,9 +519,9 @@ impl Worker<'_> {
                 continue;
             }
             if self.try_bind(slot) {
-                self.rerun_clients.push(slot);
+                self.follow_ups.rerun_clients.push(slot);
             } else {
-                self.waiting.push(slot);
+                self.routing.waiting.push(slot);
             }
         }
     }
@@ -553,13 +558,13 @@ impl Worker<'_> {
             proxy_port: i32::from(c.local.port()),
             ad_tag: ad_tag.unwrap_or_default(),
         };
-        let mut message = std::mem::take(&mut self.message_buf);
+        let mut message = std::mem::take(&mut self.scratch.message);
         message.resize(msg::PROXY_REQ_MAX_HEADER_LEN + packet.len(), 0);
         if let Ok(n) = msg::encode_proxy_req(&req, packet, &mut message) {
             self.me_send(me, &message[..n]);
             Counters::add(&self.proxy.counters.forwarded_queries, 1);
         }
-        self.message_buf = message;
+        self.scratch.message = message;
     }
 
     /// Frames `payload` for the client, encrypts it and queues it. An
@@ -605,14 +610,14 @@ impl Worker<'_> {
             return None;
         };
         let before = c.out.len();
-        let result = queue(s, &mut self.rng, &mut self.message_buf, &mut c.out);
+        let result = queue(s, &mut self.rng, &mut self.scratch.message, &mut c.out);
         let after = c.out.len();
         // A huge answer's scratch space is not kept for the next small one.
-        if self.message_buf.capacity() > framing::MAX_PACKET_LEN + 64 {
-            self.message_buf = Vec::new();
+        if self.scratch.message.capacity() > framing::MAX_PACKET_LEN + 64 {
+            self.scratch.message = Vec::new();
         }
         self.account(before, after);
-        self.dirty_clients.push(slot);
+        self.follow_ups.dirty_clients.push(slot);
         self.client_cap_changed(slot);
         Some(result)
     }
@@ -642,7 +647,7 @@ impl Worker<'_> {
             } else {
                 m.over_cap_clients = m.over_cap_clients.saturating_sub(1);
                 if m.over_cap_clients == 0 && m.read_paused {
-                    self.rerun_mes.extend(me);
+                    self.follow_ups.rerun_mes.extend(me);
                 }
             }
         }
@@ -680,7 +685,7 @@ impl Worker<'_> {
                     return self.close_client(slot, false);
                 }
                 if resume_client {
-                    self.rerun_clients.push(slot);
+                    self.follow_ups.rerun_clients.push(slot);
                 }
                 if resume_relay {
                     self.relay_readable(slot);
@@ -710,7 +715,7 @@ impl Worker<'_> {
             let tok = token(Kind::DrainTimer, slot, generation);
             c.drain_timer = Some(self.reactor.timer(tok, CLIENT_DEADLINE_MS));
         }
-        self.dirty_clients.push(slot);
+        self.follow_ups.dirty_clients.push(slot);
     }
 
     pub fn client_flood_timeout(&mut self, slot: usize) {
