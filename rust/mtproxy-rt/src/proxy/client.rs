@@ -1,18 +1,21 @@
 //! Client connections (docs/RUNTIME.md, "Client connections"): the
 //! obfuscated2 / fake-TLS handshake, the relay to the fronting domain for
-//! rejected ones, and the data path: decrypt in place, cut packets, filter,
-//! forward as PROXY_REQ; answers framed, encrypted in place and queued.
+//! rejected ones, and the data path's worker side: the socket's bytes go to
+//! the client's session (client_session.rs, which decrypts in place and cuts
+//! packets), its packets are filtered and forwarded as PROXY_REQ; answers go
+//! through the session into the client's queue.
 
 use super::buffers::OutQueue;
+use super::client_session::{ClientEvent, ClientSession, Received};
 use super::relay::Relay;
+use super::rng::Rng;
 use super::routing::{fallback_due, pick_connection, token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
 use super::worker::{Worker, CLIENT_DEADLINE_MS, READ_CHUNK};
 use super::Counters;
-use mtproxy_core::crypto::aesni256::{AesContext, AesMode};
 use mtproxy_core::mtproto::rpc_proxy_msg as msg;
-use mtproxy_core::net::ext_framing::{self as framing, FrameDecoder, FROM_CLIENT, FROM_PROXY};
-use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
-use mtproxy_core::net::obfs2::{CtrKey, ServerHeader, HEADER_LEN};
+use mtproxy_core::net::ext_framing::{self as framing};
+use mtproxy_core::net::fake_tls::RecordReader;
+use mtproxy_core::net::obfs2::ServerHeader;
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
@@ -31,18 +34,8 @@ pub(crate) enum Phase {
         /// The secret the hello matched: tried first for the inner header.
         secret: Option<usize>,
     },
-    Data(Box<Stream>),
+    Data(Box<ClientSession>),
     Relay(Box<Relay>),
-}
-
-/// The obfuscated stream of an accepted client.
-pub(crate) struct Stream {
-    dec: AesContext,
-    enc: AesContext,
-    tls: Option<RecordReader>,
-    framer: FrameDecoder,
-    mode: i32,
-    dc: i16,
 }
 
 /// A packet waiting for a ready middle-end connection.
@@ -105,15 +98,6 @@ impl UserConn {
             down: 0,
         }
     }
-}
-
-fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
-    // CTR accepts any length, so this cannot fail.
-    let _ = ctx.crypt_in_place(data);
-}
-
-pub(crate) fn ctr(key: &CtrKey) -> Option<AesContext> {
-    AesContext::new(AesMode::Ctr, &key.key, &key.iv).ok()
 }
 
 /// 16-byte address as PROXY_REQ carries it, IPv4 mapped and translated.
@@ -200,7 +184,7 @@ impl Worker<'_> {
 
     pub fn client_event(&mut self, slot: usize, bits: u32) {
         if bits & EV_WRITE != 0 {
-            self.dirty_clients.push(slot);
+            self.follow_ups.dirty_clients.push(slot);
         }
         if bits & (EV_READ | EV_CLOSED) != 0 {
             self.client_readable(slot, bits & EV_CLOSED == 0);
@@ -232,7 +216,7 @@ impl Worker<'_> {
     /// would be left unread and never reported again) nor on a resumed
     /// read (that close may have come while reading was paused).
     pub fn client_readable(&mut self, slot: usize, short_read_drains: bool) {
-        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut buf = std::mem::take(&mut self.scratch.read);
         buf.resize(READ_CHUNK, 0);
         loop {
             if !self.client_may_read(slot) {
@@ -264,7 +248,7 @@ impl Worker<'_> {
                 }
             }
         }
-        self.read_buf = buf;
+        self.scratch.read = buf;
     }
 
     pub(crate) fn client_eof(&mut self, slot: usize) {
@@ -309,7 +293,7 @@ impl Worker<'_> {
                 let before = relay.out.len();
                 let n = match relay.direct.as_mut() {
                     Some(direct) => {
-                        match direct.client_to_dc(data, &mut self.message_buf, &mut relay.out) {
+                        match direct.client_to_dc(data, &mut self.scratch.message, &mut relay.out) {
                             Ok(_) => relay.out.len() - before,
                             Err(()) => return self.close_client(slot, false),
                         }
@@ -320,7 +304,7 @@ impl Worker<'_> {
                     }
                 };
                 self.account(0, n);
-                self.dirty_clients.push(slot);
+                self.follow_ups.dirty_clients.push(slot);
             }
         }
     }
@@ -341,92 +325,51 @@ impl Worker<'_> {
             Counters::add(&self.proxy.rust_stats.direct_fallback_clients, 1);
             return self.start_direct(slot, h, tls, rest);
         }
-        let (Some(mut dec), Some(enc)) = (ctr(&h.read), ctr(&h.write)) else {
-            return self.close_client(slot, false);
-        };
-        let (Ok(mode), Some(c)) = (framing::mode_from_tag(h.tag), self.clients.get_mut(slot))
+        let (Some(session), Some(c)) = (ClientSession::new(h, tls), self.clients.get_mut(slot))
         else {
             return self.close_client(slot, false);
         };
-        let Ok(framer) = FrameDecoder::new(mode, FROM_CLIENT) else {
-            return self.close_client(slot, false);
-        };
-        // The header used the first 64 keystream bytes.
-        crypt(&mut dec, &mut [0u8; HEADER_LEN]);
-        c.phase = Phase::Data(Box::new(Stream {
-            dec,
-            enc,
-            tls,
-            framer,
-            mode,
-            dc: h.dc,
-        }));
+        c.phase = Phase::Data(Box::new(session));
         if let Some(timer) = c.handshake_timer.take() {
             self.reactor.cancel(timer);
         }
         let mut rest = rest.to_vec();
-        self.decoded_bytes(slot, &mut rest);
+        let received = match self.clients.get_mut(slot).map(|c| &mut c.phase) {
+            Some(Phase::Data(s)) => s.receive_ciphertext(&mut rest),
+            _ => return,
+        };
+        self.client_events(slot, received);
     }
 
-    /// Ciphertext of an accepted client (record framing still on in TLS).
+    /// Bytes of an accepted client, as read: its session's events are
+    /// routed one by one.
     pub(crate) fn stream_bytes(&mut self, slot: usize, data: &mut [u8]) {
         let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
             return;
         };
-        let Some(reader) = s.tls.as_mut() else {
-            return self.decoded_bytes(slot, data);
-        };
-        // Payload bytes never outnumber record bytes: unwrap into the
-        // front of the same buffer's copy.
-        let mut payload = std::mem::take(&mut self.message_buf);
-        payload.resize(data.len(), 0);
-        let (made_total, failed) = match reader.feed_all(data, &mut payload) {
-            Ok(made) => (made, false),
-            Err((made, _)) => (made, true),
-        };
-        if made_total > 0 {
-            self.decoded_bytes(slot, &mut payload[..made_total]);
-        }
-        self.message_buf = payload;
-        if failed {
-            self.close_client(slot, false);
-        }
+        let mut payload = std::mem::take(&mut self.scratch.records);
+        let received = s.receive(data, &mut payload);
+        self.client_events(slot, received);
+        self.scratch.records = payload;
     }
 
-    /// Obfuscated2 ciphertext: decrypt in place, cut into packets.
-    pub(crate) fn decoded_bytes(&mut self, slot: usize, data: &mut [u8]) {
-        let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
-            return;
-        };
-        crypt(&mut s.dec, data);
-        let mut packet = std::mem::take(&mut self.packet_buf);
-        let mut rest: &[u8] = data;
-        'feed: while let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
-            let Ok(took) = s.framer.feed(rest) else {
-                self.close_client(slot, false);
-                break;
-            };
-            rest = &rest[took..];
-            loop {
-                let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) else {
-                    break 'feed;
-                };
-                match s.framer.next_packet(&mut packet) {
-                    Ok(Some(info)) => {
-                        self.client_packet(slot, &packet[..info.length], info.quick_ack)
-                    }
-                    Ok(None) => break,
-                    Err(_) => {
-                        self.close_client(slot, false);
-                        break 'feed;
-                    }
+    /// Takes the session's events out until none is left or the client
+    /// closed (a packet's handling may close it).
+    fn client_events(&mut self, slot: usize, mut received: Received<'_>) {
+        let mut packet = std::mem::take(&mut self.scratch.packet);
+        while let Some(Phase::Data(s)) = self.clients.get_mut(slot).map(|c| &mut c.phase) {
+            match s.poll_event(&mut received, &mut packet) {
+                Some(ClientEvent::Packet { len, quick_ack }) => {
+                    self.client_packet(slot, &packet[..len], quick_ack)
                 }
-            }
-            if rest.is_empty() {
-                break;
+                Some(ClientEvent::Invalid) => {
+                    self.close_client(slot, false);
+                    break;
+                }
+                None => break,
             }
         }
-        self.packet_buf = packet;
+        self.scratch.packet = packet;
     }
 
     fn client_packet(&mut self, slot: usize, packet: &[u8], quick_ack: bool) {
@@ -450,7 +393,12 @@ impl Worker<'_> {
         let Phase::Data(s) = &c.phase else {
             return;
         };
-        let routable = self.snapshot.config.lookup(i32::from(s.dc)).is_some();
+        let routable = self
+            .routing
+            .snapshot
+            .config
+            .lookup(i32::from(s.dc()))
+            .is_some();
         if c.pending.is_empty() && !self.try_bind(slot) && !routable {
             Counters::add(&self.proxy.counters.dropped_queries, 1);
             return;
@@ -474,7 +422,7 @@ impl Worker<'_> {
                     if let Some(c) = self.clients.get_mut(slot) {
                         c.pending_timer = Some(timer);
                     }
-                    self.waiting.push(slot);
+                    self.routing.waiting.push(slot);
                 }
                 self.account(0, packet.len());
             }
@@ -489,14 +437,14 @@ impl Worker<'_> {
         if secs == 0 {
             return false;
         }
-        let Some(cluster) = self.snapshot.config.lookup(i32::from(dc)) else {
+        let Some(cluster) = self.routing.snapshot.config.lookup(i32::from(dc)) else {
             return false;
         };
         let mes = &self.mes;
         fallback_due(
-            &self.snapshot.config,
+            &self.routing.snapshot.config,
             cluster,
-            &self.pools,
+            &self.routing.pools,
             |conn| mes.get(conn).is_some_and(|m| m.is_ready() && !m.retiring),
             std::time::Instant::now(),
             std::time::Duration::from_secs(u64::from(secs)),
@@ -508,32 +456,32 @@ impl Worker<'_> {
         let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
             return false;
         };
-        let Some(cluster) = self.snapshot.config.lookup(i32::from(s.dc)) else {
+        let Some(cluster) = self.routing.snapshot.config.lookup(i32::from(s.dc())) else {
             return false;
         };
         let mes = &self.mes;
         let ready = |conn: usize| mes.get(conn).is_some_and(|m| m.is_ready() && !m.retiring);
         let picked = pick_connection(
-            &self.snapshot.config,
+            &self.routing.snapshot.config,
             cluster,
-            self.round_robin,
-            &self.pools,
+            self.routing.round_robin,
+            &self.routing.pools,
             ready,
         );
         let Some((target, index, me)) = picked else {
             return false;
         };
-        if self.last_ext_id.len() <= slot {
-            self.last_ext_id.resize(slot + 1, 0);
+        if self.routing.last_ext_id.len() <= slot {
+            self.routing.last_ext_id.resize(slot + 1, 0);
         }
-        let Ok(id) = msg::ext_conn_id_next(self.last_ext_id[slot], slot as u32) else {
+        let Ok(id) = msg::ext_conn_id_next(self.routing.last_ext_id[slot], slot as u32) else {
             return false;
         };
-        self.round_robin = self.round_robin.wrapping_add(1);
-        if let Some(pool) = self.pools.get_mut(target) {
+        self.routing.round_robin = self.routing.round_robin.wrapping_add(1);
+        if let Some(pool) = self.routing.pools.get_mut(target) {
             pool.next = (index + 1) % pool.conns.len();
         }
-        self.last_ext_id[slot] = id;
+        self.routing.last_ext_id[slot] = id;
         if let Some(m) = self.mes.get_mut(me) {
             m.bound.insert(slot);
         }
@@ -562,7 +510,7 @@ impl Worker<'_> {
 
     /// An ME connection became ready: bind the clients waiting for one.
     pub fn retry_waiting(&mut self) {
-        for slot in std::mem::take(&mut self.waiting) {
+        for slot in std::mem::take(&mut self.routing.waiting) {
             let waits = self
                 .clients
                 .get(slot)
@@ -571,9 +519,9 @@ impl Worker<'_> {
                 continue;
             }
             if self.try_bind(slot) {
-                self.rerun_clients.push(slot);
+                self.follow_ups.rerun_clients.push(slot);
             } else {
-                self.waiting.push(slot);
+                self.routing.waiting.push(slot);
             }
         }
     }
@@ -593,11 +541,7 @@ impl Worker<'_> {
             return;
         };
         let settings = &self.proxy.settings;
-        let transport = match s.mode {
-            framing::MODE_ABRIDGED => msg::TRANSPORT_ABRIDGED,
-            framing::MODE_INTERMEDIATE => msg::TRANSPORT_INTERMEDIATE,
-            _ => msg::TRANSPORT_PADDED,
-        };
+        let transport = s.transport();
         // A user's own ad tag wins over -P.
         let ad_tag = c.user.as_ref().and_then(|u| u.ad_tag).or(settings.ad_tag);
         let has_tag = ad_tag.is_some();
@@ -614,13 +558,13 @@ impl Worker<'_> {
             proxy_port: i32::from(c.local.port()),
             ad_tag: ad_tag.unwrap_or_default(),
         };
-        let mut message = std::mem::take(&mut self.message_buf);
+        let mut message = std::mem::take(&mut self.scratch.message);
         message.resize(msg::PROXY_REQ_MAX_HEADER_LEN + packet.len(), 0);
         if let Ok(n) = msg::encode_proxy_req(&req, packet, &mut message) {
             self.me_send(me, &message[..n]);
             Counters::add(&self.proxy.counters.forwarded_queries, 1);
         }
-        self.message_buf = message;
+        self.scratch.message = message;
     }
 
     /// Frames `payload` for the client, encrypts it and queues it. An
@@ -628,91 +572,54 @@ impl Worker<'_> {
     /// middle-end frame holds) closes the client at once, logged and counted
     /// in `dropped_responses`; returns whether it was queued.
     pub fn send_to_client(&mut self, slot: usize, payload: &[u8]) -> bool {
-        let mut padding = [0u8; framing::MAX_PROXY_PADDING];
-        let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
-            return false;
-        };
-        let pad_len = if s.mode == framing::MODE_PADDED {
-            let [len] = self.rng.bytes::<1>();
-            let pad_len = usize::from(len) % (framing::MAX_PROXY_PADDING + 1);
-            self.rng.fill(&mut padding[..pad_len]);
-            pad_len
-        } else {
-            0
-        };
-        let max = framing::MAX_HEADER_LEN + payload.len() + pad_len;
-        let queued = self.queue_encrypted(slot, max, |mode, out| {
-            framing::encode_packet(FROM_PROXY, mode, false, payload, &padding[..pad_len], out)
+        let queued = self.queue_for_client(slot, |session, rng, scratch, out| {
+            session.queue_answer(payload, rng, scratch, out)
         });
-        if let Err(code) = queued {
-            crate::log::line(&format!(
-                "answer of {} bytes cannot be framed for the client (error {code}): client closed",
-                payload.len()
-            ));
-            Counters::add(&self.proxy.counters.dropped_responses, 1);
-            self.close_client(slot, false);
-            return false;
+        match queued {
+            Some(Ok(())) => true,
+            Some(Err(code)) => {
+                crate::log::line(&format!(
+                    "answer of {} bytes cannot be framed for the client (error {code}): client closed",
+                    payload.len()
+                ));
+                Counters::add(&self.proxy.counters.dropped_responses, 1);
+                self.close_client(slot, false);
+                false
+            }
+            None => false,
         }
-        true
     }
 
     pub fn send_quick_ack(&mut self, slot: usize, confirm: u32) {
-        let Some(Phase::Data(s)) = self.clients.get(slot).map(|c| &c.phase) else {
-            return;
-        };
-        let mut random = [0u8; framing::QUICK_ACK_RANDOM_LEN];
-        if s.mode == framing::MODE_PADDED {
-            self.rng.fill(&mut random);
-        }
-        // Cannot fail: the buffer has room for the longest form.
-        let _ = self.queue_encrypted(slot, framing::MAX_QUICK_ACK_LEN, |mode, out| {
-            framing::encode_quick_ack(mode, confirm, &random, out)
+        self.queue_for_client(slot, |session, rng, scratch, out| {
+            session.queue_quick_ack(confirm, rng, scratch, out);
+            Ok(())
         });
     }
 
-    /// Writes at most `max` bytes with `encode` (given the transport mode),
-    /// encrypts them and queues them, wrapped in TLS records if needed.
-    /// Returns the encoder's error, if any (nothing is queued then).
-    fn queue_encrypted(
+    /// Lets the client's session append to its output queue (with the
+    /// worker's random source and scratch buffer), then accounts the bytes
+    /// and schedules the flush. `None` for a client without a session.
+    fn queue_for_client(
         &mut self,
         slot: usize,
-        max: usize,
-        encode: impl FnOnce(i32, &mut [u8]) -> Result<usize, i32>,
-    ) -> Result<(), i32> {
-        let mut scratch = std::mem::take(&mut self.message_buf);
-        scratch.resize(max, 0);
-        let Some(c) = self.clients.get_mut(slot) else {
-            self.message_buf = scratch;
-            return Ok(());
+        queue: impl FnOnce(&mut ClientSession, &mut Rng, &mut Vec<u8>, &mut OutQueue) -> Result<(), i32>,
+    ) -> Option<Result<(), i32>> {
+        let c = self.clients.get_mut(slot)?;
+        let Phase::Data(s) = &mut c.phase else {
+            return None;
         };
         let before = c.out.len();
-        let mut result = Ok(());
-        if let Phase::Data(s) = &mut c.phase {
-            match encode(s.mode, &mut scratch) {
-                Ok(n) => {
-                    let plain = &mut scratch[..n];
-                    crypt(&mut s.enc, plain);
-                    if s.tls.is_some() {
-                        c.out.append_with(tls::wrapped_len(n), |dst| {
-                            let _ = tls::wrap_records(plain, dst);
-                        });
-                    } else {
-                        c.out.push_slice(plain);
-                    }
-                }
-                Err(code) => result = Err(code),
-            }
-        }
+        let result = queue(s, &mut self.rng, &mut self.scratch.message, &mut c.out);
         let after = c.out.len();
         // A huge answer's scratch space is not kept for the next small one.
-        if scratch.capacity() > framing::MAX_PACKET_LEN + 64 {
-            scratch = Vec::new();
+        if self.scratch.message.capacity() > framing::MAX_PACKET_LEN + 64 {
+            self.scratch.message = Vec::new();
         }
-        self.message_buf = scratch;
         self.account(before, after);
-        self.dirty_clients.push(slot);
+        self.follow_ups.dirty_clients.push(slot);
         self.client_cap_changed(slot);
-        result
+        Some(result)
     }
 
     /// Keeps the ME's count of over-cap clients and the flood timer in
@@ -740,7 +647,7 @@ impl Worker<'_> {
             } else {
                 m.over_cap_clients = m.over_cap_clients.saturating_sub(1);
                 if m.over_cap_clients == 0 && m.read_paused {
-                    self.rerun_mes.extend(me);
+                    self.follow_ups.rerun_mes.extend(me);
                 }
             }
         }
@@ -778,7 +685,7 @@ impl Worker<'_> {
                     return self.close_client(slot, false);
                 }
                 if resume_client {
-                    self.rerun_clients.push(slot);
+                    self.follow_ups.rerun_clients.push(slot);
                 }
                 if resume_relay {
                     self.relay_readable(slot);
@@ -808,7 +715,7 @@ impl Worker<'_> {
             let tok = token(Kind::DrainTimer, slot, generation);
             c.drain_timer = Some(self.reactor.timer(tok, CLIENT_DEADLINE_MS));
         }
-        self.dirty_clients.push(slot);
+        self.follow_ups.dirty_clients.push(slot);
     }
 
     pub fn client_flood_timeout(&mut self, slot: usize) {

@@ -12,7 +12,8 @@
 //! backpressure, flush and close rules are the relay's.
 
 use super::buffers::OutQueue;
-use super::client::{ctr, Phase};
+use super::client::Phase;
+use super::client_session::{crypt, ctr};
 use super::relay::Relay;
 use super::routing::{token, Kind};
 use super::worker::Worker;
@@ -139,11 +140,6 @@ pub(crate) struct DirectCrypto {
     pub counters: Arc<DcCounters>,
     /// The DC's addresses not tried yet, the next one last.
     untried: Vec<SocketAddr>,
-}
-
-fn crypt(ctx: &mut AesContext, data: &mut [u8]) {
-    // CTR accepts any length, so this cannot fail.
-    let _ = ctx.crypt_in_place(data);
 }
 
 impl DirectCrypto {

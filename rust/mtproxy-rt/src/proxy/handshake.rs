@@ -206,7 +206,7 @@ impl Worker<'_> {
             secret: index,
         };
         self.account(0, n);
-        self.dirty_clients.push(slot);
+        self.follow_ups.dirty_clients.push(slot);
     }
 
     pub(crate) fn tls_inner_bytes(&mut self, slot: usize, data: &[u8]) {

@@ -239,7 +239,7 @@ impl Worker<'_> {
             self.me_send_nonce(slot);
         }
         if bits & EV_WRITE != 0 {
-            self.dirty_mes.push(slot);
+            self.follow_ups.dirty_mes.push(slot);
         }
         if bits & (EV_READ | EV_CLOSED) != 0 {
             self.me_readable(slot, bits & EV_CLOSED == 0);
@@ -248,7 +248,7 @@ impl Worker<'_> {
 
     fn me_send_nonce(&mut self, slot: usize) {
         let nonce: [u8; 16] = self.rng.bytes();
-        let snapshot = self.snapshot.clone();
+        let snapshot = self.routing.snapshot.clone();
         let nat = &self.proxy.settings.nat_info;
         let start_time = self.proxy.start_time as i32;
         let Some(m) = self.mes.get_mut(slot) else {
@@ -289,13 +289,13 @@ impl Worker<'_> {
         let n = frame.len();
         m.out.push_vec(frame);
         self.account(0, n);
-        self.dirty_mes.push(slot);
+        self.follow_ups.dirty_mes.push(slot);
     }
 
     /// Reads a middle-end connection until drained or paused; a short read
     /// ends it as in [`Worker::client_readable`].
     pub fn me_readable(&mut self, slot: usize, short_read_drains: bool) {
-        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut buf = std::mem::take(&mut self.scratch.read);
         while let Some(m) = self.mes.get_mut(slot) {
             m.read_paused = m.over_cap_clients > 0;
             if m.read_paused
@@ -342,7 +342,7 @@ impl Worker<'_> {
                 }
             }
         }
-        self.read_buf = buf;
+        self.scratch.read = buf;
     }
 
     /// Decrypted bytes: cut into frames and handle each.
@@ -401,7 +401,7 @@ impl Worker<'_> {
 
     /// The middle-end's nonce: derive keys, send our handshake.
     fn me_nonce(&mut self, slot: usize, payload: &[u8]) -> bool {
-        let snapshot = self.snapshot.clone();
+        let snapshot = self.routing.snapshot.clone();
         let nat = &self.proxy.settings.nat_info;
         let Some(m) = self.mes.get_mut(slot) else {
             return false;
@@ -576,7 +576,7 @@ impl Worker<'_> {
             m.seal();
             (before, m.out.len())
         });
-        self.dirty_mes.push(slot);
+        self.follow_ups.dirty_mes.push(slot);
         if let Some((before, after)) = sealed {
             self.account(before, after);
         }
@@ -609,7 +609,7 @@ impl Worker<'_> {
         }
         for client in bound {
             if self.clients.get(client).is_some_and(|c| c.read_paused) {
-                self.rerun_clients.push(client);
+                self.follow_ups.rerun_clients.push(client);
             }
         }
         self.budget_relieved(was_over_budget);
@@ -624,7 +624,7 @@ impl Worker<'_> {
         if over_cap {
             m.over_cap_clients = m.over_cap_clients.saturating_sub(1);
             if m.over_cap_clients == 0 && m.read_paused {
-                self.rerun_mes.push(me);
+                self.follow_ups.rerun_mes.push(me);
             }
         }
         if let (Some(id), true) = (notify, m.is_ready()) {
@@ -684,7 +684,12 @@ impl Worker<'_> {
         if was_ready {
             // `--direct-fallback` counts the time without one from now.
             let now = std::time::Instant::now();
-            for pool in self.pools.iter_mut().filter(|p| p.conns.contains(&slot)) {
+            for pool in self
+                .routing
+                .pools
+                .iter_mut()
+                .filter(|p| p.conns.contains(&slot))
+            {
                 pool.ready_seen = Some(now);
             }
         }

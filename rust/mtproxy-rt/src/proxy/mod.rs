@@ -10,6 +10,7 @@
 
 mod buffers;
 mod client;
+mod client_session;
 mod direct;
 mod handshake;
 mod me;

@@ -124,7 +124,7 @@ impl Worker<'_> {
             }
         }
         if bits & EV_WRITE != 0 {
-            self.dirty_clients.push(slot);
+            self.follow_ups.dirty_clients.push(slot);
         }
         if bits & (EV_READ | EV_CLOSED) != 0 {
             self.relay_readable(slot);
@@ -132,7 +132,7 @@ impl Worker<'_> {
     }
 
     pub(crate) fn relay_readable(&mut self, slot: usize) {
-        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut buf = std::mem::take(&mut self.scratch.read);
         buf.resize(READ_CHUNK, 0);
         while let Some(c) = self.clients.get_mut(slot) {
             let Phase::Relay(r) = &mut c.phase else {
@@ -158,7 +158,7 @@ impl Worker<'_> {
                     }
                     let n = c.out.len() - before;
                     self.account(0, n);
-                    self.dirty_clients.push(slot);
+                    self.follow_ups.dirty_clients.push(slot);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -168,7 +168,7 @@ impl Worker<'_> {
                 }
             }
         }
-        self.read_buf = buf;
+        self.scratch.read = buf;
     }
 }
 

@@ -1,7 +1,10 @@
 //! One worker's event loop (docs/RUNTIME.md, "Worker event loop", "Stop
 //! and reload"): its reactor, listeners, client and middle-end connections.
-//! Client logic lives in client.rs, middle-end logic in me.rs; both are
-//! `impl Worker` blocks so one event can touch both sides.
+//! The worker side of the client and middle-end logic lives in client.rs
+//! and me.rs as `impl Worker` blocks, so one event can touch both sides;
+//! a client's stream itself is a sans-IO session (client_session.rs). The
+//! worker's state is grouped by purpose: the middle-end routing table, the
+//! round's follow-ups, the buffer budget and the scratch buffers.
 
 use super::client::Client;
 use super::me::MeConn;
@@ -26,16 +29,28 @@ pub(crate) const CLIENT_DEADLINE_MS: u64 = mtproxy_core::runtime::policy::CLIENT
 pub(crate) const USERS_SWEEP_MS: u64 = 1000;
 
 pub(crate) struct Worker<'p> {
-    pub proxy: &'p Proxy,
-    pub reactor: Reactor,
-    pub rng: Rng,
-    pub listeners: Vec<Option<TcpListener>>,
+    pub(super) proxy: &'p Proxy,
+    pub(super) reactor: Reactor,
+    pub(super) rng: Rng,
+    listeners: Vec<Option<TcpListener>>,
     /// Listeners were left with connections waiting (client limit).
-    pub accept_paused: bool,
-    pub clients: Slab<Client>,
-    pub mes: Slab<MeConn>,
-    /// The config in force and, per its target index, the pool of ME
-    /// connections.
+    accept_paused: bool,
+    pub(super) clients: Slab<Client>,
+    pub(super) mes: Slab<MeConn>,
+    pub(super) routing: MeRouting,
+    pub(super) follow_ups: FollowUps,
+    pub(super) budget: BufferBudget,
+    pub(super) stopping: bool,
+    /// When the stop grace ends (reactor clock).
+    stop_deadline: Option<u64>,
+    pub(super) scratch: Scratch,
+    /// Time full secret searches may still take (with users).
+    pub(super) search_budget: super::handshake::SearchBudget,
+}
+
+/// Where clients' packets go: the config in force, per its target index
+/// the pool of middle-end connections, and the clients' ext ids.
+pub(crate) struct MeRouting {
     pub snapshot: Arc<Snapshot>,
     pub pools: Vec<Pool>,
     pub round_robin: usize,
@@ -43,25 +58,34 @@ pub(crate) struct Worker<'p> {
     pub last_ext_id: Vec<i64>,
     /// Clients with packets waiting for a ready ME connection.
     pub waiting: Vec<usize>,
-    /// Connections whose output must be flushed at the end of this round.
+}
+
+/// Work an event leaves for the end of the round ([`Worker::settle`]).
+#[derive(Default)]
+pub(crate) struct FollowUps {
+    /// Connections whose output must be flushed.
     pub dirty_clients: Vec<usize>,
     pub dirty_mes: Vec<usize>,
     /// Sides whose reading was resumed: read them again (no new edge comes
     /// for bytes already waiting).
     pub rerun_clients: Vec<usize>,
     pub rerun_mes: Vec<usize>,
-    /// Queued bytes of this worker and its share of `buffer_limit`.
+}
+
+/// Queued bytes of this worker and its share of `buffer_limit`.
+pub(crate) struct BufferBudget {
     pub queued: usize,
-    pub budget: usize,
-    pub stopping: bool,
-    /// When the stop grace ends (reactor clock).
-    pub stop_deadline: Option<u64>,
-    /// Scratch buffers (reused; never per connection).
-    pub read_buf: Vec<u8>,
-    pub packet_buf: Vec<u8>,
-    pub message_buf: Vec<u8>,
-    /// Time full secret searches may still take (with users).
-    pub search_budget: super::handshake::SearchBudget,
+    pub share: usize,
+}
+
+/// Scratch buffers (reused; never per connection).
+pub(crate) struct Scratch {
+    pub read: Vec<u8>,
+    pub packet: Vec<u8>,
+    pub message: Vec<u8>,
+    /// A fake-TLS client's record payload (its own buffer: the packets cut
+    /// from it are forwarded through `message`).
+    pub records: Vec<u8>,
 }
 
 pub(crate) fn run(proxy: &Proxy, index: usize, fds: Vec<OwnedFd>) -> Result<(), WorkerError> {
@@ -105,25 +129,29 @@ impl<'p> Worker<'p> {
             accept_paused: false,
             clients: Slab::default(),
             mes: Slab::default(),
-            snapshot: proxy.snapshot(),
-            pools: Vec::new(),
-            round_robin: 0,
-            last_ext_id: Vec::new(),
-            waiting: Vec::new(),
-            dirty_clients: Vec::new(),
-            dirty_mes: Vec::new(),
-            rerun_clients: Vec::new(),
-            rerun_mes: Vec::new(),
-            queued: 0,
-            budget,
+            routing: MeRouting {
+                snapshot: proxy.snapshot(),
+                pools: Vec::new(),
+                round_robin: 0,
+                last_ext_id: Vec::new(),
+                waiting: Vec::new(),
+            },
+            follow_ups: FollowUps::default(),
+            budget: BufferBudget {
+                queued: 0,
+                share: budget,
+            },
             stopping: false,
             stop_deadline: None,
-            read_buf: vec![0; READ_CHUNK + 16],
-            packet_buf: vec![0; MAX_PACKET_LEN + 16],
-            message_buf: Vec::new(),
+            scratch: Scratch {
+                read: vec![0; READ_CHUNK + 16],
+                packet: vec![0; MAX_PACKET_LEN + 16],
+                message: Vec::new(),
+                records: Vec::new(),
+            },
             search_budget: super::handshake::SearchBudget::new(),
         };
-        worker.apply_snapshot(worker.snapshot.clone());
+        worker.apply_snapshot(worker.routing.snapshot.clone());
         if proxy.users.is_some() {
             worker.arm_users_sweep();
         }
@@ -164,13 +192,13 @@ impl<'p> Worker<'p> {
     /// then flushes.
     fn settle(&mut self) {
         loop {
-            if let Some(slot) = self.rerun_clients.pop() {
+            if let Some(slot) = self.follow_ups.rerun_clients.pop() {
                 self.client_readable(slot, false);
-            } else if let Some(slot) = self.rerun_mes.pop() {
+            } else if let Some(slot) = self.follow_ups.rerun_mes.pop() {
                 self.me_readable(slot, false);
-            } else if let Some(slot) = self.dirty_mes.pop() {
+            } else if let Some(slot) = self.follow_ups.dirty_mes.pop() {
                 self.me_flush(slot);
-            } else if let Some(slot) = self.dirty_clients.pop() {
+            } else if let Some(slot) = self.follow_ups.dirty_clients.pop() {
                 self.client_flush(slot);
             } else {
                 break;
@@ -227,7 +255,7 @@ impl<'p> Worker<'p> {
                 self.begin_stop(grace);
             }
         }
-        if !self.stopping && self.proxy.generation() != self.snapshot.generation {
+        if !self.stopping && self.proxy.generation() != self.routing.snapshot.generation {
             let snapshot = self.proxy.snapshot();
             self.apply_snapshot(snapshot);
         }
@@ -266,11 +294,11 @@ impl<'p> Worker<'p> {
     pub fn apply_snapshot(&mut self, snapshot: Arc<Snapshot>) {
         if self.direct_mode() {
             // Direct mode never talks to a middle-end: no pools.
-            self.snapshot = snapshot;
+            self.routing.snapshot = snapshot;
             return;
         }
         let config = &snapshot.config;
-        let mut old_pools = std::mem::take(&mut self.pools);
+        let mut old_pools = std::mem::take(&mut self.routing.pools);
         let mut pools = Vec::with_capacity(config.target_count());
         for t in 0..config.target_count() {
             let Some(target) = config.target(t) else {
@@ -310,8 +338,8 @@ impl<'p> Worker<'p> {
                 self.me_retire_if_unused(slot);
             }
         }
-        self.pools = pools;
-        self.snapshot = snapshot;
+        self.routing.pools = pools;
+        self.routing.snapshot = snapshot;
     }
 
     fn may_accept(&self) -> bool {
@@ -348,9 +376,9 @@ impl<'p> Worker<'p> {
     /// Adjusts the worker's queued-byte count (and the process counter).
     pub fn account(&mut self, before: usize, after: usize) {
         if after >= before {
-            self.queued += after - before;
+            self.budget.queued += after - before;
         } else {
-            self.queued -= (before - after).min(self.queued);
+            self.budget.queued -= (before - after).min(self.budget.queued);
         }
         Counters::add(
             &self.proxy.counters.queued_bytes,
@@ -360,7 +388,7 @@ impl<'p> Worker<'p> {
 
     /// Whether the worker is under its share of the buffer limit.
     pub fn under_budget(&self) -> bool {
-        self.queued < self.budget
+        self.budget.queued < self.budget.share
     }
 
     /// Called when queued data shrank: clients paused for the budget may
@@ -369,7 +397,7 @@ impl<'p> Worker<'p> {
         if was_over && self.under_budget() {
             for slot in self.clients.slots() {
                 if self.clients.get(slot).is_some_and(|c| c.read_paused) {
-                    self.rerun_clients.push(slot);
+                    self.follow_ups.rerun_clients.push(slot);
                 }
             }
         }
