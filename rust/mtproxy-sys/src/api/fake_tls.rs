@@ -355,9 +355,8 @@ pub fn profile_from_replies(replies: &[ProbeReply], now: i64) -> Result<TlsProfi
 
 #[inline]
 pub fn profile_app_data_len(profile: &TlsProfile, r: u32) -> usize {
-    let profile = *profile;
     // SAFETY: `profile` is a live, readable struct.
-    unsafe { ffi::mtp_tls_profile_app_data_len(&profile, r) }
+    unsafe { ffi::mtp_tls_profile_app_data_len(profile, r) }
 }
 
 #[inline]
@@ -369,13 +368,12 @@ pub fn render_profile_stats(
     out: &mut [u8],
 ) -> usize {
     let domain = input(domain);
-    let profile = *profile;
     // SAFETY: the slices and struct are live and sized as the contract says.
     unsafe {
         ffi::mtp_tls_render_profile_stats(
             domain.as_ptr(),
             domain.len(),
-            &profile,
+            profile,
             now,
             i32::from(prometheus),
             out.as_mut_ptr(),

@@ -87,9 +87,8 @@ impl Proxy {
 
     /// Sets the fake-TLS profile of domain `index`; false for no such domain.
     pub fn set_tls_profile(&self, index: u32, profile: &mtproxy_core::net::fake_tls::TlsProfile) -> bool {
-        let p = *profile;
-        // SAFETY: live handle; `p` is a readable struct; thread-safe by contract.
-        unsafe { ffi::mtp_proxy_set_tls_profile(self.handle.as_ptr(), index, &p) == 0 }
+        // SAFETY: live handle; `profile` is a readable struct; thread-safe by contract.
+        unsafe { ffi::mtp_proxy_set_tls_profile(self.handle.as_ptr(), index, profile) == 0 }
     }
 
     /// Writes the proxy's counters into `out` (process fields untouched).
