@@ -15,7 +15,6 @@
 //! Nothing sets them in the in-process differential tests, so the two
 //! proxies are compared on upstream's behaviour there.
 
-use crate::shared_state::SharedStats;
 use crate::users::Registry;
 use mtproxy_core::runtime::RustOnly;
 use std::collections::BTreeMap;
@@ -197,6 +196,22 @@ impl RustStats {
         }
         out
     }
+}
+
+/// The `--shared-state` counters `/stats` and `/metrics` show (README
+/// "Operating a fleet"); kept by shared_state.rs.
+#[derive(Default, Debug)]
+pub struct SharedStats {
+    /// 1 while Redis answers, else 0.
+    pub up: AtomicI64,
+    /// Failed connects and commands.
+    pub errors: AtomicI64,
+    /// Digests pushed, and other instances' digests taken in.
+    pub published: AtomicI64,
+    pub received: AtomicI64,
+    /// Digests waiting to be pushed, and those dropped while Redis was away.
+    pub pending: AtomicI64,
+    pub dropped: AtomicI64,
 }
 
 #[cfg(test)]

@@ -251,6 +251,22 @@ impl FrameDecoder {
         })
     }
 
+    /// Hands the frame the last [`Self::push`] returned over to the caller
+    /// without copying it: the decoder's buffer is swapped into `out` (whose
+    /// old contents are dropped and whose allocation the decoder keeps for
+    /// the next frame). Returns the payload's range in `out`; `None` if no
+    /// frame is waiting to be taken.
+    pub fn take_frame(&mut self, out: &mut Vec<u8>) -> Option<core::ops::Range<usize>> {
+        if !self.delivered {
+            return None;
+        }
+        let end = self.buf.len().saturating_sub(4);
+        core::mem::swap(&mut self.buf, out);
+        self.buf.clear();
+        self.delivered = false;
+        Some(8..end)
+    }
+
     /// Completes the 4-byte length field from `rest` and validates it;
     /// `None` while it is incomplete (all of `rest` taken).
     fn fill_header(&mut self, rest: &mut &[u8]) -> Result<Option<usize>, i32> {
@@ -315,6 +331,28 @@ mod tests {
         p[3] = 0x7a;
         p
     };
+
+    #[test]
+    fn a_taken_frame_moves_out_whole_and_only_once() {
+        let first = encode_frame(-2, &NONCE_PAYLOAD, CrcKind::Crc32).unwrap();
+        let second = encode_frame(-1, &[7u8; 12], CrcKind::Crc32).unwrap();
+        let mut dec = FrameDecoder::new(-2, CrcKind::Crc32);
+        let mut out = vec![1u8; 3];
+        assert_eq!(dec.take_frame(&mut out), None, "nothing decoded yet");
+        let stream = [first.as_slice(), second.as_slice()].concat();
+        let consumed = dec.push(&stream).unwrap().consumed;
+        let range = dec.take_frame(&mut out).unwrap();
+        assert_eq!(&out[range], &NONCE_PAYLOAD[..]);
+        assert_eq!(dec.take_frame(&mut out), None, "taken once");
+        // The decoder goes on with the next frame in its new buffer.
+        let pushed = dec.push(&stream[consumed..]).unwrap();
+        assert_eq!(
+            pushed.frame.map(|f| f.payload.to_vec()),
+            Some(vec![7u8; 12])
+        );
+        let range = dec.take_frame(&mut out).unwrap();
+        assert_eq!(&out[range], &[7u8; 12]);
+    }
 
     fn feed_all(dec: &mut FrameDecoder, mut input: &[u8]) -> Result<Vec<(i32, Vec<u8>)>, i32> {
         let mut out = Vec::new();

@@ -7,7 +7,7 @@
 
 use super::buffers::OutQueue;
 use super::client_session::{ClientEvent, ClientSession, Received};
-use super::relay::Relay;
+use super::connections::{Client, Pending, Phase};
 use super::rng::Rng;
 use super::routing::{fallback_due, pick_connection, token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
 use super::worker::{Worker, CLIENT_DEADLINE_MS, READ_CHUNK};
@@ -21,84 +21,10 @@ use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 
-pub(crate) enum Phase {
-    /// `--proxy-protocol`: collecting the load balancer's PROXY header
-    /// (proxy_header.rs).
-    ProxyHeader,
-    /// Collecting the 64-byte header or the ClientHello.
-    Hello,
-    /// ServerHello sent; collecting the inner header from the records.
-    TlsInner {
-        reader: RecordReader,
-        inner: Vec<u8>,
-        /// The secret the hello matched: tried first for the inner header.
-        secret: Option<usize>,
-    },
-    Data(Box<ClientSession>),
-    Relay(Box<Relay>),
-}
-
-/// A packet waiting for a ready middle-end connection.
-pub(crate) struct Pending {
-    packet: Vec<u8>,
-    quick_ack: bool,
-    unencrypted: bool,
-}
-
-pub(crate) struct Client {
-    pub stream: TcpStream,
-    pub peer: SocketAddr,
-    pub local: SocketAddr,
-    pub phase: Phase,
-    /// Everything received before the handshake completed (for a relay).
-    pub raw: Vec<u8>,
-    pub out: OutQueue,
-    /// The ME connection slot this client is bound to, and its ext id.
-    pub me: Option<usize>,
-    pub ext_id: i64,
-    /// The ME closed this client (CLOSE_EXT or lost): tell it nothing.
-    pub me_gone: bool,
-    pub pending: VecDeque<Pending>,
-    pub pending_bytes: usize,
-    pub pending_timer: Option<u64>,
-    pub handshake_timer: Option<u64>,
-    pub flood_timer: Option<u64>,
-    pub drain_timer: Option<u64>,
-    pub read_paused: bool,
-    /// Counted in its ME connection's `over_cap_clients`.
-    pub over_cap: bool,
-    /// Close once the output is flushed.
-    pub closing: bool,
-    /// The named user whose secret the client used (Rust-only).
-    pub user: Option<Box<UserConn>>,
-}
-
 /// Bytes a user's connection relays before it reports them to the
 /// registry (and learns whether it may go on); the users sweep reports the
 /// rest every [`super::worker::USERS_SWEEP_MS`].
 const USER_REPORT_BYTES: u64 = 64 * 1024;
-
-/// A named user's connection: who, from where, and the bytes not yet
-/// reported to the registry.
-pub(crate) struct UserConn {
-    pub name: String,
-    pub ip: std::net::IpAddr,
-    pub ad_tag: Option<[u8; 16]>,
-    pub up: u64,
-    pub down: u64,
-}
-
-impl UserConn {
-    pub fn new(user: &mtproxy_core::users::User, ip: std::net::IpAddr) -> UserConn {
-        UserConn {
-            name: user.name.clone(),
-            ip,
-            ad_tag: user.ad_tag,
-            up: 0,
-            down: 0,
-        }
-    }
-}
 
 /// 16-byte address as PROXY_REQ carries it, IPv4 mapped and translated.
 fn wire_address(addr: &SocketAddr, nat: &[(u32, u32)]) -> [u8; 16] {

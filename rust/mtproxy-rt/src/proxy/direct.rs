@@ -8,19 +8,17 @@
 //! fake-TLS client's records are unwrapped and rewrapped on its side only.
 //!
 //! The connection to the DC reuses the fronting relay's machinery
-//! (relay.rs): a [`Relay`] with [`DirectCrypto`] attached, so the
+//! (relay.rs): a [`Relay`] with [`DirectCrypto`] (direct_session.rs)
+//! attached, so the
 //! backpressure, flush and close rules are the relay's.
 
 use super::buffers::OutQueue;
-use super::client::Phase;
-use super::client_session::{crypt, ctr};
-use super::relay::Relay;
+use super::connections::{connect_nonblocking, Phase, Relay};
+use super::direct_session::DirectCrypto;
 use super::routing::{token, Kind};
 use super::worker::Worker;
 use super::Counters;
-use crate::rust_only::DcCounters;
-use mtproxy_core::crypto::aesni256::AesContext;
-use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
+use mtproxy_core::net::fake_tls::RecordReader;
 use mtproxy_core::net::obfs2::{self, ServerHeader, HEADER_LEN};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -127,74 +125,6 @@ pub(crate) fn dc_addresses(
     found
 }
 
-/// The two AES-CTR streams of each side of a direct relay.
-pub(crate) struct DirectCrypto {
-    /// Client → proxy, and proxy → client.
-    client_dec: AesContext,
-    client_enc: AesContext,
-    /// Record framing of a fake-TLS client.
-    tls: Option<RecordReader>,
-    /// Proxy → DC, and DC → proxy.
-    dc_enc: AesContext,
-    dc_dec: AesContext,
-    pub counters: Arc<DcCounters>,
-    /// The DC's addresses not tried yet, the next one last.
-    untried: Vec<SocketAddr>,
-}
-
-impl DirectCrypto {
-    /// Client ciphertext (TLS records for a fake-TLS client) → bytes for
-    /// the DC, appended to `out` (plain obfuscated2 is decrypted in place;
-    /// record payloads are gathered in the worker's `scratch`, grown once
-    /// to the largest read). `Err` on a broken record.
-    pub fn client_to_dc(
-        &mut self,
-        data: &mut [u8],
-        scratch: &mut Vec<u8>,
-        out: &mut OutQueue,
-    ) -> Result<(), ()> {
-        let Some(reader) = self.tls.as_mut() else {
-            self.client_plain_to_dc(data, out);
-            return Ok(());
-        };
-        if scratch.len() < data.len() {
-            scratch.resize(data.len(), 0);
-        }
-        let payload = &mut scratch[..data.len()];
-        let made = reader.feed_all(data, payload).map_err(|_| ())?;
-        self.client_plain_to_dc(&mut payload[..made], out);
-        Ok(())
-    }
-
-    /// obfuscated2 ciphertext of the client (no records) → the DC.
-    fn client_plain_to_dc(&mut self, data: &mut [u8], out: &mut OutQueue) {
-        crypt(&mut self.client_dec, data);
-        crypt(&mut self.dc_enc, data);
-        self.counters
-            .bytes_to_dc
-            .fetch_add(data.len() as i64, Ordering::Relaxed);
-        out.push_slice(data);
-    }
-
-    /// DC ciphertext → bytes for the client (in records for fake TLS),
-    /// appended to `out`.
-    pub fn dc_to_client(&mut self, data: &mut [u8], out: &mut OutQueue) {
-        crypt(&mut self.dc_dec, data);
-        crypt(&mut self.client_enc, data);
-        self.counters
-            .bytes_from_dc
-            .fetch_add(data.len() as i64, Ordering::Relaxed);
-        if self.tls.is_some() {
-            let plain: &[u8] = data;
-            out.append_with(tls::wrapped_len(plain.len()), |dst| {
-                let _ = tls::wrap_records(plain, dst);
-            });
-        } else {
-            out.push_slice(data);
-        }
-    }
-}
-
 /// How long one connect attempt to a DC may take before the next address
 /// is tried (or, after the last, the client is closed).
 pub(crate) const CONNECT_ATTEMPT_MS: u64 = 5_000;
@@ -208,7 +138,7 @@ impl Worker<'_> {
     /// that a socket can be opened for; each one skipped is counted.
     fn connect_next(&self, untried: &mut Vec<SocketAddr>) -> Option<std::net::TcpStream> {
         while let Some(addr) = untried.pop() {
-            match super::me::connect_nonblocking(addr) {
+            match connect_nonblocking(addr) {
                 Ok(stream) => return Some(stream),
                 Err(_) if !untried.is_empty() => {
                     Counters::add(&self.proxy.rust_stats.direct_address_fallbacks, 1);
@@ -291,11 +221,6 @@ impl Worker<'_> {
             return self.close_client(slot, false);
         }
         untried.reverse();
-        let (Some(mut client_dec), Some(client_enc)) = (ctr(&h.read), ctr(&h.write)) else {
-            return self.close_client(slot, false);
-        };
-        // The client's header used the first 64 keystream bytes.
-        crypt(&mut client_dec, &mut [0u8; HEADER_LEN]);
         let header = loop {
             let mut random = [0u8; HEADER_LEN];
             self.rng.fill(&mut random);
@@ -305,10 +230,11 @@ impl Worker<'_> {
                 Err(_) => return self.close_client(slot, false),
             }
         };
-        let (Some(mut dc_enc), Some(dc_dec)) = (ctr(&header.encrypt), ctr(&header.decrypt)) else {
+        let counters = stats.dc(h.dc);
+        let Some(crypto) = DirectCrypto::new(h, tls, &header, Arc::clone(&counters)) else {
             return self.close_client(slot, false);
         };
-        crypt(&mut dc_enc, &mut [0u8; HEADER_LEN]);
+        let mut crypto = Box::new(crypto);
         let Some(stream) = self.connect_next(&mut untried) else {
             stats.direct_connect_failed.fetch_add(1, Ordering::Relaxed);
             return self.close_client(slot, false);
@@ -316,18 +242,9 @@ impl Worker<'_> {
         if !self.watch_dc_connect(slot, &stream) {
             return self.close_client(slot, false);
         }
-        let counters = stats.dc(h.dc);
+        crypto.untried = untried;
         counters.connections.fetch_add(1, Ordering::Relaxed);
         counters.connections_total.fetch_add(1, Ordering::Relaxed);
-        let mut crypto = Box::new(DirectCrypto {
-            client_dec,
-            client_enc,
-            tls,
-            dc_enc,
-            dc_dec,
-            counters,
-            untried,
-        });
         let mut out = OutQueue::default();
         out.push_slice(&header.header);
         let mut rest = rest.to_vec();

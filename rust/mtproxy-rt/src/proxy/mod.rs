@@ -11,13 +11,17 @@
 mod buffers;
 mod client;
 mod client_session;
+mod connections;
 mod direct;
+mod direct_session;
 mod handshake;
 mod me;
+mod me_session;
 mod proxy_header;
 mod relay;
 mod rng;
 mod routing;
+mod search_budget;
 mod worker;
 
 use crate::rust_only::RustStats;

@@ -7,7 +7,7 @@
 //! `raw` bytes, which then hold only what follows it; a header that never
 //! completes is cut by the handshake deadline.
 
-use super::client::Phase;
+use super::connections::Phase;
 use super::worker::Worker;
 use super::Counters;
 use mtproxy_core::net::proxy_protocol::{self as pp, Source};

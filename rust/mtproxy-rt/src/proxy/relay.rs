@@ -4,24 +4,14 @@
 //! unchanged until either side closes (flush, then close both).
 
 use super::buffers::OutQueue;
-use super::client::Phase;
+use super::connections::{connect_nonblocking, Phase, Relay};
 use super::routing::{token, Kind, EV_CLOSED, EV_READ, EV_WRITE};
 use super::worker::{Worker, READ_CHUNK};
 use super::Counters;
 use mtproxy_core::runtime::Domain;
 use std::io::{ErrorKind, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-
-pub(crate) struct Relay {
-    pub stream: TcpStream,
-    pub out: OutQueue,
-    pub connected: bool,
-    pub read_paused: bool,
-    /// Direct mode: the peer is a Telegram DC and bytes are re-encrypted
-    /// both ways (direct.rs); `None` for the fronting relay.
-    pub direct: Option<Box<super::direct::DirectCrypto>>,
-}
 
 /// A client on this local port is relayed to port 80 (docs/PROTOCOL.md §2.2
 /// check 2, §2.6).
@@ -70,7 +60,7 @@ impl Worker<'_> {
         let Some(addr) = relay_target(&self.proxy.settings.domains, sni_domain, local_port) else {
             return self.close_client(slot, false);
         };
-        let Ok(stream) = super::me::connect_nonblocking(addr) else {
+        let Ok(stream) = connect_nonblocking(addr) else {
             return self.close_client(slot, false);
         };
         let generation = self.clients.generation(slot).unwrap_or(0);

@@ -6,10 +6,10 @@
 //! worker's state is grouped by purpose: the middle-end routing table, the
 //! round's follow-ups, the buffer budget and the scratch buffers.
 
-use super::client::Client;
-use super::me::MeConn;
+use super::connections::{Client, MeConn};
 use super::rng::Rng;
 use super::routing::{pool_size, split_token, token, Kind, Pool, Slab, TargetKey};
+use super::search_budget::SearchBudget;
 use super::{Counters, Proxy, Snapshot, WorkerError};
 use mtproxy_core::net::ext_framing::MAX_PACKET_LEN;
 use mtproxy_sys::c::net_events::{now_ms, Event, Reactor};
@@ -45,7 +45,7 @@ pub(crate) struct Worker<'p> {
     stop_deadline: Option<u64>,
     pub(super) scratch: Scratch,
     /// Time full secret searches may still take (with users).
-    pub(super) search_budget: super::handshake::SearchBudget,
+    pub(super) search_budget: SearchBudget,
 }
 
 /// Where clients' packets go: the config in force, per its target index
@@ -86,6 +86,9 @@ pub(crate) struct Scratch {
     /// A fake-TLS client's record payload (its own buffer: the packets cut
     /// from it are forwarded through `message`).
     pub records: Vec<u8>,
+    /// The middle-end frame being handled (swapped with the session's
+    /// decoder buffer, not copied).
+    pub frame: Vec<u8>,
 }
 
 pub(crate) fn run(proxy: &Proxy, index: usize, fds: Vec<OwnedFd>) -> Result<(), WorkerError> {
@@ -148,8 +151,9 @@ impl<'p> Worker<'p> {
                 packet: vec![0; MAX_PACKET_LEN + 16],
                 message: Vec::new(),
                 records: Vec::new(),
+                frame: Vec::new(),
             },
-            search_budget: super::handshake::SearchBudget::new(),
+            search_budget: SearchBudget::new(),
         };
         worker.apply_snapshot(worker.routing.snapshot.clone());
         if proxy.users.is_some() {

@@ -32,10 +32,10 @@ mod users;
 
 pub use users::{fleet_views, LIVE_TTL_MS, QUOTA_TTL_SECS, USERS_SYNC};
 
-use crate::rust_only::RustStats;
+use crate::rust_only::{RustStats, SharedStats};
 use crate::users::Registry;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -94,21 +94,6 @@ impl Digest {
 /// What the background thread does with another instance's digest: put it
 /// in this process's replay caches.
 pub type Apply = Box<dyn FnMut(Digest) + Send>;
-
-/// The counters `/stats` and `/metrics` show (README "Operating a fleet").
-#[derive(Default, Debug)]
-pub struct SharedStats {
-    /// 1 while Redis answers, else 0.
-    pub up: AtomicI64,
-    /// Failed connects and commands.
-    pub errors: AtomicI64,
-    /// Digests pushed, and other instances' digests taken in.
-    pub published: AtomicI64,
-    pub received: AtomicI64,
-    /// Digests waiting to be pushed, and those dropped while Redis was away.
-    pub pending: AtomicI64,
-    pub dropped: AtomicI64,
-}
 
 /// The publishing side the workers use, and the background thread.
 pub struct SharedState {
