@@ -40,11 +40,11 @@ impl Worker<'_> {
 
     /// A new connection slot for `target`, connecting at once.
     pub fn me_open(&mut self, target: Target) -> usize {
-        let key = TargetKey::from(&target);
-        if self.me_count_target(key, false, None) == 0 {
+        let conn = MeConn::new(target, BACKOFF_FIRST_MS);
+        if self.me_count_target(conn.key, false, None) == 0 {
             Counters::add(&self.proxy.counters.allocated_targets, 1);
         }
-        let (slot, _) = self.mes.insert(MeConn::new(target, BACKOFF_FIRST_MS));
+        let (slot, _) = self.mes.insert(conn);
         self.me_connect(slot);
         slot
     }
