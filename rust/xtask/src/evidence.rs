@@ -17,7 +17,6 @@
 //! `cargo xtask status` shows `parity` only when the run passed and met the
 //! stated evidence, else `parity (thin)` with what is missing; `status
 //! --check` fails when a module's files no longer hash to what was recorded.
-use crate::util::run as sh;
 use mtproxy_build::{Evidence, Manifest, Module};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
@@ -387,9 +386,9 @@ pub fn input_files(root: &Path, m: &Module) -> Vec<String> {
         }
     }
     files.insert(m.contract.clone());
-    files.extend(crate::status::core_files(root, &m.rust_core));
+    files.extend(crate::tree::core_files(root, &m.rust_core));
     files.insert(m.rust_ffi.clone());
-    files.insert(crate::status::sys_api_file(m));
+    files.insert(crate::tree::sys_api_file(m));
     files.extend(parity_files(root, m));
     files.into_iter().collect()
 }
@@ -486,13 +485,6 @@ pub fn record_parity(root: &Path) -> Result<(), String> {
         return Err(format!("differential tests failed:\n{stdout}"));
     }
     Ok(())
-}
-
-/// Today's date (UTC), `YYYY-MM-DD`, for measurements that say when they ran.
-pub fn today() -> String {
-    sh(Command::new("date").args(["-u", "+%F"]))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 #[cfg(test)]

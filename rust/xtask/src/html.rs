@@ -6,7 +6,7 @@
 //! (`git log` + `git show`), read only from HEAD's ancestry so the page is the
 //! same on every clone with full history. Without history (no git, a shallow
 //! clone) the page says so, and `status --check` compares the rest of it.
-use crate::status::BenchRecord;
+use crate::bench::BenchRecord;
 use crate::util::write_or_compare;
 use serde_json::Value;
 use std::fmt::Write as _;

@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's automation, driven by migration.toml.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod contracts;
 mod e2e_table;
 mod evidence;
@@ -10,6 +11,7 @@ mod mutants;
 mod regions;
 mod status;
 mod symcheck;
+mod tree;
 mod util;
 mod workflow;
 
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
         Some("symcheck") => symcheck::run(&root, &args[1..]),
         Some("status") => status::run(&root, args.get(1).map(String::as_str) == Some("--check")),
         Some("parity-record") => evidence::record_parity(&root),
-        Some("bench-record") => status::record_bench(&root),
+        Some("bench-record") => bench::record_bench(&root),
         Some("mutants-record") => mutants::record(&root),
         _ => Err(USAGE.to_string()),
     };

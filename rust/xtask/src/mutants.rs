@@ -168,7 +168,7 @@ pub fn record(root: &Path) -> Result<(), String> {
         Ok(t) => serde_json::from_str(&t).map_err(|e| format!("{MUTANTS_FILE}: {e}"))?,
         Err(_) => MutantsRecord::default(),
     };
-    let date = crate::evidence::today();
+    let date = crate::util::today();
     let mut found = false;
     if let Some(r) = rust_side(root, &date) {
         record.sides.insert("rust".into(), r);

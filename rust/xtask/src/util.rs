@@ -62,3 +62,10 @@ pub fn write_or_compare(
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
+
+/// Today's date (UTC), `YYYY-MM-DD`, for measurements that say when they ran.
+pub fn today() -> String {
+    run(Command::new("date").args(["-u", "+%F"]))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
