@@ -36,8 +36,6 @@ enum Phase {
     /// Our handshake is sent; the middle-end's is awaited (encrypted).
     Handshake,
     Ready,
-    /// A [`MeEvent::Failed`] was handed out: nothing follows it.
-    Failed,
 }
 
 /// What the exchange needs to know about the socket and the proxy.
@@ -102,6 +100,10 @@ pub(crate) struct MeReceived<'a> {
 /// One middle-end connection from our nonce on.
 pub(crate) struct MeSession {
     phase: Phase,
+    /// A [`MeEvent::Failed`] was handed out: nothing follows it. The phase
+    /// stays as it was, so a ready connection that fails is still counted
+    /// as ready until the worker drops it.
+    failed: bool,
     exchange: Handshake,
     /// The key inputs known at connect (addresses, ports); the nonces are
     /// filled in when the middle-end's arrives.
@@ -181,6 +183,7 @@ impl MeSession {
         out.push_vec(frame);
         Some(MeSession {
             phase: Phase::Nonce,
+            failed: false,
             exchange,
             params: key_params(ends),
             proxy_secret: ends.proxy_secret.to_vec(),
@@ -194,6 +197,8 @@ impl MeSession {
         })
     }
 
+    /// The handshake completed (still true after a failure: the worker
+    /// drops a failed session at once and counts it out then).
     pub fn is_ready(&self) -> bool {
         self.phase == Phase::Ready
     }
@@ -234,7 +239,7 @@ impl MeSession {
         received: &mut MeReceived<'_>,
         frame: &mut Vec<u8>,
     ) -> Option<MeEvent> {
-        while self.phase != Phase::Failed && !received.rest.is_empty() {
+        while !self.failed && !received.rest.is_empty() {
             let consumed = match self.decoder.push(received.rest) {
                 Ok(pushed) => pushed.consumed,
                 Err(rpc_frame::ERR_TOO_BIG) => return Some(self.fail(MeFailure::FrameTooBig)),
@@ -256,7 +261,6 @@ impl MeSession {
                 }
                 Phase::Handshake => Some(self.on_handshake(&frame[payload])),
                 Phase::Ready => self.on_message(&frame[payload.clone()], payload.start),
-                Phase::Failed => None,
             };
             if event.is_some() {
                 return event;
@@ -266,7 +270,7 @@ impl MeSession {
     }
 
     fn fail(&mut self, failure: MeFailure) -> MeEvent {
-        self.phase = Phase::Failed;
+        self.failed = true;
         MeEvent::Failed(failure)
     }
 
