@@ -4,91 +4,62 @@
 use mtproxy_core::net::ext_framing::{self as framing, PacketInfo, Verdict};
 
 /// Mode: abridged (tag 0xefefefef).
-pub const MTP_EXT_FRAMING_ABRIDGED: i32 = 1;
+pub const MTP_EXT_FRAMING_ABRIDGED: i32 = framing::MODE_ABRIDGED;
 /// Mode: intermediate (tag 0xeeeeeeee).
-pub const MTP_EXT_FRAMING_INTERMEDIATE: i32 = 2;
+pub const MTP_EXT_FRAMING_INTERMEDIATE: i32 = framing::MODE_INTERMEDIATE;
 /// Mode: padded intermediate (tag 0xdddddddd).
-pub const MTP_EXT_FRAMING_PADDED: i32 = 3;
+pub const MTP_EXT_FRAMING_PADDED: i32 = framing::MODE_PADDED;
 /// Sender of a stream: the client.
-pub const MTP_EXT_FRAMING_FROM_CLIENT: i32 = 0;
+pub const MTP_EXT_FRAMING_FROM_CLIENT: i32 = framing::FROM_CLIENT;
 /// Sender of a stream: the proxy.
-pub const MTP_EXT_FRAMING_FROM_PROXY: i32 = 1;
+pub const MTP_EXT_FRAMING_FROM_PROXY: i32 = framing::FROM_PROXY;
 /// Largest packet a client may send.
-pub const MTP_EXT_FRAMING_MAX_PACKET_LEN: i32 = 1_044_480;
+pub const MTP_EXT_FRAMING_MAX_PACKET_LEN: i32 = framing::MAX_PACKET_LEN as i32;
 /// Largest packet the proxy sends (16 MiB): the data of any RPC_PROXY_ANS a
 /// middle-end frame (at most `MTP_RPC_FRAME_MAX_LEN`) can carry, plus
 /// padding.
-pub const MTP_EXT_FRAMING_MAX_ANSWER_LEN: i32 = 1 << 24;
+pub const MTP_EXT_FRAMING_MAX_ANSWER_LEN: i32 = framing::MAX_ANSWER_LEN as i32;
 /// Longest framing header.
-pub const MTP_EXT_FRAMING_MAX_HEADER_LEN: i32 = 4;
+pub const MTP_EXT_FRAMING_MAX_HEADER_LEN: i32 = framing::MAX_HEADER_LEN as i32;
 /// Padding a client may add in padded mode, at most.
-pub const MTP_EXT_FRAMING_MAX_CLIENT_PADDING: i32 = 15;
+pub const MTP_EXT_FRAMING_MAX_CLIENT_PADDING: i32 = framing::MAX_CLIENT_PADDING as i32;
 /// Padding the proxy adds in padded mode, at most.
-pub const MTP_EXT_FRAMING_MAX_PROXY_PADDING: i32 = 3;
+pub const MTP_EXT_FRAMING_MAX_PROXY_PADDING: i32 = framing::MAX_PROXY_PADDING as i32;
 /// Random bytes `mtp_ext_framing_quick_ack` needs in padded mode.
-pub const MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN: i32 = 17;
+pub const MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN: i32 = framing::QUICK_ACK_RANDOM_LEN as i32;
 /// Longest quick-ack answer.
-pub const MTP_EXT_FRAMING_MAX_QUICK_ACK_LEN: i32 = 34;
+pub const MTP_EXT_FRAMING_MAX_QUICK_ACK_LEN: i32 = framing::MAX_QUICK_ACK_LEN as i32;
 
 /// Verdict: forward to the middle-end.
-pub const MTP_EXT_FRAMING_FORWARD: i32 = 0;
+pub const MTP_EXT_FRAMING_FORWARD: i32 = framing::FORWARD;
 /// Verdict: RPC_PING; send the PONG back to the client, forward nothing.
-pub const MTP_EXT_FRAMING_PING: i32 = 1;
+pub const MTP_EXT_FRAMING_PING: i32 = framing::PING;
 /// Verdict: drop silently (the connection stays open).
-pub const MTP_EXT_FRAMING_DROP: i32 = 2;
+pub const MTP_EXT_FRAMING_DROP: i32 = framing::DROP;
 /// Drop reason: shorter than 28 bytes.
-pub const MTP_EXT_FRAMING_DROP_SHORT: i32 = 1;
+pub const MTP_EXT_FRAMING_DROP_SHORT: i32 = framing::DROP_SHORT;
 /// Drop reason: not a multiple of 4.
-pub const MTP_EXT_FRAMING_DROP_UNALIGNED: i32 = 2;
+pub const MTP_EXT_FRAMING_DROP_UNALIGNED: i32 = framing::DROP_UNALIGNED;
 /// Drop reason: encrypted (auth_key_id ≠ 0) and shorter than 56 bytes.
-pub const MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT: i32 = 3;
+pub const MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT: i32 = framing::DROP_ENCRYPTED_SHORT;
 /// Drop reason: unencrypted with a message length outside 20..=len-20.
-pub const MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH: i32 = 4;
+pub const MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH: i32 = framing::DROP_BAD_MESSAGE_LENGTH;
 /// Drop reason: unencrypted, not one of the four handshake functions.
-pub const MTP_EXT_FRAMING_DROP_BAD_FUNCTION: i32 = 5;
+pub const MTP_EXT_FRAMING_DROP_BAD_FUNCTION: i32 = framing::DROP_BAD_FUNCTION;
 
 /// Unknown mode/sender/tag, misused padding or quick ack, short random, NULL.
-pub const MTP_EXT_FRAMING_ERR_ARG: i32 = -1;
+pub const MTP_EXT_FRAMING_ERR_ARG: i32 = framing::ERR_ARG;
 /// A packet of length 0.
-pub const MTP_EXT_FRAMING_ERR_ZERO_LENGTH: i32 = -2;
+pub const MTP_EXT_FRAMING_ERR_ZERO_LENGTH: i32 = framing::ERR_ZERO_LENGTH;
 /// A packet longer than the sender's limit (1044480 bytes from a client,
 /// 16777216 from the proxy).
-pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = -3;
+pub const MTP_EXT_FRAMING_ERR_TOO_LONG: i32 = framing::ERR_TOO_LONG;
 /// An abridged 3-byte length below 0x7f.
-pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = -4;
+pub const MTP_EXT_FRAMING_ERR_OVERLONG: i32 = framing::ERR_OVERLONG;
 /// A length that is not a multiple of 4 where the mode requires it.
-pub const MTP_EXT_FRAMING_ERR_UNALIGNED: i32 = -5;
+pub const MTP_EXT_FRAMING_ERR_UNALIGNED: i32 = framing::ERR_UNALIGNED;
 /// Output buffer too small (not sticky; nothing consumed).
-pub const MTP_EXT_FRAMING_ERR_OUT_SPACE: i32 = -6;
-
-const _: () = assert!(
-    MTP_EXT_FRAMING_ABRIDGED == framing::MODE_ABRIDGED
-        && MTP_EXT_FRAMING_INTERMEDIATE == framing::MODE_INTERMEDIATE
-        && MTP_EXT_FRAMING_PADDED == framing::MODE_PADDED
-        && MTP_EXT_FRAMING_FROM_CLIENT == framing::FROM_CLIENT
-        && MTP_EXT_FRAMING_FROM_PROXY == framing::FROM_PROXY
-        && MTP_EXT_FRAMING_MAX_PACKET_LEN as usize == framing::MAX_PACKET_LEN
-        && MTP_EXT_FRAMING_MAX_ANSWER_LEN as usize == framing::MAX_ANSWER_LEN
-        && MTP_EXT_FRAMING_MAX_HEADER_LEN as usize == framing::MAX_HEADER_LEN
-        && MTP_EXT_FRAMING_MAX_CLIENT_PADDING as usize == framing::MAX_CLIENT_PADDING
-        && MTP_EXT_FRAMING_MAX_PROXY_PADDING as usize == framing::MAX_PROXY_PADDING
-        && MTP_EXT_FRAMING_QUICK_ACK_RANDOM_LEN as usize == framing::QUICK_ACK_RANDOM_LEN
-        && MTP_EXT_FRAMING_MAX_QUICK_ACK_LEN as usize == framing::MAX_QUICK_ACK_LEN
-        && MTP_EXT_FRAMING_FORWARD == framing::FORWARD
-        && MTP_EXT_FRAMING_PING == framing::PING
-        && MTP_EXT_FRAMING_DROP == framing::DROP
-        && MTP_EXT_FRAMING_DROP_SHORT == framing::DROP_SHORT
-        && MTP_EXT_FRAMING_DROP_UNALIGNED == framing::DROP_UNALIGNED
-        && MTP_EXT_FRAMING_DROP_ENCRYPTED_SHORT == framing::DROP_ENCRYPTED_SHORT
-        && MTP_EXT_FRAMING_DROP_BAD_MESSAGE_LENGTH == framing::DROP_BAD_MESSAGE_LENGTH
-        && MTP_EXT_FRAMING_DROP_BAD_FUNCTION == framing::DROP_BAD_FUNCTION
-        && MTP_EXT_FRAMING_ERR_ARG == framing::ERR_ARG
-        && MTP_EXT_FRAMING_ERR_ZERO_LENGTH == framing::ERR_ZERO_LENGTH
-        && MTP_EXT_FRAMING_ERR_TOO_LONG == framing::ERR_TOO_LONG
-        && MTP_EXT_FRAMING_ERR_OVERLONG == framing::ERR_OVERLONG
-        && MTP_EXT_FRAMING_ERR_UNALIGNED == framing::ERR_UNALIGNED
-        && MTP_EXT_FRAMING_ERR_OUT_SPACE == framing::ERR_OUT_SPACE
-);
+pub const MTP_EXT_FRAMING_ERR_OUT_SPACE: i32 = framing::ERR_OUT_SPACE;
 
 /// One result of `mtp_ext_framing_decoder_next`. `ready` 0: no whole frame
 /// yet (the other fields are 0). Otherwise, from a client: `quick_ack` 1 if

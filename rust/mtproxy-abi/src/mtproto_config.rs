@@ -6,33 +6,33 @@ use mtproxy_core::mtproto::mtproto_config as cfg;
 
 /// An unexpected token or byte: unknown keyword, missing `:` / `;` /
 /// argument, a word that is not a number.
-pub const MTP_MTPROTO_CONFIG_ERR_SYNTAX: i32 = -1;
+pub const MTP_MTPROTO_CONFIG_ERR_SYNTAX: i32 = cfg::ERR_SYNTAX;
 /// A DC id outside −32768..32767.
-pub const MTP_MTPROTO_CONFIG_ERR_DC_RANGE: i32 = -2;
+pub const MTP_MTPROTO_CONFIG_ERR_DC_RANGE: i32 = cfg::ERR_DC_RANGE;
 /// A port outside 1..65535.
-pub const MTP_MTPROTO_CONFIG_ERR_PORT_RANGE: i32 = -3;
+pub const MTP_MTPROTO_CONFIG_ERR_PORT_RANGE: i32 = cfg::ERR_PORT_RANGE;
 /// A host longer than 63 bytes, not a valid host name, or a bracketed
 /// address that is not an IPv6 literal.
-pub const MTP_MTPROTO_CONFIG_ERR_HOST: i32 = -4;
+pub const MTP_MTPROTO_CONFIG_ERR_HOST: i32 = cfg::ERR_HOST;
 /// A host name without an IPv4 address (or, with
 /// `MTP_MTPROTO_CONFIG_LITERAL_HOSTS`, not an IPv4 literal).
-pub const MTP_MTPROTO_CONFIG_ERR_RESOLVE: i32 = -5;
+pub const MTP_MTPROTO_CONFIG_ERR_RESOLVE: i32 = cfg::ERR_RESOLVE;
 /// Lines of one cluster not consecutive.
-pub const MTP_MTPROTO_CONFIG_ERR_INTERMIXED: i32 = -6;
+pub const MTP_MTPROTO_CONFIG_ERR_INTERMIXED: i32 = cfg::ERR_INTERMIXED;
 /// A 1025th cluster.
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS: i32 = -7;
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS: i32 = cfg::ERR_TOO_MANY_CLUSTERS;
 /// A 4097th proxy line.
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS: i32 = -8;
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS: i32 = cfg::ERR_TOO_MANY_TARGETS;
 /// `min_connections` outside 1..current max.
-pub const MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS: i32 = -9;
+pub const MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS: i32 = cfg::ERR_MIN_CONNECTIONS;
 /// `max_connections` outside current min..1000.
-pub const MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS: i32 = -10;
+pub const MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS: i32 = cfg::ERR_MAX_CONNECTIONS;
 /// `timeout` outside 10..30000.
-pub const MTP_MTPROTO_CONFIG_ERR_TIMEOUT: i32 = -11;
+pub const MTP_MTPROTO_CONFIG_ERR_TIMEOUT: i32 = cfg::ERR_TIMEOUT;
 /// No `proxy` / `proxy_for` line.
-pub const MTP_MTPROTO_CONFIG_ERR_NO_PROXIES: i32 = -12;
+pub const MTP_MTPROTO_CONFIG_ERR_NO_PROXIES: i32 = cfg::ERR_NO_PROXIES;
 /// A file above 16 MiB (error line 0).
-pub const MTP_MTPROTO_CONFIG_ERR_TOO_BIG: i32 = -13;
+pub const MTP_MTPROTO_CONFIG_ERR_TOO_BIG: i32 = cfg::ERR_TOO_BIG;
 /// A null pointer, or unknown option bits.
 pub const MTP_MTPROTO_CONFIG_ERR_ARG: i32 = -14;
 /// An accessor index out of range.
@@ -43,7 +43,7 @@ pub const MTP_MTPROTO_CONFIG_ERR_NOT_FOUND: i32 = -16;
 pub const MTP_MTPROTO_CONFIG_ERR_NO_MEMORY: i32 = -17;
 
 /// Parse option: only IPv4 literals as host words, no lookups.
-pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = 1;
+pub const MTP_MTPROTO_CONFIG_LITERAL_HOSTS: i32 = cfg::OPTION_LITERAL_HOSTS as i32;
 
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_mtproto_cluster` from it.
@@ -52,20 +52,3 @@ pub use mtproxy_core::mtproto::mtproto_config::ClusterInfo as mtp_mtproto_cluste
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_mtproto_target` from it.
 pub use mtproxy_core::mtproto::mtproto_config::Target as mtp_mtproto_target;
-
-const _: () = {
-    assert!(MTP_MTPROTO_CONFIG_ERR_SYNTAX == cfg::ERR_SYNTAX);
-    assert!(MTP_MTPROTO_CONFIG_ERR_DC_RANGE == cfg::ERR_DC_RANGE);
-    assert!(MTP_MTPROTO_CONFIG_ERR_PORT_RANGE == cfg::ERR_PORT_RANGE);
-    assert!(MTP_MTPROTO_CONFIG_ERR_HOST == cfg::ERR_HOST);
-    assert!(MTP_MTPROTO_CONFIG_ERR_RESOLVE == cfg::ERR_RESOLVE);
-    assert!(MTP_MTPROTO_CONFIG_ERR_INTERMIXED == cfg::ERR_INTERMIXED);
-    assert!(MTP_MTPROTO_CONFIG_ERR_TOO_MANY_CLUSTERS == cfg::ERR_TOO_MANY_CLUSTERS);
-    assert!(MTP_MTPROTO_CONFIG_ERR_TOO_MANY_TARGETS == cfg::ERR_TOO_MANY_TARGETS);
-    assert!(MTP_MTPROTO_CONFIG_ERR_MIN_CONNECTIONS == cfg::ERR_MIN_CONNECTIONS);
-    assert!(MTP_MTPROTO_CONFIG_ERR_MAX_CONNECTIONS == cfg::ERR_MAX_CONNECTIONS);
-    assert!(MTP_MTPROTO_CONFIG_ERR_TIMEOUT == cfg::ERR_TIMEOUT);
-    assert!(MTP_MTPROTO_CONFIG_ERR_NO_PROXIES == cfg::ERR_NO_PROXIES);
-    assert!(MTP_MTPROTO_CONFIG_ERR_TOO_BIG == cfg::ERR_TOO_BIG);
-    assert!(MTP_MTPROTO_CONFIG_LITERAL_HOSTS as u32 == cfg::OPTION_LITERAL_HOSTS);
-};

@@ -3,7 +3,7 @@
 //! policy, and the domain and settings records, with their conversions to
 //! the core types (the Rust-only options of `ProxySettings` are not part
 //! of the contract).
-use mtproxy_core::runtime::{Domain, ProxySettings};
+use mtproxy_core::runtime::{policy, Domain, ProxySettings};
 
 /// Longest fronting domain name.
 pub const MTP_PROXY_MAX_DOMAIN_LEN: usize = 253;
@@ -19,26 +19,13 @@ pub const MTP_PROXY_ERR_SYS: i32 = -3;
 /// soft cap in bytes; client handshake / pending / flood / drain deadline;
 /// middle-end reconnect backoff (first, max) and readiness deadline; fake-TLS
 /// replay-cache entries; most secrets.
-pub const MTP_PROXY_QUEUE_SOFT_CAP: u32 = 256 * 1024;
-pub const MTP_PROXY_CLIENT_DEADLINE_MS: u32 = 10_000;
-pub const MTP_PROXY_ME_BACKOFF_FIRST_MS: u32 = 100;
-pub const MTP_PROXY_ME_BACKOFF_MAX_MS: u32 = 10_000;
-pub const MTP_PROXY_ME_READY_DEADLINE_MS: u32 = 3_000;
-pub const MTP_PROXY_REPLAY_CACHE_ENTRIES: u32 = 1 << 20;
-pub const MTP_PROXY_MAX_SECRETS: u32 = 128;
-
-const _: () = {
-    use mtproxy_core::runtime::policy as p;
-    assert!(
-        MTP_PROXY_QUEUE_SOFT_CAP as usize == p::QUEUE_SOFT_CAP
-            && MTP_PROXY_CLIENT_DEADLINE_MS as u64 == p::CLIENT_DEADLINE_MS
-            && MTP_PROXY_ME_BACKOFF_FIRST_MS as u64 == p::ME_BACKOFF_FIRST_MS
-            && MTP_PROXY_ME_BACKOFF_MAX_MS as u64 == p::ME_BACKOFF_MAX_MS
-            && MTP_PROXY_ME_READY_DEADLINE_MS as u64 == p::ME_READY_DEADLINE_MS
-            && MTP_PROXY_REPLAY_CACHE_ENTRIES as usize == p::REPLAY_CACHE_ENTRIES
-            && MTP_PROXY_MAX_SECRETS as usize == p::MAX_SECRETS
-    );
-};
+pub const MTP_PROXY_QUEUE_SOFT_CAP: u32 = policy::QUEUE_SOFT_CAP as u32;
+pub const MTP_PROXY_CLIENT_DEADLINE_MS: u32 = policy::CLIENT_DEADLINE_MS as u32;
+pub const MTP_PROXY_ME_BACKOFF_FIRST_MS: u32 = policy::ME_BACKOFF_FIRST_MS as u32;
+pub const MTP_PROXY_ME_BACKOFF_MAX_MS: u32 = policy::ME_BACKOFF_MAX_MS as u32;
+pub const MTP_PROXY_ME_READY_DEADLINE_MS: u32 = policy::ME_READY_DEADLINE_MS as u32;
+pub const MTP_PROXY_REPLAY_CACHE_ENTRIES: u32 = policy::REPLAY_CACHE_ENTRIES as u32;
+pub const MTP_PROXY_MAX_SECRETS: u32 = policy::MAX_SECRETS as u32;
 
 /// A fake-TLS domain (`-D`): the name clients must send as SNI and the
 /// address unauthenticated connections are relayed to.

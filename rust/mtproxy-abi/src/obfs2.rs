@@ -4,47 +4,32 @@
 use mtproxy_core::net::obfs2::{self, Secret};
 
 /// Kind of a secret: `<32 hex>`.
-pub const MTP_OBFS2_SECRET_PLAIN: i32 = 0;
+pub const MTP_OBFS2_SECRET_PLAIN: i32 = obfs2::SECRET_PLAIN;
 /// Kind of a secret: `dd<32 hex>` (padded intermediate).
-pub const MTP_OBFS2_SECRET_PADDED: i32 = 1;
+pub const MTP_OBFS2_SECRET_PADDED: i32 = obfs2::SECRET_PADDED;
 /// Kind of a secret: `ee<32 hex><hex(domain)>` (fake TLS).
-pub const MTP_OBFS2_SECRET_FAKE_TLS: i32 = 2;
+pub const MTP_OBFS2_SECRET_FAKE_TLS: i32 = obfs2::SECRET_FAKE_TLS;
 /// Bytes of the init header.
-pub const MTP_OBFS2_HEADER_LEN: i32 = 64;
+pub const MTP_OBFS2_HEADER_LEN: i32 = obfs2::HEADER_LEN as i32;
 /// Bytes of a raw secret.
-pub const MTP_OBFS2_SECRET_LEN: i32 = 16;
+pub const MTP_OBFS2_SECRET_LEN: i32 = obfs2::SECRET_LEN as i32;
 /// Longest domain of a fake-TLS secret.
-pub const MTP_OBFS2_MAX_DOMAIN_LEN: i32 = 253;
+pub const MTP_OBFS2_MAX_DOMAIN_LEN: i32 = obfs2::MAX_DOMAIN_LEN as i32;
 /// Longest text `mtp_obfs2_format_secret` writes, without its NUL.
-pub const MTP_OBFS2_MAX_SECRET_TEXT_LEN: i32 = 540;
+pub const MTP_OBFS2_MAX_SECRET_TEXT_LEN: i32 = obfs2::MAX_SECRET_TEXT_LEN as i32;
 
 /// Secret text in none of the accepted forms, or a secret to format with an
 /// unknown kind or an invalid domain.
-pub const MTP_OBFS2_ERR_BAD_SECRET: i32 = -1;
+pub const MTP_OBFS2_ERR_BAD_SECRET: i32 = obfs2::ERR_BAD_SECRET;
 /// Fewer than 64 header bytes.
-pub const MTP_OBFS2_ERR_SHORT: i32 = -2;
+pub const MTP_OBFS2_ERR_SHORT: i32 = obfs2::ERR_SHORT;
 /// No secret decrypts the header to an accepted tag.
-pub const MTP_OBFS2_ERR_NO_MATCH: i32 = -3;
+pub const MTP_OBFS2_ERR_NO_MATCH: i32 = obfs2::ERR_NO_MATCH;
 /// The client's random bytes start in a way servers could misclassify; the
 /// caller retries with new random bytes.
-pub const MTP_OBFS2_ERR_FORBIDDEN: i32 = -4;
+pub const MTP_OBFS2_ERR_FORBIDDEN: i32 = obfs2::ERR_FORBIDDEN;
 /// A required pointer is NULL, or the output buffer is too small.
-pub const MTP_OBFS2_ERR_ARG: i32 = -5;
-
-const _: () = assert!(
-    MTP_OBFS2_SECRET_PLAIN == obfs2::SECRET_PLAIN
-        && MTP_OBFS2_SECRET_PADDED == obfs2::SECRET_PADDED
-        && MTP_OBFS2_SECRET_FAKE_TLS == obfs2::SECRET_FAKE_TLS
-        && MTP_OBFS2_HEADER_LEN as usize == obfs2::HEADER_LEN
-        && MTP_OBFS2_SECRET_LEN as usize == obfs2::SECRET_LEN
-        && MTP_OBFS2_MAX_DOMAIN_LEN as usize == obfs2::MAX_DOMAIN_LEN
-        && MTP_OBFS2_MAX_SECRET_TEXT_LEN as usize == obfs2::MAX_SECRET_TEXT_LEN
-        && MTP_OBFS2_ERR_BAD_SECRET == obfs2::ERR_BAD_SECRET
-        && MTP_OBFS2_ERR_SHORT == obfs2::ERR_SHORT
-        && MTP_OBFS2_ERR_NO_MATCH == obfs2::ERR_NO_MATCH
-        && MTP_OBFS2_ERR_FORBIDDEN == obfs2::ERR_FORBIDDEN
-        && MTP_OBFS2_ERR_ARG == obfs2::ERR_ARG
-);
+pub const MTP_OBFS2_ERR_ARG: i32 = obfs2::ERR_ARG;
 
 /// A parsed secret; `domain[0..domain_len)` is the fake-TLS domain (no NUL),
 /// `domain_len` is 0 for the other kinds.

@@ -4,11 +4,9 @@
 use mtproxy_core::common::pid;
 
 /// Decode error: fewer than 12 input bytes.
-pub const MTP_PID_ERR_SHORT: i32 = -1;
+pub const MTP_PID_ERR_SHORT: i32 = pid::ERR_SHORT;
 /// A required pointer was NULL.
 pub const MTP_PID_ERR_ARG: i32 = -2;
-
-const _: () = assert!(MTP_PID_ERR_SHORT == pid::ERR_SHORT);
 
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_process_id` from it.

@@ -4,19 +4,13 @@
 use mtproxy_core::common::proc_stat;
 
 /// Malformed, truncated or out-of-range text.
-pub const MTP_PROC_ERR_SYNTAX: i32 = -1;
+pub const MTP_PROC_ERR_SYNTAX: i32 = proc_stat::ERR_SYNTAX;
 /// The status key is absent.
-pub const MTP_PROC_ERR_NOT_FOUND: i32 = -2;
+pub const MTP_PROC_ERR_NOT_FOUND: i32 = proc_stat::ERR_NOT_FOUND;
 /// A /proc file could not be read.
-pub const MTP_PROC_ERR_IO: i32 = -3;
+pub const MTP_PROC_ERR_IO: i32 = proc_stat::ERR_IO;
 /// A required pointer was NULL.
 pub const MTP_PROC_ERR_ARG: i32 = -4;
-
-const _: () = assert!(
-    MTP_PROC_ERR_SYNTAX == proc_stat::ERR_SYNTAX
-        && MTP_PROC_ERR_NOT_FOUND == proc_stat::ERR_NOT_FOUND
-        && MTP_PROC_ERR_IO == proc_stat::ERR_IO
-);
 
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_proc_stat` from it.

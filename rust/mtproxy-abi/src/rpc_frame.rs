@@ -6,15 +6,15 @@ use mtproxy_core::net::rpc_frame::{self, CrcKind, Frame, FrameDecoder};
 /// A length no frame may have: `L <= 0` (as int32), not a multiple of 4, or
 /// 8 / 12; for the encoder an empty or unaligned payload; for padding a
 /// running total that is not a multiple of 4.
-pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = -1;
+pub const MTP_RPC_FRAME_ERR_BAD_LENGTH: i32 = rpc_frame::ERR_BAD_LENGTH;
 /// A frame longer than `MTP_RPC_FRAME_MAX_LEN`.
-pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = -2;
+pub const MTP_RPC_FRAME_ERR_TOO_BIG: i32 = rpc_frame::ERR_TOO_BIG;
 /// Wrong CRC.
-pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = -3;
+pub const MTP_RPC_FRAME_ERR_BAD_CRC: i32 = rpc_frame::ERR_BAD_CRC;
 /// A sequence number other than the expected one.
-pub const MTP_RPC_FRAME_ERR_BAD_SEQ: i32 = -4;
+pub const MTP_RPC_FRAME_ERR_BAD_SEQ: i32 = rpc_frame::ERR_BAD_SEQ;
 /// The output buffer is too small.
-pub const MTP_RPC_FRAME_ERR_OUT_SMALL: i32 = -5;
+pub const MTP_RPC_FRAME_ERR_OUT_SMALL: i32 = rpc_frame::ERR_OUT_SMALL;
 /// A NULL pointer where one is required, or an unknown CRC kind.
 pub const MTP_RPC_FRAME_ERR_ARG: i32 = -6;
 /// Out of memory while buffering a frame (C side only; Rust aborts).
@@ -25,20 +25,14 @@ pub const MTP_RPC_FRAME_CRC32: i32 = 0;
 /// CRC-32C (Castagnoli), used afterwards if the handshakes negotiated it.
 pub const MTP_RPC_FRAME_CRC32C: i32 = 1;
 /// Largest accepted frame length (header and CRC included): 16 MiB.
-pub const MTP_RPC_FRAME_MAX_LEN: i32 = 1 << 24;
+pub const MTP_RPC_FRAME_MAX_LEN: i32 = rpc_frame::MAX_FRAME_LEN as i32;
 /// Bytes a frame adds around its payload.
-pub const MTP_RPC_FRAME_OVERHEAD: i32 = 12;
+pub const MTP_RPC_FRAME_OVERHEAD: i32 = rpc_frame::FRAME_OVERHEAD as i32;
 
+/// Values the core gives as enum codes: the C values must equal them.
 const _: () = {
-    assert!(MTP_RPC_FRAME_ERR_BAD_LENGTH == rpc_frame::ERR_BAD_LENGTH);
-    assert!(MTP_RPC_FRAME_ERR_TOO_BIG == rpc_frame::ERR_TOO_BIG);
-    assert!(MTP_RPC_FRAME_ERR_BAD_CRC == rpc_frame::ERR_BAD_CRC);
-    assert!(MTP_RPC_FRAME_ERR_BAD_SEQ == rpc_frame::ERR_BAD_SEQ);
-    assert!(MTP_RPC_FRAME_ERR_OUT_SMALL == rpc_frame::ERR_OUT_SMALL);
     assert!(MTP_RPC_FRAME_CRC32 == CrcKind::Crc32.code());
     assert!(MTP_RPC_FRAME_CRC32C == CrcKind::Crc32c.code());
-    assert!(MTP_RPC_FRAME_MAX_LEN as usize == rpc_frame::MAX_FRAME_LEN);
-    assert!(MTP_RPC_FRAME_OVERHEAD as usize == rpc_frame::FRAME_OVERHEAD);
 };
 
 /// A decoded frame. `payload` points into the decoder and stays valid until

@@ -24,53 +24,39 @@ pub const MTP_RPC_MSG_ERR_OVERFLOW: i32 = -6;
 pub const MTP_RPC_MSG_ERR_ARG: i32 = -7;
 
 /// Transports for `mtp_rpc_msg_proxy_req_flags`.
-pub const MTP_RPC_MSG_TRANSPORT_ABRIDGED: i32 = 1;
-pub const MTP_RPC_MSG_TRANSPORT_INTERMEDIATE: i32 = 2;
-pub const MTP_RPC_MSG_TRANSPORT_PADDED: i32 = 3;
+pub const MTP_RPC_MSG_TRANSPORT_ABRIDGED: i32 = msg::TRANSPORT_ABRIDGED;
+pub const MTP_RPC_MSG_TRANSPORT_INTERMEDIATE: i32 = msg::TRANSPORT_INTERMEDIATE;
+pub const MTP_RPC_MSG_TRANSPORT_PADDED: i32 = msg::TRANSPORT_PADDED;
 
 /// Kinds returned by `mtp_rpc_msg_kind`.
-pub const MTP_RPC_MSG_KIND_OTHER: i32 = 0;
-pub const MTP_RPC_MSG_KIND_PROXY_REQ: i32 = 1;
-pub const MTP_RPC_MSG_KIND_PROXY_ANS: i32 = 2;
-pub const MTP_RPC_MSG_KIND_SIMPLE_ACK: i32 = 3;
-pub const MTP_RPC_MSG_KIND_CLOSE_EXT: i32 = 4;
-pub const MTP_RPC_MSG_KIND_CLOSE_CONN: i32 = 5;
-pub const MTP_RPC_MSG_KIND_PING: i32 = 6;
-pub const MTP_RPC_MSG_KIND_PONG: i32 = 7;
+pub const MTP_RPC_MSG_KIND_OTHER: i32 = msg::KIND_OTHER;
+pub const MTP_RPC_MSG_KIND_PROXY_REQ: i32 = msg::KIND_PROXY_REQ;
+pub const MTP_RPC_MSG_KIND_PROXY_ANS: i32 = msg::KIND_PROXY_ANS;
+pub const MTP_RPC_MSG_KIND_SIMPLE_ACK: i32 = msg::KIND_SIMPLE_ACK;
+pub const MTP_RPC_MSG_KIND_CLOSE_EXT: i32 = msg::KIND_CLOSE_EXT;
+pub const MTP_RPC_MSG_KIND_CLOSE_CONN: i32 = msg::KIND_CLOSE_CONN;
+pub const MTP_RPC_MSG_KIND_PING: i32 = msg::KIND_PING;
+pub const MTP_RPC_MSG_KIND_PONG: i32 = msg::KIND_PONG;
 
 /// PROXY_REQ bytes before the packet: 56 without extras, 84 with the ad tag.
-pub const MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN: i32 = 84;
+pub const MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN: i32 = msg::PROXY_REQ_MAX_HEADER_LEN as i32;
 /// PROXY_ANS bytes before the data.
-pub const MTP_RPC_MSG_PROXY_ANS_HEADER_LEN: i32 = 16;
+pub const MTP_RPC_MSG_PROXY_ANS_HEADER_LEN: i32 = msg::PROXY_ANS_HEADER_LEN as i32;
 /// Size of a SIMPLE_ACK message.
-pub const MTP_RPC_MSG_SIMPLE_ACK_LEN: i32 = 16;
+pub const MTP_RPC_MSG_SIMPLE_ACK_LEN: i32 = msg::SIMPLE_ACK_LEN as i32;
 /// Size of a CLOSE_EXT or CLOSE_CONN message.
-pub const MTP_RPC_MSG_CLOSE_LEN: i32 = 12;
+pub const MTP_RPC_MSG_CLOSE_LEN: i32 = msg::CLOSE_LEN as i32;
 
-const _: () = assert!(
-    MTP_RPC_MSG_ERR_SHORT == RpcMsgError::SHORT.code()
-        && MTP_RPC_MSG_ERR_WRONG_OP == RpcMsgError::WRONG_OP.code()
-        && MTP_RPC_MSG_ERR_LENGTH == RpcMsgError::LENGTH.code()
-        && MTP_RPC_MSG_ERR_EXTRAS == RpcMsgError::EXTRAS.code()
-        && MTP_RPC_MSG_ERR_UNSUPPORTED == RpcMsgError::UNSUPPORTED.code()
-        && MTP_RPC_MSG_ERR_OVERFLOW == RpcMsgError::OVERFLOW.code()
-        && MTP_RPC_MSG_ERR_ARG == RpcMsgError::ARG.code()
-        && MTP_RPC_MSG_TRANSPORT_ABRIDGED == msg::TRANSPORT_ABRIDGED
-        && MTP_RPC_MSG_TRANSPORT_INTERMEDIATE == msg::TRANSPORT_INTERMEDIATE
-        && MTP_RPC_MSG_TRANSPORT_PADDED == msg::TRANSPORT_PADDED
-        && MTP_RPC_MSG_KIND_OTHER == msg::KIND_OTHER
-        && MTP_RPC_MSG_KIND_PROXY_REQ == msg::KIND_PROXY_REQ
-        && MTP_RPC_MSG_KIND_PROXY_ANS == msg::KIND_PROXY_ANS
-        && MTP_RPC_MSG_KIND_SIMPLE_ACK == msg::KIND_SIMPLE_ACK
-        && MTP_RPC_MSG_KIND_CLOSE_EXT == msg::KIND_CLOSE_EXT
-        && MTP_RPC_MSG_KIND_CLOSE_CONN == msg::KIND_CLOSE_CONN
-        && MTP_RPC_MSG_KIND_PING == msg::KIND_PING
-        && MTP_RPC_MSG_KIND_PONG == msg::KIND_PONG
-        && MTP_RPC_MSG_PROXY_REQ_MAX_HEADER_LEN as usize == msg::PROXY_REQ_MAX_HEADER_LEN
-        && MTP_RPC_MSG_PROXY_ANS_HEADER_LEN as usize == msg::PROXY_ANS_HEADER_LEN
-        && MTP_RPC_MSG_SIMPLE_ACK_LEN as usize == msg::SIMPLE_ACK_LEN
-        && MTP_RPC_MSG_CLOSE_LEN as usize == msg::CLOSE_LEN
-);
+/// Values the core gives as enum codes: the C values must equal them.
+const _: () = {
+    assert!(MTP_RPC_MSG_ERR_SHORT == RpcMsgError::SHORT.code());
+    assert!(MTP_RPC_MSG_ERR_WRONG_OP == RpcMsgError::WRONG_OP.code());
+    assert!(MTP_RPC_MSG_ERR_LENGTH == RpcMsgError::LENGTH.code());
+    assert!(MTP_RPC_MSG_ERR_EXTRAS == RpcMsgError::EXTRAS.code());
+    assert!(MTP_RPC_MSG_ERR_UNSUPPORTED == RpcMsgError::UNSUPPORTED.code());
+    assert!(MTP_RPC_MSG_ERR_OVERFLOW == RpcMsgError::OVERFLOW.code());
+    assert!(MTP_RPC_MSG_ERR_ARG == RpcMsgError::ARG.code());
+};
 
 /// Defined once, as the core's `repr(C)` type: `cargo xtask gen` writes the
 /// header's `mtp_rpc_msg_proxy_req` from it.

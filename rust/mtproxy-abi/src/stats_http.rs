@@ -4,29 +4,19 @@
 use mtproxy_core::net::stats_http::{self as stats, HttpRequest, StatsStrings};
 
 /// An argument out of range, or a null pointer.
-pub const MTP_STATS_ERR_ARG: i32 = -1;
+pub const MTP_STATS_ERR_ARG: i32 = stats::ERR_ARG;
 /// The output buffer is too small.
-pub const MTP_STATS_ERR_SPACE: i32 = -2;
+pub const MTP_STATS_ERR_SPACE: i32 = stats::ERR_SPACE;
 /// Longest request head accepted (bytes, final empty line included).
-pub const MTP_STATS_HTTP_MAX_HEADER_LEN: i32 = 8192;
+pub const MTP_STATS_HTTP_MAX_HEADER_LEN: i32 = stats::MAX_HEADER_LEN as i32;
 /// A buffer this large always holds a response head.
-pub const MTP_STATS_HTTP_MAX_HEAD_LEN: i32 = 512;
+pub const MTP_STATS_HTTP_MAX_HEAD_LEN: i32 = stats::MAX_HEAD_LEN as i32;
 /// Longest content type for a response head.
-pub const MTP_STATS_HTTP_MAX_CONTENT_TYPE_LEN: i32 = 256;
+pub const MTP_STATS_HTTP_MAX_CONTENT_TYPE_LEN: i32 = stats::MAX_CONTENT_TYPE_LEN as i32;
 /// Resource of a 200: none, `/stats`, `/metrics`.
-pub const MTP_STATS_TARGET_NONE: i32 = 0;
-pub const MTP_STATS_TARGET_STATS: i32 = 1;
-pub const MTP_STATS_TARGET_METRICS: i32 = 2;
-
-const _: () = assert!(
-    MTP_STATS_ERR_ARG == stats::ERR_ARG
-        && MTP_STATS_ERR_SPACE == stats::ERR_SPACE
-        && MTP_STATS_HTTP_MAX_HEADER_LEN as usize == stats::MAX_HEADER_LEN
-        && MTP_STATS_HTTP_MAX_HEAD_LEN as usize == stats::MAX_HEAD_LEN
-        && MTP_STATS_HTTP_MAX_CONTENT_TYPE_LEN as usize == stats::MAX_CONTENT_TYPE_LEN
-        && MTP_STATS_TARGET_STATS == stats::TARGET_STATS
-        && MTP_STATS_TARGET_METRICS == stats::TARGET_METRICS
-);
+pub const MTP_STATS_TARGET_NONE: i32 = stats::TARGET_NONE;
+pub const MTP_STATS_TARGET_STATS: i32 = stats::TARGET_STATS;
+pub const MTP_STATS_TARGET_METRICS: i32 = stats::TARGET_METRICS;
 
 /// The numeric stats. Defined once, as the core's `repr(C)` record:
 /// `cargo xtask gen` writes the header's `mtp_proxy_stats` from that file.

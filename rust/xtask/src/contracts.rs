@@ -94,7 +94,18 @@ fn generate_header(
                 .rename_item(&alias.core_name, &alias.contract_name);
             cuts.push(cut);
         }
-        builder = builder.with_src(abi_src);
+        // Constants defined by core constants get their values written out.
+        let text =
+            fs::read_to_string(&abi_src).map_err(|e| format!("{}: {e}", abi_src.display()))?;
+        let abi_copy =
+            std::env::temp_dir().join(format!("xtask-{}-abi-{module}.rs", std::process::id()));
+        fs::write(
+            &abi_copy,
+            crate::core_consts::with_core_values(root, &text)?,
+        )
+        .map_err(|e| format!("{}: {e}", abi_copy.display()))?;
+        builder = builder.with_src(&abi_copy);
+        cuts.push(abi_copy);
     }
     let bindings = builder
         .with_include_guard(guard)
@@ -191,22 +202,9 @@ impl CoreAlias {
     /// (`x.rs` or `x/mod.rs`) or, for a type it re-exports, one of its
     /// submodules' files (`x/*.rs`).
     fn core_file(&self, root: &Path) -> Result<(std::path::PathBuf, String), String> {
-        let base = root
-            .join("rust/mtproxy-core/src")
-            .join(self.module_path.join("/"));
-        let mut candidates = vec![base.with_extension("rs"), base.join("mod.rs")];
-        if let Ok(dir) = fs::read_dir(&base) {
-            let mut subs: Vec<_> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            subs.sort();
-            candidates.extend(
-                subs.into_iter()
-                    .filter(|p| p.extension() == Some("rs".as_ref())),
-            );
-        }
         let head = self.head();
-        candidates
+        crate::core_consts::module_files(root, &self.module_path)
             .into_iter()
-            .filter_map(|p| fs::read_to_string(&p).ok().map(|text| (p, text)))
             .find(|(_, text)| text.lines().any(|l| l == head))
             .ok_or_else(|| {
                 format!(

@@ -3,6 +3,7 @@
 
 mod bench;
 mod contracts;
+mod core_consts;
 mod e2e_table;
 mod evidence;
 mod html;
