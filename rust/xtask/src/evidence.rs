@@ -77,15 +77,7 @@ pub fn key(m: &Module) -> String {
 pub fn parity_files(root: &Path, m: &Module) -> Vec<String> {
     let mut files = vec![m.parity.clone()];
     let dir = Path::new(&m.parity).with_extension("");
-    let mut children: Vec<String> = crate::contracts::walk(&root.join(&dir))
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .filter_map(|p| {
-            p.strip_prefix(root)
-                .ok()
-                .map(|r| r.to_string_lossy().into_owned())
-        })
-        .collect();
+    let mut children = crate::tree::rust_files_under(root, &dir);
     children.sort();
     files.extend(children);
     files

@@ -44,7 +44,11 @@ pub fn core_files(root: &Path, core: &str) -> Vec<String> {
     if !core.ends_with("/mod.rs") {
         return vec![core.to_string()];
     }
-    let dir = Path::new(core).parent().unwrap_or(Path::new(""));
+    rust_files_under(root, Path::new(core).parent().unwrap_or(Path::new("")))
+}
+
+/// Every `.rs` file under `dir`, as paths relative to `root`.
+pub fn rust_files_under(root: &Path, dir: &Path) -> Vec<String> {
     crate::contracts::walk(&root.join(dir))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))

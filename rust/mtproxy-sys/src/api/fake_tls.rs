@@ -1,42 +1,16 @@
 // Safe wrappers for the fake-tls contract; same API as
 // mtproxy_core::net::fake_tls.
 
-pub const ERR_NEED_MORE: i32 = ffi::MTP_TLS_ERR_NEED_MORE;
-pub const ERR_NOT_TLS: i32 = ffi::MTP_TLS_ERR_NOT_TLS;
-pub const ERR_ARG: i32 = ffi::MTP_TLS_ERR_ARG;
-pub const ERR_SPACE: i32 = ffi::MTP_TLS_ERR_SPACE;
-pub const ERR_BAD_CCS: i32 = ffi::MTP_TLS_ERR_BAD_CCS;
-pub const ERR_BAD_RECORD: i32 = ffi::MTP_TLS_ERR_BAD_RECORD;
-pub const ERR_FIRST_RECORD_SHORT: i32 = ffi::MTP_TLS_ERR_FIRST_RECORD_SHORT;
-pub const ERR_BAD_SERVER_HELLO: i32 = ffi::MTP_TLS_ERR_BAD_SERVER_HELLO;
-pub const ERR_BAD_HMAC: i32 = ffi::MTP_TLS_ERR_BAD_HMAC;
-pub const ERR_EMPTY: i32 = ffi::MTP_TLS_ERR_EMPTY;
-pub const VERDICT_ACCEPT: i32 = ffi::MTP_TLS_VERDICT_ACCEPT;
-pub const VERDICT_RELAY_DEFAULT: i32 = ffi::MTP_TLS_VERDICT_RELAY_DEFAULT;
-pub const VERDICT_RELAY_SNI: i32 = ffi::MTP_TLS_VERDICT_RELAY_SNI;
-pub const REJECT_NONE: i32 = ffi::MTP_TLS_REJECT_NONE;
-pub const REJECT_NO_SNI: i32 = ffi::MTP_TLS_REJECT_NO_SNI;
-pub const REJECT_UNKNOWN_SNI: i32 = ffi::MTP_TLS_REJECT_UNKNOWN_SNI;
-pub const REJECT_TRAILING_DATA: i32 = ffi::MTP_TLS_REJECT_TRAILING_DATA;
-pub const REJECT_TOO_LONG: i32 = ffi::MTP_TLS_REJECT_TOO_LONG;
-pub const REJECT_REPLAY: i32 = ffi::MTP_TLS_REJECT_REPLAY;
-pub const REJECT_BAD_HMAC: i32 = ffi::MTP_TLS_REJECT_BAD_HMAC;
-pub const REJECT_BAD_TIME: i32 = ffi::MTP_TLS_REJECT_BAD_TIME;
-pub const REJECT_BAD_CIPHER: i32 = ffi::MTP_TLS_REJECT_BAD_CIPHER;
-pub const REPLAY_EXPIRY: i64 = ffi::MTP_TLS_REPLAY_EXPIRY as i64;
-pub const MAX_REPLAY_ENTRIES: usize = ffi::MTP_TLS_MAX_REPLAY_ENTRIES as usize;
-pub const MAX_HELLO_RECORD: usize = ffi::MTP_TLS_MAX_HELLO_RECORD as usize;
-pub const MIN_CLIENT_HELLO: usize = ffi::MTP_TLS_MIN_CLIENT_HELLO as usize;
-pub const SERVER_HELLO_FIXED_LEN: usize = ffi::MTP_TLS_SERVER_HELLO_FIXED_LEN as usize;
-pub const MAX_FAKE_APP_DATA: usize = ffi::MTP_TLS_MAX_FAKE_APP_DATA as usize;
-pub const MAX_RECORD_PAYLOAD: usize = ffi::MTP_TLS_MAX_RECORD_PAYLOAD as usize;
-pub const SECRET_LEN: usize = 16;
-pub const PROBE_HELLO_LEN: usize = ffi::MTP_TLS_PROBE_HELLO_LEN as usize;
-pub const PROBE_RANDOM_LEN: usize = ffi::MTP_TLS_PROBE_RANDOM_LEN as usize;
-pub const PROBE_MAX_RECORDS: usize = ffi::MTP_TLS_PROBE_MAX_RECORDS as usize;
-pub const FALLBACK_APP_DATA_BASE: usize = ffi::MTP_TLS_FALLBACK_APP_DATA_BASE as usize;
-pub const FALLBACK_APP_DATA_SPREAD: usize = ffi::MTP_TLS_FALLBACK_APP_DATA_SPREAD as usize;
-pub use mtproxy_core::net::fake_tls::{HelloCheck, ProbeReply, ServerHelloInfo, TlsProfile};
+pub use mtproxy_core::net::fake_tls::{
+    HelloCheck, ProbeReply, ServerHelloInfo, TlsProfile, ERR_ARG, ERR_BAD_CCS, ERR_BAD_HMAC,
+    ERR_BAD_RECORD, ERR_BAD_SERVER_HELLO, ERR_EMPTY, ERR_FIRST_RECORD_SHORT, ERR_NEED_MORE,
+    ERR_NOT_TLS, ERR_SPACE, FALLBACK_APP_DATA_BASE, FALLBACK_APP_DATA_SPREAD, MAX_FAKE_APP_DATA,
+    MAX_HELLO_RECORD, MAX_RECORD_PAYLOAD, MAX_REPLAY_ENTRIES, MIN_CLIENT_HELLO, PROBE_HELLO_LEN,
+    PROBE_MAX_RECORDS, PROBE_RANDOM_LEN, REJECT_BAD_CIPHER, REJECT_BAD_HMAC, REJECT_BAD_TIME,
+    REJECT_NONE, REJECT_NO_SNI, REJECT_REPLAY, REJECT_TOO_LONG, REJECT_TRAILING_DATA,
+    REJECT_UNKNOWN_SNI, REPLAY_EXPIRY, SECRET_LEN, SERVER_HELLO_FIXED_LEN, VERDICT_ACCEPT,
+    VERDICT_RELAY_DEFAULT, VERDICT_RELAY_SNI,
+};
 
 fn status(code: i32) -> Result<(), i32> {
     if code == 0 {

@@ -50,7 +50,9 @@ impl Proxy {
         let fds: Vec<i32> = listeners.into_iter().map(IntoRawFd::into_raw_fd).collect();
         // SAFETY: live handle; `fds` holds `fds.len()` fds whose ownership
         // passes to the worker.
-        match unsafe { ffi::mtp_proxy_worker_run(self.handle.as_ptr(), index, fds.as_ptr(), fds.len()) } {
+        match unsafe {
+            ffi::mtp_proxy_worker_run(self.handle.as_ptr(), index, fds.as_ptr(), fds.len())
+        } {
             0 => Ok(()),
             e => Err(e),
         }
@@ -86,7 +88,11 @@ impl Proxy {
     }
 
     /// Sets the fake-TLS profile of domain `index`; false for no such domain.
-    pub fn set_tls_profile(&self, index: u32, profile: &mtproxy_core::net::fake_tls::TlsProfile) -> bool {
+    pub fn set_tls_profile(
+        &self,
+        index: u32,
+        profile: &mtproxy_core::net::fake_tls::TlsProfile,
+    ) -> bool {
         // SAFETY: live handle; `profile` is a readable struct; thread-safe by contract.
         unsafe { ffi::mtp_proxy_set_tls_profile(self.handle.as_ptr(), index, profile) == 0 }
     }

@@ -82,7 +82,12 @@ impl Reactor {
         // SAFETY: live handle, exclusive use; `out` is `out.len()` writable
         // events.
         let n = unsafe {
-            ffi::mtp_reactor_wait(self.handle.0.as_ptr(), out.as_mut_ptr(), out.len(), timeout_ms)
+            ffi::mtp_reactor_wait(
+                self.handle.0.as_ptr(),
+                out.as_mut_ptr(),
+                out.len(),
+                timeout_ms,
+            )
         };
         usize::try_from(n).map_err(|_| n)
     }

@@ -1,22 +1,10 @@
 // Safe wrappers for the obfs2 contract; same API as mtproxy_core::net::obfs2.
 
-pub use mtproxy_core::net::obfs2::{ClientHeader, CtrKey, Secret, ServerHeader};
-
-pub const SECRET_LEN: usize = ffi::MTP_OBFS2_SECRET_LEN as usize;
-pub const HEADER_LEN: usize = ffi::MTP_OBFS2_HEADER_LEN as usize;
-pub const MAX_DOMAIN_LEN: usize = ffi::MTP_OBFS2_MAX_DOMAIN_LEN as usize;
-pub const MAX_SECRET_TEXT_LEN: usize = ffi::MTP_OBFS2_MAX_SECRET_TEXT_LEN as usize;
-pub const TAG_ABRIDGED: u32 = 0xefef_efef;
-pub const TAG_INTERMEDIATE: u32 = 0xeeee_eeee;
-pub const TAG_PADDED: u32 = 0xdddd_dddd;
-pub const SECRET_PLAIN: i32 = ffi::MTP_OBFS2_SECRET_PLAIN;
-pub const SECRET_PADDED: i32 = ffi::MTP_OBFS2_SECRET_PADDED;
-pub const SECRET_FAKE_TLS: i32 = ffi::MTP_OBFS2_SECRET_FAKE_TLS;
-pub const ERR_BAD_SECRET: i32 = ffi::MTP_OBFS2_ERR_BAD_SECRET;
-pub const ERR_SHORT: i32 = ffi::MTP_OBFS2_ERR_SHORT;
-pub const ERR_NO_MATCH: i32 = ffi::MTP_OBFS2_ERR_NO_MATCH;
-pub const ERR_FORBIDDEN: i32 = ffi::MTP_OBFS2_ERR_FORBIDDEN;
-pub const ERR_ARG: i32 = ffi::MTP_OBFS2_ERR_ARG;
+pub use mtproxy_core::net::obfs2::{
+    ClientHeader, CtrKey, Secret, ServerHeader, ERR_ARG, ERR_BAD_SECRET, ERR_FORBIDDEN,
+    ERR_NO_MATCH, ERR_SHORT, HEADER_LEN, MAX_DOMAIN_LEN, MAX_SECRET_TEXT_LEN, SECRET_FAKE_TLS,
+    SECRET_LEN, SECRET_PADDED, SECRET_PLAIN, TAG_ABRIDGED, TAG_INTERMEDIATE, TAG_PADDED,
+};
 
 #[inline]
 pub fn parse_secret(text: &[u8]) -> Result<Secret, i32> {

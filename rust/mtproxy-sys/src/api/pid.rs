@@ -2,9 +2,7 @@
 
 /// The contract's struct is the core's `repr(C)` type itself.
 pub use mtproxy_core::common::pid::ProcessId;
-
-pub const ENCODED_LEN: usize = 12;
-pub const ERR_SHORT: i32 = ffi::MTP_PID_ERR_SHORT;
+pub use mtproxy_core::common::pid::{ENCODED_LEN, ERR_SHORT};
 
 #[inline]
 pub fn process_id_init(ip: u32, port: i16, os_pid: i64, utime: i32) -> ProcessId {

@@ -3,10 +3,7 @@
 
 /// The contract's struct is the core's `repr(C)` type itself.
 pub use mtproxy_core::common::proc_stat::ProcStat;
-
-pub const ERR_SYNTAX: i32 = ffi::MTP_PROC_ERR_SYNTAX;
-pub const ERR_NOT_FOUND: i32 = ffi::MTP_PROC_ERR_NOT_FOUND;
-pub const ERR_IO: i32 = ffi::MTP_PROC_ERR_IO;
+pub use mtproxy_core::common::proc_stat::{ERR_IO, ERR_NOT_FOUND, ERR_SYNTAX};
 
 /// `/proc/self` in one reading (the three outputs of mtp_read_proc_self).
 #[derive(Debug, Clone, Copy, Default)]

@@ -3,14 +3,9 @@
 
 /// The contract's struct is the core's `repr(C)` type itself.
 pub use mtproxy_core::common::resolver::ResolvedAddr;
-
-pub const FAMILY_ANY: i32 = ffi::MTP_RESOLVE_FAMILY_ANY;
-pub const FAMILY_V4: i32 = ffi::MTP_RESOLVE_FAMILY_V4;
-pub const FAMILY_V6: i32 = ffi::MTP_RESOLVE_FAMILY_V6;
-pub const ERR_SYNTAX: i32 = ffi::MTP_RESOLVE_ERR_SYNTAX;
-pub const ERR_NOT_FOUND: i32 = ffi::MTP_RESOLVE_ERR_NOT_FOUND;
-pub const ERR_BAD_NAME: i32 = ffi::MTP_RESOLVE_ERR_BAD_NAME;
-pub const ERR_ARG: i32 = ffi::MTP_RESOLVE_ERR_ARG;
+pub use mtproxy_core::common::resolver::{
+    ERR_ARG, ERR_BAD_NAME, ERR_NOT_FOUND, ERR_SYNTAX, FAMILY_ANY, FAMILY_V4, FAMILY_V6,
+};
 
 #[inline]
 pub fn parse_ipv4(text: &[u8]) -> Result<u32, i32> {

@@ -1,19 +1,15 @@
 // Safe wrappers for the rpc-frame contract; same API as
 // mtproxy_core::net::rpc_frame (plus the contract-only error codes).
 
-pub const ERR_BAD_LENGTH: i32 = ffi::MTP_RPC_FRAME_ERR_BAD_LENGTH;
-pub const ERR_TOO_BIG: i32 = ffi::MTP_RPC_FRAME_ERR_TOO_BIG;
-pub const ERR_BAD_CRC: i32 = ffi::MTP_RPC_FRAME_ERR_BAD_CRC;
-pub const ERR_BAD_SEQ: i32 = ffi::MTP_RPC_FRAME_ERR_BAD_SEQ;
-pub const ERR_OUT_SMALL: i32 = ffi::MTP_RPC_FRAME_ERR_OUT_SMALL;
+// The plain data types and the constants are the core's own: one
+// definition for both sides.
+pub use mtproxy_core::net::rpc_frame::{
+    CrcKind, Frame, Pushed, ERR_BAD_CRC, ERR_BAD_LENGTH, ERR_BAD_SEQ, ERR_OUT_SMALL, ERR_TOO_BIG,
+    FRAME_OVERHEAD, MAX_FRAME_LEN, PADDING_WORD, PAD_BLOCK,
+};
 /// Contract-only errors (the Rust API cannot express them).
 pub const ERR_ARG: i32 = ffi::MTP_RPC_FRAME_ERR_ARG;
 pub const ERR_NO_MEMORY: i32 = ffi::MTP_RPC_FRAME_ERR_NO_MEMORY;
-
-pub const MAX_FRAME_LEN: usize = ffi::MTP_RPC_FRAME_MAX_LEN as usize;
-pub const FRAME_OVERHEAD: usize = ffi::MTP_RPC_FRAME_OVERHEAD as usize;
-// The plain data types are the core's own: one definition for both sides.
-pub use mtproxy_core::net::rpc_frame::{CrcKind, Frame, Pushed, PADDING_WORD, PAD_BLOCK};
 
 #[inline]
 pub fn encode_frame_into(

@@ -1,39 +1,19 @@
 // Safe wrappers for the rpc-handshake contract; same API as
 // mtproxy_core::net::rpc_handshake (plus the contract-only ERR_ARG).
 
-pub const RPC_NONCE: u32 = ffi::MTP_RPC_OP_NONCE as u32;
-pub const RPC_HANDSHAKE: u32 = ffi::MTP_RPC_OP_HANDSHAKE as u32;
-pub const RPC_HANDSHAKE_ERROR: u32 = ffi::MTP_RPC_OP_HANDSHAKE_ERROR as u32;
-pub const RPC_PING: u32 = ffi::MTP_RPC_OP_PING as u32;
-pub const RPC_PONG: u32 = ffi::MTP_RPC_OP_PONG as u32;
-pub const SCHEMA_NONE: i32 = ffi::MTP_RPC_SCHEMA_NONE;
-pub const SCHEMA_AES: i32 = ffi::MTP_RPC_SCHEMA_AES;
-pub const SCHEMA_AES_EXT: i32 = ffi::MTP_RPC_SCHEMA_AES_EXT;
-pub const SCHEMA_AES_DH: i32 = ffi::MTP_RPC_SCHEMA_AES_DH;
-pub const FLAG_CRC32C: u32 = ffi::MTP_RPC_HS_FLAG_CRC32C as u32;
-pub const NONCE_LEN: usize = ffi::MTP_RPC_NONCE_LEN as usize;
-pub const NONCE_EXT_LEN: usize = ffi::MTP_RPC_NONCE_EXT_LEN as usize;
-pub const HANDSHAKE_LEN: usize = ffi::MTP_RPC_HANDSHAKE_LEN as usize;
-pub const HANDSHAKE_ERROR_LEN: usize = ffi::MTP_RPC_HANDSHAKE_ERROR_LEN as usize;
-pub const PING_LEN: usize = ffi::MTP_RPC_PING_LEN as usize;
-
-// The plain data types are the core's own: one definition for both sides.
 pub use mtproxy_core::net::rpc_handshake::{
     HandshakeConfig, HandshakeErrorInfo, HandshakeInfo, KeyInputs, NonceInfo, Role, State,
-    NONCE_BYTES, PID_LEN,
+    ERR_BAD_FLAGS, ERR_BAD_LENGTH, ERR_BAD_OP, ERR_BAD_SCHEMA, ERR_CLOCK_SKEW, ERR_KEY_MISMATCH,
+    ERR_NO_CRC32C, ERR_PID_MISMATCH, ERR_STATE, ERR_TOO_MANY_KEYS, FLAG_CRC32C,
+    HANDSHAKE_ERROR_LEN, HANDSHAKE_LEN, NONCE_BYTES, NONCE_EXT_LEN, NONCE_LEN, PID_LEN, PING_LEN,
+    RPC_HANDSHAKE, RPC_HANDSHAKE_ERROR, RPC_NONCE, RPC_PING, SCHEMA_AES, SCHEMA_AES_DH,
+    SCHEMA_AES_EXT, SCHEMA_NONE,
 };
+pub const RPC_PONG: u32 = ffi::MTP_RPC_OP_PONG as u32;
+
+// The plain data types are the core's own: one definition for both sides.
 
 pub const ERR_ARG: i32 = ffi::MTP_RPC_HS_ERR_ARG;
-pub const ERR_BAD_OP: i32 = ffi::MTP_RPC_HS_ERR_BAD_OP;
-pub const ERR_BAD_LENGTH: i32 = ffi::MTP_RPC_HS_ERR_BAD_LENGTH;
-pub const ERR_PID_MISMATCH: i32 = ffi::MTP_RPC_HS_ERR_PID_MISMATCH;
-pub const ERR_KEY_MISMATCH: i32 = ffi::MTP_RPC_HS_ERR_KEY_MISMATCH;
-pub const ERR_BAD_SCHEMA: i32 = ffi::MTP_RPC_HS_ERR_BAD_SCHEMA;
-pub const ERR_BAD_FLAGS: i32 = ffi::MTP_RPC_HS_ERR_BAD_FLAGS;
-pub const ERR_NO_CRC32C: i32 = ffi::MTP_RPC_HS_ERR_NO_CRC32C;
-pub const ERR_CLOCK_SKEW: i32 = ffi::MTP_RPC_HS_ERR_CLOCK_SKEW;
-pub const ERR_TOO_MANY_KEYS: i32 = ffi::MTP_RPC_HS_ERR_TOO_MANY_KEYS;
-pub const ERR_STATE: i32 = ffi::MTP_RPC_HS_ERR_STATE;
 
 fn status(code: i32) -> Result<(), i32> {
     if code == 0 {

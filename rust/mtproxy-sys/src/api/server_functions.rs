@@ -3,12 +3,10 @@
 
 /// The contract's struct is the core's `repr(C)` type itself.
 pub use mtproxy_core::common::server_functions::FileLimit;
+pub use mtproxy_core::common::server_functions::{
+    ERR_NO_USER, ERR_PERMISSION, ERR_RANGE, ERR_SYNTAX, ERR_SYSCALL,
+};
 
-pub const ERR_SYNTAX: i32 = ffi::MTP_SF_ERR_SYNTAX;
-pub const ERR_RANGE: i32 = ffi::MTP_SF_ERR_RANGE;
-pub const ERR_NO_USER: i32 = ffi::MTP_SF_ERR_NO_USER;
-pub const ERR_PERMISSION: i32 = ffi::MTP_SF_ERR_PERMISSION;
-pub const ERR_SYSCALL: i32 = ffi::MTP_SF_ERR_SYSCALL;
 const CLAMPED: i32 = ffi::MTP_SF_CLAMPED;
 
 #[inline]

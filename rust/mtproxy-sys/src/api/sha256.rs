@@ -34,7 +34,13 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     // SAFETY: each input comes from one live slice; `out` is 32 writable bytes.
     unsafe {
-        ffi::mtp_hmac_sha256(key.as_ptr(), key.len(), msg.as_ptr(), msg.len(), out.as_mut_ptr())
+        ffi::mtp_hmac_sha256(
+            key.as_ptr(),
+            key.len(),
+            msg.as_ptr(),
+            msg.len(),
+            out.as_mut_ptr(),
+        )
     };
     out
 }

@@ -1,20 +1,13 @@
 // Safe wrappers for the stats-http contract; same API as
 // mtproxy_core::net::stats_http.
 
-pub const ERR_ARG: i32 = ffi::MTP_STATS_ERR_ARG;
-pub const ERR_SPACE: i32 = ffi::MTP_STATS_ERR_SPACE;
-pub const MAX_HEADER_LEN: usize = ffi::MTP_STATS_HTTP_MAX_HEADER_LEN as usize;
-pub const MAX_HEAD_LEN: usize = ffi::MTP_STATS_HTTP_MAX_HEAD_LEN as usize;
-pub const MAX_CONTENT_TYPE_LEN: usize = ffi::MTP_STATS_HTTP_MAX_CONTENT_TYPE_LEN as usize;
-pub const MAX_UNIX_TIME: i64 = 253_402_300_799;
-pub const TARGET_NONE: i32 = ffi::MTP_STATS_TARGET_NONE;
-pub const TARGET_STATS: i32 = ffi::MTP_STATS_TARGET_STATS;
-pub const TARGET_METRICS: i32 = ffi::MTP_STATS_TARGET_METRICS;
+pub use mtproxy_core::net::stats_http::{
+    HttpRequest, StatsStrings, ERR_ARG, ERR_SPACE, MAX_CONTENT_TYPE_LEN, MAX_HEADER_LEN,
+    MAX_HEAD_LEN, MAX_UNIX_TIME, TARGET_METRICS, TARGET_NONE, TARGET_STATS,
+};
 
 /// The contract's struct is the core's `repr(C)` record itself.
 pub type ProxyStats = ffi::mtp_proxy_stats;
-
-pub use mtproxy_core::net::stats_http::{HttpRequest, StatsStrings};
 
 #[inline]
 pub fn render_text(stats: &ProxyStats, strings: &StatsStrings<'_>, out: &mut [u8]) -> usize {
