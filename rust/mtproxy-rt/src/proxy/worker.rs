@@ -1,10 +1,12 @@
 //! One worker's event loop (docs/RUNTIME.md, "Worker event loop", "Stop
-//! and reload"): its reactor, listeners, client and middle-end connections.
-//! The worker side of the client and middle-end logic lives in client.rs
-//! and me.rs as `impl Worker` blocks, so one event can touch both sides;
-//! a client's stream itself is a sans-IO session (client_session.rs). The
-//! worker's state is grouped by purpose: the middle-end routing table, the
-//! round's follow-ups, the buffer budget and the scratch buffers.
+//! and reload"): its reactor, listeners, client and middle-end connections
+//! (their records: connections.rs). The streams themselves are sans-IO
+//! sessions (client_session.rs, me_session.rs, direct_session.rs); the
+//! worker's handlers (client.rs, handshake.rs, relay.rs, direct.rs, me.rs,
+//! as `impl Worker` blocks, so one event can touch both sides) do the I/O
+//! and route the sessions' events. The worker's state is grouped by
+//! purpose: the middle-end routing table, the round's follow-ups, the
+//! buffer budget and the scratch buffers.
 
 use super::connections::{Client, MeConn};
 use super::rng::Rng;
