@@ -185,9 +185,9 @@ impl CoreAlias {
             ));
         }
         let definition = lines[start..=end].join("\n") + "\n";
-        literal_lengths(&definition, &text).map_err(|name| {
+        literal_lengths(&definition, &[(file.clone(), text.clone())]).map_err(|name| {
             format!(
-                "{}: array length {name} of {} must be a `const {name}: usize = <digits>;` of that file",
+                "{}: array length {name} of {} must be a one-line `const {name}: usize` of that file",
                 file.display(),
                 self.core_name
             )
@@ -217,9 +217,12 @@ impl CoreAlias {
 }
 
 /// `definition` with each array length named by a constant (`[u8; LEN]`)
-/// replaced by the constant's value from `file_text`: C has no such name.
-/// `Err(name)` when the constant is not a plain number there.
-fn literal_lengths(definition: &str, file_text: &str) -> Result<String, String> {
+/// replaced by the constant's value from `files`: C has no such name.
+/// `Err(name)` when the constant has no value there.
+fn literal_lengths(
+    definition: &str,
+    files: &[(std::path::PathBuf, String)],
+) -> Result<String, String> {
     let mut out = String::with_capacity(definition.len());
     let mut rest = definition;
     while let Some(at) = rest.find("; ") {
@@ -234,14 +237,8 @@ fn literal_lengths(definition: &str, file_text: &str) -> Result<String, String> 
             out.push_str(&name);
             continue;
         }
-        let value = file_text
-            .lines()
-            .filter_map(|l| l.trim_start_matches("pub ").strip_prefix("const "))
-            .filter_map(|l| l.strip_prefix(name.as_str())?.strip_prefix(": usize = "))
-            .filter_map(|l| l.strip_suffix(';'))
-            .find(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
-            .ok_or_else(|| name.clone())?;
-        out.push_str(value);
+        let value = crate::core_consts::value_of(files, &name).map_err(|_| name.clone())?;
+        out.push_str(&value.to_string());
     }
     out.push_str(rest);
     Ok(out)
@@ -460,7 +457,12 @@ mod tests {
 
     #[test]
     fn named_array_lengths_become_their_values() {
-        let file = "pub const KEY_LEN: usize = 32;\nconst TAG: usize = 16;\npub const PID: usize = pid::LEN;\n";
+        let file = [(
+            std::path::PathBuf::from("core.rs"),
+            "pub const KEY_LEN: usize = 32;\nconst TAG: usize = 16;\npub const PID: usize = pid::LEN;\n"
+                .to_string(),
+        )];
+        let file = &file[..];
         let def = "pub struct K {\n    pub key: [u8; KEY_LEN],\n    pub tag: [u8; TAG],\n    pub iv: [u8; 16],\n}\n";
         assert_eq!(
             super::literal_lengths(def, file).as_deref(),

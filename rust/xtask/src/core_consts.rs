@@ -172,6 +172,11 @@ impl CoreConst {
     }
 }
 
+/// The value of core constant `name` of `files` (see [`evaluate`]).
+pub fn value_of(files: &[(PathBuf, String)], name: &str) -> Result<i128, String> {
+    evaluate(&definition(files, name)?, files, 0)
+}
+
 /// The expression of `pub const NAME: T = <expression>;` in `files`.
 fn definition(files: &[(PathBuf, String)], name: &str) -> Result<String, String> {
     let head = format!("const {name}: ");
