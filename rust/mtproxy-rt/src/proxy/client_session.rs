@@ -23,6 +23,14 @@ pub(crate) fn ctr(key: &CtrKey) -> Option<AesContext> {
     AesContext::new(AesMode::Ctr, &key.key, &key.iv).ok()
 }
 
+/// The client's decrypting and encrypting streams from its header, the
+/// decrypting one past the 64 keystream bytes the header used.
+pub(crate) fn client_ciphers(h: &ServerHeader) -> Option<(AesContext, AesContext)> {
+    let (mut dec, enc) = (ctr(&h.read)?, ctr(&h.write)?);
+    crypt(&mut dec, &mut [0u8; HEADER_LEN]);
+    Some((dec, enc))
+}
+
 /// What the client's bytes mean, one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ClientEvent {
@@ -61,11 +69,9 @@ impl ClientSession {
     /// The ciphers and framing the header chose; `None` for an unusable
     /// header (unknown transport tag, bad key).
     pub fn new(h: &ServerHeader, tls: Option<RecordReader>) -> Option<ClientSession> {
-        let (mut dec, enc) = (ctr(&h.read)?, ctr(&h.write)?);
         let mode = framing::mode_from_tag(h.tag).ok()?;
         let framer = FrameDecoder::new(mode, FROM_CLIENT).ok()?;
-        // The header used the first 64 keystream bytes.
-        crypt(&mut dec, &mut [0u8; HEADER_LEN]);
+        let (dec, enc) = client_ciphers(h)?;
         Some(ClientSession {
             dec,
             enc,

@@ -5,7 +5,7 @@
 //! them.
 
 use super::buffers::OutQueue;
-use super::client_session::{crypt, ctr};
+use super::client_session::{client_ciphers, crypt, ctr};
 use crate::rust_only::DcCounters;
 use mtproxy_core::crypto::aesni256::AesContext;
 use mtproxy_core::net::fake_tls::{self as tls, RecordReader};
@@ -40,8 +40,7 @@ impl DirectCrypto {
         dc: &ClientHeader,
         counters: Arc<DcCounters>,
     ) -> Option<DirectCrypto> {
-        let (mut client_dec, client_enc) = (ctr(&h.read)?, ctr(&h.write)?);
-        crypt(&mut client_dec, &mut [0u8; HEADER_LEN]);
+        let (client_dec, client_enc) = client_ciphers(h)?;
         let (mut dc_enc, dc_dec) = (ctr(&dc.encrypt)?, ctr(&dc.decrypt)?);
         crypt(&mut dc_enc, &mut [0u8; HEADER_LEN]);
         Some(DirectCrypto {
