@@ -12,6 +12,39 @@ fn a_c_proxy_build_refuses_shared_state_naming_the_feature() {
     );
 }
 
+/// The Redis thread starts with the proxy, before either engine blocks the
+/// signals it reads from its signalfd: a SIGHUP must still reach the engine
+/// (a reload), not that thread (whose default action ends the process).
+#[cfg(feature = "rust-mtproto-proxy")]
+#[test]
+fn sighup_reloads_a_proxy_that_shares_state_and_it_goes_on_serving() {
+    use crate::harness::*;
+    use mtproxy_testkit::client::{Received, Transport};
+    use mtproxy_testkit::redis_server::RedisServer;
+    use std::time::{Duration, Instant};
+
+    let redis = RedisServer::start().unwrap();
+    let mut rig = Rig::start(&["--shared-state", &redis.url()]);
+    signal(rig.proxy.pid(), nix::sys::signal::Signal::SIGHUP);
+    let deadline = Instant::now() + WAIT;
+    while !rig.proxy.stderr_text().contains("config reloaded from") {
+        let exited = rig.proxy.child.try_wait().unwrap();
+        assert!(
+            exited.is_none(),
+            "the proxy ended on SIGHUP ({exited:?}):\n{}",
+            rig.proxy.stderr_text()
+        );
+        assert!(Instant::now() < deadline, "{}", rig.proxy.stderr_text());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut client = rig.client(SECRET_HEX, Transport::Intermediate);
+    client.send_packet(&packet(64, 1), false).unwrap();
+    assert_eq!(
+        client.recv_packet(WAIT).unwrap(),
+        Received::Packet(packet(64, 1))
+    );
+}
+
 /// The health lines are the Rust engine's (`/stats`), so the fleet tests
 /// need both Rust modules.
 #[cfg(all(feature = "rust-mtproto-proxy", feature = "rust-engine-main"))]

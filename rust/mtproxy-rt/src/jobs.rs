@@ -44,6 +44,24 @@ fn block_process_signals() -> Option<SigSet> {
     .map(|()| old)
 }
 
+/// Spawns a named thread that never takes the process signals, so that
+/// they reach the engine's signalfd (a signal's default action on any
+/// thread ends the whole process). The mask is set while spawning, since a
+/// thread inherits its creator's: this holds for threads started before the
+/// engine blocks the signals on its own thread too.
+pub fn spawn_without_signals<T, F>(name: String, body: F) -> io::Result<JoinHandle<T>>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let saved = block_process_signals();
+    let spawned = std::thread::Builder::new().name(name).spawn(body);
+    if let Some(old) = saved {
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    }
+    spawned
+}
+
 /// Starts `workers` threads named `mtproxy-w<index>`, each running
 /// `body(index)` with the process signals blocked. Fails with
 /// `InvalidInput` for 0 workers, or with the spawn error after joining the
@@ -52,29 +70,17 @@ pub fn start(workers: u32, body: Arc<dyn Fn(u32) + Send + Sync>) -> io::Result<J
     if workers == 0 {
         return Err(io::Error::from(io::ErrorKind::InvalidInput));
     }
-    // Threads inherit the creator's mask: blocking here too closes the
-    // window between a thread's start and its own pthread_sigmask.
-    let saved = block_process_signals();
     let mut threads = Vec::with_capacity(workers as usize);
     let mut failure = None;
     for index in 0..workers {
         let body = Arc::clone(&body);
-        let spawned = std::thread::Builder::new()
-            .name(format!("mtproxy-w{index}"))
-            .spawn(move || {
-                let _ = block_process_signals();
-                body(index);
-            });
-        match spawned {
+        match spawn_without_signals(format!("mtproxy-w{index}"), move || body(index)) {
             Ok(handle) => threads.push(handle),
             Err(e) => {
                 failure = Some(e);
                 break;
             }
         }
-    }
-    if let Some(old) = saved {
-        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     }
     let jobs = Jobs { threads };
     match failure {

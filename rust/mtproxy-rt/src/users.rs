@@ -417,17 +417,14 @@ impl StateSaver {
     pub fn start(registry: Arc<Registry>, interval_secs: u32) -> std::io::Result<StateSaver> {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let every = std::time::Duration::from_secs(u64::from(interval_secs.max(1)));
-        let thread = std::thread::Builder::new()
-            .name("users-state".into())
-            .spawn(move || {
-                // Until `stop` sends or is dropped.
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(every)
-                {
-                    registry.save_logged();
-                }
+        let thread = crate::jobs::spawn_without_signals("users-state".into(), move || {
+            // Until `stop` sends or is dropped.
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every)
+            {
                 registry.save_logged();
-            })?;
+            }
+            registry.save_logged();
+        })?;
         Ok(StateSaver { stop, thread })
     }
 

@@ -186,21 +186,18 @@ impl Reprober {
             };
         }
         let (stop, stopped): (Sender<()>, Receiver<()>) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("domain-probe".into())
-            .spawn(move || loop {
-                let mut word = [0u8; 8];
-                random_bytes(&mut word);
-                match stopped.recv_timeout(next_delay(u64::from_le_bytes(word))) {
-                    Err(RecvTimeoutError::Timeout) => {
-                        let results =
-                            probe_round(&targets, Duration::from_millis(PROBE_DEADLINE_MS));
-                        apply_round(&targets, results, &proxy, &profiles);
-                    }
-                    _ => return,
+        let thread = crate::jobs::spawn_without_signals("domain-probe".into(), move || loop {
+            let mut word = [0u8; 8];
+            random_bytes(&mut word);
+            match stopped.recv_timeout(next_delay(u64::from_le_bytes(word))) {
+                Err(RecvTimeoutError::Timeout) => {
+                    let results = probe_round(&targets, Duration::from_millis(PROBE_DEADLINE_MS));
+                    apply_round(&targets, results, &proxy, &profiles);
                 }
-            })
-            .ok();
+                _ => return,
+            }
+        })
+        .ok();
         Reprober {
             stop: Some(stop),
             thread,

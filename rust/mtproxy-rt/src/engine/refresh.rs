@@ -237,41 +237,39 @@ impl Refresher {
         }
         let interval = Duration::from_secs(u64::from(options.interval_secs.max(1)));
         let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("mtproxy-refresh".into())
-            .spawn(move || {
-                // Only the first failure in a row of each source is logged.
-                let mut failing = vec![false; sources.len()];
-                loop {
-                    match stopped.recv_timeout(jittered(interval)) {
-                        Err(RecvTimeoutError::Timeout) => {}
-                        _ => return,
-                    }
-                    let mut changed = false;
-                    for (source, failing) in sources.iter().zip(failing.iter_mut()) {
-                        match refresh(source, timeout_for(interval), &stats) {
-                            Ok(this) => {
-                                changed |= this;
-                                *failing = false;
-                            }
-                            Err(reason) if !*failing => {
-                                *failing = true;
-                                log::line(&format!(
-                                    "refresh failed, keeping the last good copy: {reason}"
-                                ));
-                            }
-                            Err(_) => {}
+        let thread = crate::jobs::spawn_without_signals("mtproxy-refresh".into(), move || {
+            // Only the first failure in a row of each source is logged.
+            let mut failing = vec![false; sources.len()];
+            loop {
+                match stopped.recv_timeout(jittered(interval)) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                let mut changed = false;
+                for (source, failing) in sources.iter().zip(failing.iter_mut()) {
+                    match refresh(source, timeout_for(interval), &stats) {
+                        Ok(this) => {
+                            changed |= this;
+                            *failing = false;
                         }
-                    }
-                    if changed {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::this(),
-                            nix::sys::signal::Signal::SIGHUP,
-                        );
+                        Err(reason) if !*failing => {
+                            *failing = true;
+                            log::line(&format!(
+                                "refresh failed, keeping the last good copy: {reason}"
+                            ));
+                        }
+                        Err(_) => {}
                     }
                 }
-            })
-            .ok()?;
+                if changed {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::this(),
+                        nix::sys::signal::Signal::SIGHUP,
+                    );
+                }
+            }
+        })
+        .ok()?;
         Some(Refresher { stop, thread })
     }
 

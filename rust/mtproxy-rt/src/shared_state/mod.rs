@@ -133,10 +133,10 @@ impl SharedState {
             stats,
         });
         let worker = Arc::clone(&shared);
-        let handle = std::thread::Builder::new()
-            .name("shared-state".into())
-            .spawn(move || worker.run(&client, entries, apply, users))
-            .map_err(|e| format!("--shared-state: thread: {e}"))?;
+        let handle = crate::jobs::spawn_without_signals("shared-state".into(), move || {
+            worker.run(&client, entries, apply, users)
+        })
+        .map_err(|e| format!("--shared-state: thread: {e}"))?;
         *lock(&shared.thread) = Some(handle);
         Ok(shared)
     }
@@ -204,19 +204,28 @@ impl SharedState {
         };
         let mut retry = SYNC_INTERVAL;
         let mut pause = Duration::ZERO;
+        let mut interrupted_in_a_row = 0;
         let mut running = true;
         while running {
             running = self.pause(pause);
             pause = SYNC_INTERVAL;
             match self.sync(client, &mut link, &mut apply) {
-                Ok(()) => retry = SYNC_INTERVAL,
+                Ok(()) => {
+                    retry = SYNC_INTERVAL;
+                    interrupted_in_a_row = 0;
+                }
                 Err(e) => {
+                    // The connection's state is unknown after any error.
                     link.conn = None;
                     if let Some(users) = link.users.as_mut() {
                         users.failed();
                     }
-                    self.counters().up.store(0, Ordering::Relaxed);
                     self.counters().errors.fetch_add(1, Ordering::Relaxed);
+                    if retry_at_once(&e, &mut interrupted_in_a_row) {
+                        pause = Duration::ZERO;
+                        continue;
+                    }
+                    self.counters().up.store(0, Ordering::Relaxed);
                     if !link.outage_logged {
                         link.outage_logged = true;
                         crate::log::line(&format!(
@@ -323,6 +332,38 @@ struct Link {
     last_id: String,
     conn: Option<redis::Connection>,
     outage_logged: bool,
+}
+
+/// Interrupted waits in a row retried at once before they count as an
+/// outage.
+const INTERRUPTED_RETRIES: u32 = 3;
+
+/// Whether a failed sync is tried again at once rather than starting an
+/// outage: when a signal cut a socket wait short (EINTR), which says
+/// nothing about Redis. A socket with a timeout is never restarted after a
+/// signal handler, and glibc interrupts every thread with one when the
+/// engine drops privileges (`-u`) just after this thread has connected.
+fn retry_at_once(e: &redis::RedisError, interrupted_in_a_row: &mut u32) -> bool {
+    if io_error_kind(e) == Some(std::io::ErrorKind::Interrupted)
+        && *interrupted_in_a_row < INTERRUPTED_RETRIES
+    {
+        *interrupted_in_a_row += 1;
+        return true;
+    }
+    *interrupted_in_a_row = 0;
+    false
+}
+
+/// The kind of the I/O error under a Redis error, if it has one (the
+/// client keeps it behind an `Arc`).
+fn io_error_kind(e: &redis::RedisError) -> Option<std::io::ErrorKind> {
+    type Shared = Arc<dyn std::error::Error + Send + Sync>;
+    let source = std::error::Error::source(e)?;
+    let io = match source.downcast_ref::<Shared>() {
+        Some(shared) => shared.downcast_ref::<std::io::Error>(),
+        None => source.downcast_ref::<std::io::Error>(),
+    }?;
+    Some(io.kind())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -477,6 +518,27 @@ mod tests {
             bulk(id.as_bytes()),
             Value::Array(vec![bulk(b"i"), bulk(instance), bulk(b"d"), bulk(digest)]),
         ])
+    }
+
+    #[test]
+    fn an_interrupted_wait_is_retried_at_once_a_few_times_then_is_an_outage() {
+        use std::io::{Error, ErrorKind};
+        // How the client wraps a socket error (as its `?` does).
+        let interrupted = || redis::RedisError::from(Error::from_raw_os_error(nix::libc::EINTR));
+        let refused = redis::RedisError::from(Error::from(ErrorKind::ConnectionRefused));
+        assert_eq!(io_error_kind(&interrupted()), Some(ErrorKind::Interrupted));
+        assert_eq!(io_error_kind(&refused), Some(ErrorKind::ConnectionRefused));
+        let in_a_row = &mut 0;
+        for _ in 0..INTERRUPTED_RETRIES {
+            assert!(retry_at_once(&interrupted(), in_a_row));
+        }
+        assert!(!retry_at_once(&interrupted(), in_a_row));
+        assert!(retry_at_once(&interrupted(), in_a_row), "a new run");
+        assert!(!retry_at_once(&refused, in_a_row));
+        assert_eq!(*in_a_row, 0, "another error ends the run");
+        let parse = redis::RedisError::from((redis::ErrorKind::Parse, "bad reply"));
+        assert_eq!(io_error_kind(&parse), None);
+        assert!(!retry_at_once(&parse, in_a_row));
     }
 
     #[test]
