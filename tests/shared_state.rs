@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -52,13 +52,8 @@ fn get(a: &AtomicI64) -> i64 {
     a.load(Ordering::Relaxed)
 }
 
-/// Polls `done` until it holds; panics with `what` at the deadline.
 fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "waited {WAIT:?} for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    mtproxy_testkit::poll::wait_until(what, WAIT, done);
 }
 
 fn obfs2(i: u32) -> Digest {

@@ -23,11 +23,7 @@ const WAIT: Duration = Duration::from_secs(20);
 const HOLD_MS: u64 = 200;
 
 fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    mtproxy_testkit::poll::wait_until(what, WAIT, done);
 }
 
 #[test]

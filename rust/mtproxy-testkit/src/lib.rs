@@ -12,6 +12,7 @@ pub mod fake_me;
 pub mod fronting;
 pub mod http_server;
 pub mod load;
+pub mod poll;
 pub mod process;
 pub mod redis_server;
 pub mod tls;
