@@ -1,8 +1,9 @@
 //! The jobs-threads module: the proxy's worker threads (contract:
 //! ffi/include/mtp_jobs_threads.h).
 //!
-//! Workers block the process signals, so that SIGTERM & co. reach the
-//! engine thread, which reads them synchronously (signalfd).
+//! Workers, and every other runtime thread (`spawn_without_signals`), block
+//! the process signals, so that SIGTERM & co. reach the engine thread,
+//! which reads them synchronously (signalfd).
 use std::io;
 use std::sync::Arc;
 use std::thread::JoinHandle;
